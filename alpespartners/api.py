@@ -1,0 +1,177 @@
+"""What every API view shares: the one error shape, command acceptance, health and readiness."""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.request
+import uuid
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import reverse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from alpespartners.celery import app as celery_app
+from alpespartners.messaging import command_log
+from alpespartners.messaging.models import CommandLog, CommandStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_WAIT_SECONDS = 10
+
+ERROR_CODES = {
+    exceptions.ValidationError: "datos_invalidos",
+    exceptions.ParseError: "json_invalido",
+    exceptions.NotAuthenticated: "no_autenticado",
+    exceptions.AuthenticationFailed: "no_autenticado",
+    exceptions.PermissionDenied: "sin_permiso",
+    exceptions.NotFound: "no_encontrado",
+    exceptions.MethodNotAllowed: "metodo_no_permitido",
+    exceptions.UnsupportedMediaType: "tipo_de_contenido_no_soportado",
+    exceptions.Throttled: "demasiadas_peticiones",
+}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflicto"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_handler(exc, context):
+    """DRF exception handler: every 4xx and 5xx in the one error shape, never a trace."""
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(error_body("error_interno", "Error interno del servidor."), status=500)
+    code = next((code for kind, code in ERROR_CODES.items() if isinstance(exc, kind)), None)
+    code = code or getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(code, "Los datos enviados no son válidos.", details)
+    else:
+        response.data = error_body(code, str(exc.detail))
+    return response
+
+
+def not_found_view(request, exception=None):
+    return JsonResponse(error_body("no_encontrado", "Recurso no encontrado."), status=404)
+
+
+def server_error_view(request):
+    return JsonResponse(error_body("error_interno", "Error interno del servidor."), status=500)
+
+
+def bad_request_view(request, exception=None):
+    return JsonResponse(error_body("peticion_invalida", "Petición inválida."), status=400)
+
+
+# --- commands -----------------------------------------------------------------
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def command_links(request, entry: CommandLog, resource_url: str | None) -> dict:
+    return {
+        "command": request.build_absolute_uri(reverse("comando-detalle", args=[entry.id])),
+        "resource": request.build_absolute_uri(resource_url) if resource_url else None,
+    }
+
+
+def requested_wait(request) -> float:
+    match = re.search(r"wait=(\d+(?:\.\d+)?)", request.headers.get("Prefer", ""))
+    return min(float(match.group(1)), MAX_WAIT_SECONDS) if match else 0.0
+
+
+def accept_command(request, context: str, command, *, resource_id: uuid.UUID, resource_url: str,
+                   present_resource, creates: bool = False) -> Response:
+    """Log the command, enqueue it after commit and answer 202 — or, with `Prefer: wait=N`
+    and the command done in time, 201/200 with the resource (422 if it was refused)."""
+    try:
+        entry, _ = command_log.submit(
+            context,
+            command,
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            request_fingerprint=command_log.fingerprint(request.method, request.path, request.data),
+            resource_id=resource_id,
+            correlation_id=correlation_id(request),
+        )
+    except command_log.IdempotencyKeyReused:
+        raise Conflict("Esta Idempotency-Key ya se usó con otra petición.")
+    wait = requested_wait(request)
+    entry = command_log.wait_for(entry, wait) if wait else CommandLog.objects.get(id=entry.id)
+    links = command_links(request, entry, resource_url)
+    headers = {"Location": links["command"]}
+    if wait and entry.status == CommandStatus.COMPLETADO:
+        return Response(present_resource(entry.resource_id), status=201 if creates else 200,
+                        headers={"Location": links["resource"]})
+    if wait and entry.status == CommandStatus.FALLIDO:
+        error = entry.error or {}
+        body = error_body(error.get("code", "comando_fallido"), error.get("message", "El comando falló."),
+                          {"command_id": str(entry.id), "field": error.get("field")})
+        return Response(body, status=422, headers=headers)
+    body = {"command_id": str(entry.id), "status": entry.status,
+            "resource_id": str(entry.resource_id) if entry.resource_id else None, "links": links}
+    return Response(body, status=202, headers=headers)
+
+
+def correlation_id(request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.headers.get("X-Correlation-ID", ""))
+    except ValueError:
+        return uuid.uuid4()
+
+
+# --- probes -------------------------------------------------------------------
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+def ready(request):
+    checks = {"database": _check_database(), "broker": _check_broker(), "pulsar": _check_pulsar()}
+    ok = all(check["ok"] for check in checks.values())
+    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as error:  # any failure means not ready; the reason is for operators
+        return {"ok": False, "reason": type(error).__name__}
+
+
+def _check_broker() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "eager"}
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True}
+    except Exception as error:
+        return {"ok": False, "reason": type(error).__name__}
+
+
+def _check_pulsar() -> dict:
+    if not settings.PULSAR_URL:
+        return {"ok": True, "mode": "in-process"}
+    try:
+        with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/brokers/health", timeout=2) as answer:
+            return {"ok": answer.status == 200}
+    except OSError as error:
+        return {"ok": False, "reason": type(error).__name__}

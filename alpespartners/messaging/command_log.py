@@ -1,0 +1,133 @@
+"""The command log: every command is recorded before it runs, and its outcome after.
+
+API views and the `comandos.<contexto>` consumer call `submit`; the context's Celery task
+calls `execute`, which runs the plain handler inside the context's Unit of Work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from typing import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alpespartners.seedwork.domain import Command, DomainError, from_payload
+from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
+
+from . import contexts
+from .models import CommandLog, CommandStatus
+
+logger = logging.getLogger(__name__)
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request."""
+
+
+def fingerprint(method: str, path: str, body: object) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(
+    context: str,
+    command: Command,
+    *,
+    user=None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+    source: str = "api",
+    command_id: uuid.UUID | None = None,
+    resource_id: uuid.UUID | None = None,
+    correlation_id: uuid.UUID | None = None,
+) -> tuple[CommandLog, bool]:
+    """Log the command and enqueue its task after commit. Returns (entry, created)."""
+    if idempotency_key:
+        existing = CommandLog.objects.filter(issued_by=user, idempotency_key=idempotency_key).first()
+        if existing:
+            return _replay(existing, request_fingerprint), False
+    if command_id and (existing := CommandLog.objects.filter(id=command_id).first()):
+        return existing, False
+    try:
+        with transaction.atomic():
+            entry = CommandLog.objects.create(
+                id=command_id or uuid.uuid4(),
+                context=context,
+                type=type(command).__name__,
+                payload=command.as_payload(),
+                resource_id=resource_id,
+                idempotency_key=idempotency_key or None,
+                request_fingerprint=request_fingerprint,
+                issued_by=user if user is not None and user.is_authenticated else None,
+                source=source,
+                correlation_id=correlation_id or uuid.uuid4(),
+            )
+            task = contexts.integration(context).COMMAND_TASK
+            task.delay_on_commit(str(entry.id))
+    except IntegrityError:
+        # A concurrent request with the same key or command id won the insert.
+        existing = (
+            CommandLog.objects.filter(issued_by=user, idempotency_key=idempotency_key).first()
+            if idempotency_key
+            else CommandLog.objects.filter(id=command_id).first()
+        )
+        if existing is None:
+            raise
+        return _replay(existing, request_fingerprint), False
+    return entry, True
+
+
+def _replay(existing: CommandLog, request_fingerprint: str) -> CommandLog:
+    if existing.request_fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused(existing.idempotency_key)
+    return existing
+
+
+def execute(command_id: str, handlers: dict[type, Callable]) -> None:
+    """Run a logged command once. Domain errors mark it FALLIDO; other errors propagate
+    (the task retries the transient ones) and leave it PENDIENTE."""
+    entry = CommandLog.objects.filter(id=command_id).first()
+    if entry is None or entry.status != CommandStatus.PENDIENTE:
+        return
+    module = contexts.integration(entry.context)
+    CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
+    try:
+        command = from_payload(module.COMMANDS[entry.type], entry.payload)
+        handler = handlers[type(command)]
+        uow = module.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
+        handler(command, uow)
+    except CommandAlreadyExecuted:
+        logger.info("command %s %s already executed by another delivery", entry.type, entry.id)
+    except DomainError as error:
+        fail(entry.id, {"code": error.code, "message": error.message, "field": error.field})
+        logger.info("command %s %s refused: %s", entry.type, entry.id, error.message)
+
+
+def complete(command_id: uuid.UUID, resource_id: uuid.UUID | None, result: dict | None) -> bool:
+    """Mark COMPLETADO inside the handler's transaction; False if it already left PENDIENTE."""
+    return bool(
+        CommandLog.objects.filter(id=command_id, status=CommandStatus.PENDIENTE).update(
+            status=CommandStatus.COMPLETADO, resource_id=resource_id, result=result, completed_at=timezone.now()
+        )
+    )
+
+
+def fail(command_id: uuid.UUID, error: dict) -> None:
+    CommandLog.objects.filter(id=command_id, status=CommandStatus.PENDIENTE).update(
+        status=CommandStatus.FALLIDO, error=error, completed_at=timezone.now()
+    )
+
+
+def wait_for(entry: CommandLog, seconds: float) -> CommandLog:
+    """Poll until the command leaves PENDIENTE or `seconds` pass (`Prefer: wait=N`)."""
+    deadline = time.monotonic() + seconds
+    entry.refresh_from_db()
+    while entry.status == CommandStatus.PENDIENTE and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entry.refresh_from_db()
+    return entry

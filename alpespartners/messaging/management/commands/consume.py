@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from alpespartners.messaging import contexts
+from alpespartners.messaging.subscriber import Subscriber
+
+
+class Command(BaseCommand):
+    help = "Consume the events and commands of one context (or of all) from Pulsar."
+
+    def add_arguments(self, parser):
+        parser.add_argument("contexto", nargs="?", help="cliente, campanias or pagos; all when omitted")
+
+    def handle(self, *args, contexto, **options):
+        if not settings.PULSAR_URL:
+            raise CommandError("PULSAR_URL is not set: the in-process transport needs no consumer process.")
+        names = [contexto] if contexto else contexts.all_contexts()
+        unknown = set(names) - set(contexts.all_contexts())
+        if unknown:
+            raise CommandError(f"unknown context: {', '.join(sorted(unknown))}")
+        subscriber = Subscriber(names)
+        subscriber.install_signal_handlers()
+        subscriber.run()
+        self.stdout.write(f"consumer stopped after {subscriber.handled} messages")

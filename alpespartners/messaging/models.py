@@ -1,0 +1,90 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class CommandStatus(models.TextChoices):
+    PENDIENTE = "PENDIENTE"
+    COMPLETADO = "COMPLETADO"
+    FALLIDO = "FALLIDO"
+
+
+class CommandLog(models.Model):
+    """Every command, from the API or from `comandos.<contexto>`, before it runs and after."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    context = models.CharField(max_length=32, db_index=True)
+    type = models.CharField(max_length=64, db_index=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=CommandStatus.choices, default=CommandStatus.PENDIENTE, db_index=True)
+    resource_id = models.UUIDField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=16, default="api")  # api | pulsar | admin
+    correlation_id = models.UUIDField(default=uuid.uuid4)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["issued_by", "idempotency_key"], name="command_idempotency_key_per_user"),
+        ]
+        verbose_name = "comando"
+
+    def __str__(self):
+        return f"{self.type} {self.id} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """An integration event written in the same transaction as the change it reports.
+
+    `id` orders rows by insert, not by commit; the relay assigns `sequence_id` in publish
+    order (see relay.py), which is what Pulsar's deduplication compares.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(unique=True)
+    topic = models.CharField(max_length=128)
+    type = models.CharField(max_length=64, db_index=True)
+    version = models.PositiveSmallIntegerField()
+    aggregate_id = models.UUIDField(db_index=True)
+    envelope = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sequence_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], name="outbox_pending", condition=models.Q(published_at__isnull=True)),
+        ]
+        verbose_name = "mensaje del outbox"
+        verbose_name_plural = "outbox"
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class InboxMessage(models.Model):
+    """An event a consumer has applied; recorded in the same transaction as its effect."""
+
+    consumer = models.CharField(max_length=64)
+    event_id = models.UUIDField()
+    topic = models.CharField(max_length=128)
+    type = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["consumer", "event_id"], name="inbox_once_per_consumer")]
+        verbose_name = "mensaje del inbox"
+        verbose_name_plural = "inbox"
+
+    def __str__(self):
+        return f"{self.consumer}: {self.type} {self.event_id}"

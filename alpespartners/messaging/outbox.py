@@ -1,0 +1,58 @@
+"""Writing integration events to the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Iterable
+
+from django.conf import settings
+from django.db import transaction
+
+from alpespartners.seedwork.domain import DomainEvent, to_json_value
+
+from .models import OutboxMessage
+
+
+def envelope(
+    *, event_id: uuid.UUID, type: str, version: int, occurred_at, aggregate_id: uuid.UUID,
+    correlation_id: uuid.UUID | None, causation_id: uuid.UUID | None, data: dict,
+) -> dict:
+    """The integration event contract (DESIGN §4)."""
+    return {
+        "id": str(event_id),
+        "type": type,
+        "version": version,
+        "occurred_at": to_json_value(occurred_at),
+        "aggregate_id": str(aggregate_id),
+        "correlation_id": str(correlation_id) if correlation_id else None,
+        "causation_id": str(causation_id) if causation_id else None,
+        "data": data,
+    }
+
+
+def event_envelope(event: DomainEvent, correlation_id, causation_id) -> dict:
+    return envelope(
+        event_id=event.event_id, type=event.type, version=event.version, occurred_at=event.occurred_at,
+        aggregate_id=event.aggregate_id, correlation_id=correlation_id, causation_id=causation_id,
+        data=event.data(),
+    )
+
+
+def add(topic: str, envelopes: Iterable[dict]) -> list[OutboxMessage]:
+    """Store envelopes for `topic`; they leave only once the surrounding transaction commits."""
+    rows = [
+        OutboxMessage(
+            event_id=item["id"], topic=topic, type=item["type"], version=item["version"],
+            aggregate_id=item["aggregate_id"], envelope=item,
+        )
+        for item in envelopes
+    ]
+    if not rows:
+        return []
+    OutboxMessage.objects.bulk_create(rows)
+    if not settings.PULSAR_URL:
+        from . import in_process
+
+        event_ids = [row.event_id for row in rows]
+        transaction.on_commit(lambda: in_process.deliver(event_ids))
+    return rows

@@ -1,0 +1,32 @@
+"""The only module that knows how to talk to Pulsar: client, topic names, message framing."""
+
+from __future__ import annotations
+
+import json
+
+import pulsar
+from django.conf import settings
+
+
+def topic_name(topic: str) -> str:
+    return f"persistent://{settings.PULSAR_TENANT_NAMESPACE}/{topic}"
+
+
+def client() -> pulsar.Client:
+    return pulsar.Client(
+        settings.PULSAR_URL,
+        operation_timeout_seconds=30,
+        logger=pulsar.ConsoleLogger(pulsar.LoggerLevel.Warn),
+    )
+
+
+def encode(envelope: dict) -> bytes:
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def decode(message: pulsar.Message) -> dict:
+    return json.loads(message.data())
+
+
+def properties(envelope: dict) -> dict[str, str]:
+    return {"event_id": envelope["id"], "type": envelope["type"], "version": str(envelope["version"])}

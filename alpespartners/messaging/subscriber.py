@@ -1,0 +1,87 @@
+"""The Pulsar side of a consumer process: subscribe, hand each message to `consumers.handle`,
+acknowledge after commit; failures are redelivered a bounded number of times, then the
+client moves the message to the dead-letter topic."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import pulsar
+from django.conf import settings
+from django.db import close_old_connections
+
+from . import consumers, contexts, pulsar_transport
+
+logger = logging.getLogger(__name__)
+
+
+def subscription_name(context: str) -> str:
+    return f"alpespartners-{context}"
+
+
+def dead_letter_topic(context: str) -> str:
+    return pulsar_transport.topic_name(f"{subscription_name(context)}-DLQ")
+
+
+class Subscriber:
+    def __init__(self, context_names: list[str]):
+        self.context_names = context_names
+        self.stopping = threading.Event()
+        self.handled = 0
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stopping.set())
+
+    def run(self) -> None:
+        client = pulsar_transport.client()
+        try:
+            consumers_by_context = {context: self._subscribe(client, context) for context in self.context_names}
+            logger.info("consuming for %s", ", ".join(self.context_names))
+            while not self.stopping.is_set():
+                idle = True
+                for context, consumer in consumers_by_context.items():
+                    try:
+                        message = consumer.receive(timeout_millis=200)
+                    except pulsar.Timeout:
+                        continue
+                    idle = False
+                    self._process(context, consumer, message)
+                if idle:
+                    close_old_connections()
+        finally:
+            client.close()
+
+    def _subscribe(self, client: pulsar.Client, context: str) -> pulsar.Consumer:
+        topics = [pulsar_transport.topic_name(topic) for topic in contexts.subscriptions(context)]
+        return client.subscribe(
+            topics,
+            subscription_name(context),
+            # Key_Shared keeps each aggregate's events in order while allowing several processes.
+            consumer_type=pulsar.ConsumerType.KeyShared,
+            initial_position=pulsar.InitialPosition.Earliest,
+            negative_ack_redelivery_delay_ms=settings.CONSUMER_NEGATIVE_ACK_DELAY_MS,
+            dead_letter_policy=pulsar.ConsumerDeadLetterPolicy(
+                max_redeliver_count=settings.CONSUMER_MAX_REDELIVERIES,
+                dead_letter_topic=dead_letter_topic(context),
+            ),
+        )
+
+    def _process(self, context: str, consumer: pulsar.Consumer, message: pulsar.Message) -> None:
+        topic = message.topic_name().rsplit("/", 1)[-1]
+        try:
+            envelope = pulsar_transport.decode(message)
+            handlers = contexts.subscriptions(context).get(topic, {})
+            consumers.handle(context, topic, envelope, handlers)
+        except Exception:
+            logger.exception(
+                "%s could not apply message %s from %s (delivery %s)",
+                context, message.properties().get("event_id"), topic, message.redelivery_count() + 1,
+            )
+            close_old_connections()
+            consumer.negative_acknowledge(message)
+            return
+        consumer.acknowledge(message)
+        self.handled += 1

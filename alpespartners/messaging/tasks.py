@@ -1,0 +1,28 @@
+"""What every context's Celery shim does around `command_log.execute`."""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+
+from alpespartners.seedwork.domain import ConcurrencyConflict
+
+from . import command_log
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConcurrencyConflict)
+
+
+def run_command(task, command_id: str, handlers: dict) -> None:
+    try:
+        command_log.execute(command_id, handlers)
+    except TRANSIENT_ERRORS as error:
+        if task.request.retries >= task.max_retries:
+            logger.error("command %s gave up after %s retries: %s", command_id, task.request.retries, error)
+            command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
+            return
+        raise task.retry(exc=error, countdown=min(2 ** task.request.retries * 0.2, 30))
+    except Exception:
+        # A bug, not a business refusal: log the trace for operators, show the user a plain error.
+        logger.exception("command %s failed unexpectedly", command_id)
+        command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})

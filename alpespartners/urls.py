@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from alpespartners import api
+from alpespartners.messaging.api import CommandDetailView
+
+api_v1 = [
+    path("comandos/<uuid:command_id>", CommandDetailView.as_view(), name="comando-detalle"),
+    path("", include("cliente.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("health", api.health, name="health"),
+    path("ready", api.ready, name="ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "alpespartners.api.bad_request_view"
+handler404 = "alpespartners.api.not_found_view"
+handler500 = "alpespartners.api.server_error_view"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CampaniasConfig(AppConfig):
+    name = "campanias"

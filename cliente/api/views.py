@@ -1,0 +1,100 @@
+"""One thin view per operation: validate, build the command, hand it to the command log."""
+
+import uuid
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alpespartners.api import accept_command, validated
+from alpespartners.messaging.api import CommandAcceptedOutput
+
+from .. import commands, queries
+from . import serializers
+
+CONTEXT = "cliente"
+
+
+def cliente_url(id_cliente) -> str:
+    return reverse("cliente-detalle", args=[id_cliente])
+
+
+def present(id_cliente) -> dict:
+    return serializers.ClienteOutput(queries.cliente(id_cliente)).data
+
+
+def existing(id_cliente):
+    if queries.cliente(id_cliente) is None:
+        raise NotFound(f"No existe el cliente {id_cliente}.")
+    return id_cliente
+
+
+def accept(request, command, id_cliente, *, creates=False):
+    return accept_command(request, CONTEXT, command, resource_id=id_cliente, resource_url=cliente_url(id_cliente),
+                          present_resource=present, creates=creates)
+
+
+class ClientesView(ListAPIView):
+    serializer_class = serializers.ClienteOutput
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return queries.clientes(tipo=params.get("tipo"), estado=params.get("estado"), search=params.get("search"))
+
+    @extend_schema(summary="Listar clientes", parameters=[
+        OpenApiParameter("tipo", enum=["NATURAL", "EMPRESA"]),
+        OpenApiParameter("estado", enum=["ACTIVO", "SUSPENDIDO"]),
+        OpenApiParameter("search", description="nombre, email o documento"),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary="Registrar un cliente", request=serializers.RegistrarClienteInput,
+                   responses={202: CommandAcceptedOutput, 201: serializers.ClienteOutput})
+    def post(self, request):
+        data = validated(serializers.RegistrarClienteInput, request)
+        id_cliente = data.pop("id", None) or uuid.uuid4()
+        return accept(request, commands.RegistrarCliente(id=id_cliente, **data), id_cliente, creates=True)
+
+
+class ClienteView(APIView):
+    @extend_schema(summary="Detalle de un cliente", responses=serializers.ClienteOutput)
+    def get(self, request, id_cliente):
+        return Response(present(existing(id_cliente)))
+
+    @extend_schema(summary="Actualizar nombre o email", request=serializers.ActualizarClienteInput,
+                   responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
+    def patch(self, request, id_cliente):
+        data = validated(serializers.ActualizarClienteInput, request)
+        return accept(request, commands.ActualizarCliente(id_cliente=existing(id_cliente), **data), id_cliente)
+
+
+class SuspenderClienteView(APIView):
+    @extend_schema(summary="Suspender un cliente", request=serializers.MotivoInput,
+                   responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
+    def post(self, request, id_cliente):
+        data = validated(serializers.MotivoInput, request)
+        return accept(request, commands.SuspenderCliente(id_cliente=existing(id_cliente), **data), id_cliente)
+
+
+class ReactivarClienteView(APIView):
+    @extend_schema(summary="Reactivar un cliente", request=serializers.MotivoInput,
+                   responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
+    def post(self, request, id_cliente):
+        data = validated(serializers.MotivoInput, request)
+        return accept(request, commands.ReactivarCliente(id_cliente=existing(id_cliente), **data), id_cliente)
+
+
+class MediosPagoView(APIView):
+    @extend_schema(summary="Registrar un medio de pago", request=serializers.RegistrarMedioPagoInput,
+                   responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
+    def post(self, request, id_cliente):
+        data = validated(serializers.RegistrarMedioPagoInput, request)
+        command = commands.RegistrarMedioPago(
+            id_cliente=existing(id_cliente), id_medio_pago=data.pop("id", None) or uuid.uuid4(), **data
+        )
+        return accept(request, command, id_cliente)
+

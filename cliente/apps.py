@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClienteConfig(AppConfig):
+    name = "cliente"
+    verbose_name = "Clientes"

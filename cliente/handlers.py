@@ -1,0 +1,72 @@
+"""One plain function per command: load, call the domain, commit."""
+
+from django.utils import timezone
+
+from alpespartners.seedwork.domain import DomainError
+from alpespartners.seedwork.unit_of_work import UnitOfWork
+
+from . import commands, repository
+from .domain import Cliente
+
+
+def registrar_cliente(command: commands.RegistrarCliente, uow: UnitOfWork) -> None:
+    with uow:
+        if repository.exists(command.id):
+            raise DomainError(f"Ya existe un cliente con el id {command.id}.", "id")
+        cliente = Cliente.registrar(
+            command.id, tipo=command.tipo, nombre=command.nombre, email=command.email, hoy=timezone.localdate(),
+            cedula=command.cedula, nit=command.nit, fecha_nacimiento=command.fecha_nacimiento,
+            fecha_constitucion=command.fecha_constitucion,
+        )
+        repository.check_unique(cliente)
+        _save(cliente, uow)
+
+
+def actualizar_cliente(command: commands.ActualizarCliente, uow: UnitOfWork) -> None:
+    with uow:
+        cliente = repository.get(command.id_cliente)
+        cliente.actualizar(nombre=command.nombre, email=command.email)
+        repository.check_unique(cliente)
+        _save(cliente, uow)
+
+
+def suspender_cliente(command: commands.SuspenderCliente, uow: UnitOfWork) -> None:
+    with uow:
+        cliente = repository.get(command.id_cliente)
+        cliente.suspender(command.motivo)
+        _save(cliente, uow)
+
+
+def reactivar_cliente(command: commands.ReactivarCliente, uow: UnitOfWork) -> None:
+    with uow:
+        cliente = repository.get(command.id_cliente)
+        cliente.reactivar(command.motivo)
+        _save(cliente, uow)
+
+
+def registrar_medio_pago(command: commands.RegistrarMedioPago, uow: UnitOfWork) -> None:
+    with uow:
+        cliente = repository.get(command.id_cliente)
+        cliente.registrar_medio_pago(
+            id=command.id_medio_pago, tipo=command.tipo, token=command.token, mascara=command.mascara,
+            predeterminado=command.predeterminado,
+        )
+        _save(cliente, uow)
+
+
+def _save(cliente: Cliente, uow: UnitOfWork) -> None:
+    repository.save(cliente)
+    uow.collect(cliente)
+    uow.commit(resource_id=cliente.id)
+
+
+COMMAND_HANDLERS = {
+    commands.RegistrarCliente: registrar_cliente,
+    commands.ActualizarCliente: actualizar_cliente,
+    commands.SuspenderCliente: suspender_cliente,
+    commands.ReactivarCliente: reactivar_cliente,
+    commands.RegistrarMedioPago: registrar_medio_pago,
+}
+
+# Events of other contexts this one reacts to: {topic: {type: handler(envelope, uow)}}.
+EVENT_HANDLERS: dict[str, dict] = {}
