@@ -74,17 +74,25 @@ class Relay:
             if self.stopping.is_set():
                 return
             listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-            self.client = pulsar_transport.client()
-            try:
-                self.next_sequence_id = (OutboxMessage.objects.aggregate(Max("sequence_id"))["sequence_id__max"] or 0) + 1
-                for topic in self._known_topics():
-                    self._producer(topic)
-                logger.info("relay active, next sequence id %s", self.next_sequence_id)
-                while not self.stopping.is_set():
-                    if self.publish_batch() == 0:
-                        self._wait_for_notification(listener)
-            finally:
-                self._close()
+            while not self.stopping.is_set():
+                try:
+                    self._publish_until_stopped(listener)
+                except pulsar.PulsarException as error:
+                    # Broker unreachable at start-up: nothing is lost, the rows wait in the outbox.
+                    logger.warning("Pulsar unavailable (%s); retrying in 2 s", error)
+                    self.stopping.wait(2.0)
+                finally:
+                    self._close()
+
+    def _publish_until_stopped(self, listener: psycopg.Connection) -> None:
+        self.client = pulsar_transport.client()
+        self.next_sequence_id = (OutboxMessage.objects.aggregate(Max("sequence_id"))["sequence_id__max"] or 0) + 1
+        for topic in self._known_topics():
+            self._producer(topic)
+        logger.info("relay active, next sequence id %s", self.next_sequence_id)
+        while not self.stopping.is_set():
+            if self.publish_batch() == 0:
+                self._wait_for_notification(listener)
 
     def _listener_connection(self) -> psycopg.Connection:
         params = connection.get_connection_params()
@@ -136,9 +144,9 @@ class Relay:
                 send_timeout_millis=0,  # never give up: a broker outage only delays
                 block_if_queue_full=True,
                 max_pending_messages=self.batch_size * 2,
-                batching_enabled=True,
-                batching_max_messages=self.batch_size,
-                batching_max_publish_delay_ms=1,
+                # No batching: the broker deduplicates a batch by its sequence ids as a whole,
+                # and a resend after a crash need not form the same batches.
+                batching_enabled=False,
             )
             self.producers[topic] = producer
             self._settle_with_broker(topic, producer.last_sequence_id())

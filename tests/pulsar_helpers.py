@@ -1,0 +1,45 @@
+"""A test consumer: what actually reached the broker, read with a Pulsar reader."""
+
+import json
+import time
+
+import pulsar
+from django.conf import settings
+
+from alpespartners.messaging import pulsar_transport
+
+
+class TopicReader:
+    """Reads a topic from the moment it was opened (or from its start), keeping every message."""
+
+    def __init__(self, topic: str, from_start: bool = False):
+        self.client = pulsar.Client(settings.PULSAR_URL, logger=pulsar.ConsoleLogger(pulsar.LoggerLevel.Error))
+        self.reader = self.client.create_reader(
+            pulsar_transport.topic_name(topic),
+            pulsar.MessageId.earliest if from_start else pulsar.MessageId.latest,
+        )
+        self.messages: list[pulsar.Message] = []
+
+    def read_until(self, condition, timeout: float, quiet_seconds: float = 1.0) -> list[dict]:
+        """Read until `condition(envelopes)` holds and then `quiet_seconds` pass with nothing new."""
+        deadline = time.monotonic() + timeout
+        satisfied_at = None
+        while time.monotonic() < deadline:
+            try:
+                self.messages.append(self.reader.read_next(timeout_millis=200))
+                satisfied_at = None
+                continue
+            except pulsar.Timeout:
+                pass
+            if condition(self.envelopes()):
+                satisfied_at = satisfied_at or time.monotonic()
+                if time.monotonic() - satisfied_at >= quiet_seconds:
+                    break
+        return self.envelopes()
+
+    def envelopes(self) -> list[dict]:
+        return [json.loads(message.data()) for message in self.messages]
+
+    def close(self) -> None:
+        self.reader.close()
+        self.client.close()
