@@ -9,7 +9,8 @@ import uuid
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from django.urls import reverse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -47,6 +48,10 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 def error_handler(exc, context):
     """DRF exception handler: every 4xx and 5xx in the one error shape, never a trace."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Recurso no encontrado.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
@@ -82,10 +87,10 @@ def validated(serializer_class, request) -> dict:
     return dict(serializer.validated_data)
 
 
-def command_links(request, entry: CommandLog, resource_url: str | None) -> dict:
+def command_links(request, entry: CommandLog, resource_path) -> dict:
     return {
         "command": request.build_absolute_uri(reverse("comando-detalle", args=[entry.id])),
-        "resource": request.build_absolute_uri(resource_url) if resource_url else None,
+        "resource": request.build_absolute_uri(resource_path(entry.resource_id)) if entry.resource_id else None,
     }
 
 
@@ -94,10 +99,11 @@ def requested_wait(request) -> float:
     return min(float(match.group(1)), MAX_WAIT_SECONDS) if match else 0.0
 
 
-def accept_command(request, context: str, command, *, resource_id: uuid.UUID, resource_url: str,
+def accept_command(request, context: str, command, *, resource_id: uuid.UUID, resource_path,
                    present_resource, creates: bool = False) -> Response:
     """Log the command, enqueue it after commit and answer 202 — or, with `Prefer: wait=N`
-    and the command done in time, 201/200 with the resource (422 if it was refused)."""
+    and the command done in time, 201/200 with the resource (422 if it was refused).
+    A replayed Idempotency-Key answers about the first command, not this request's ids."""
     try:
         entry, _ = command_log.submit(
             context,
@@ -112,7 +118,7 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
         raise Conflict("Esta Idempotency-Key ya se usó con otra petición.")
     wait = requested_wait(request)
     entry = command_log.wait_for(entry, wait) if wait else CommandLog.objects.get(id=entry.id)
-    links = command_links(request, entry, resource_url)
+    links = command_links(request, entry, resource_path)
     headers = {"Location": links["command"]}
     if wait and entry.status == CommandStatus.COMPLETADO:
         return Response(present_resource(entry.resource_id), status=201 if creates else 200,

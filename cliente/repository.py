@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError, NotFound
 
-from .domain import Cliente, MedioPago
+from .domain import Cliente, MedioPago, TipoMedioPago
 from .models import ClienteModel
 
 UNIQUE_FIELDS = {"email": "El email ya está registrado.", "cedula": "La cédula ya está registrada.", "nit": "El NIT ya está registrado."}
@@ -22,7 +22,7 @@ def get(id_cliente: uuid.UUID) -> Cliente:
     return Cliente(
         row.id, tipo=row.tipo, nombre=row.nombre, email=row.email, cedula=row.cedula, nit=row.nit,
         fecha_nacimiento=row.fecha_nacimiento, fecha_constitucion=row.fecha_constitucion, estado=row.estado,
-        medios_pago=[MedioPago(**{**medio, "id": uuid.UUID(medio["id"])}) for medio in row.medios_pago],
+        medios_pago=[MedioPago(**{**medio, "id": uuid.UUID(medio["id"]), "tipo": TipoMedioPago(medio["tipo"])}) for medio in row.medios_pago],
         version=row.version,
     )
 

@@ -18,7 +18,7 @@ from . import serializers
 CONTEXT = "cliente"
 
 
-def cliente_url(id_cliente) -> str:
+def cliente_path(id_cliente) -> str:
     return reverse("cliente-detalle", args=[id_cliente])
 
 
@@ -33,7 +33,7 @@ def existing(id_cliente):
 
 
 def accept(request, command, id_cliente, *, creates=False):
-    return accept_command(request, CONTEXT, command, resource_id=id_cliente, resource_url=cliente_url(id_cliente),
+    return accept_command(request, CONTEXT, command, resource_id=id_cliente, resource_path=cliente_path,
                           present_resource=present, creates=creates)
 
 
