@@ -1,0 +1,47 @@
+# The two set-up commands of the README, and the pieces they are made of.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# The embedded default: SQLite, Celery eager, in-process transport.
+EMBEDDED := env -u DATABASE_URL -u CELERY_BROKER_URL -u PULSAR_URL
+# The real services that scripts/services.sh brings up on 127.0.0.1.
+export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpespartners \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
+COVERED := --cov=alpespartners --cov=cliente --cov=campanias --cov=pagos
+
+.PHONY: install demo test services services-down stack bench-relay clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(EMBEDDED) $(PY) manage.py migrate --noinput
+	$(EMBEDDED) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(EMBEDDED) $(PY) manage.py cargar_demo
+	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+test: install services
+	env $(REAL_SERVICES) $(PY) -m pytest $(COVERED) --cov-report=term-missing:skip-covered
+
+# The full stack on the real services: web, worker, beat, relay and consumers in one terminal.
+stack: install services
+	env $(REAL_SERVICES) $(PY) manage.py migrate --noinput
+	env $(REAL_SERVICES) $(VENV)/bin/honcho start -f Procfile
+
+bench-relay: install services
+	env $(REAL_SERVICES) $(PY) manage.py migrate --noinput
+	env $(REAL_SERVICES) $(PY) bench/relay.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .coverage htmlcov staticfiles

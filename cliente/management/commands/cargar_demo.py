@@ -1,0 +1,49 @@
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.core.management import BaseCommand
+from rest_framework.authtoken.models import Token
+
+from alpespartners.messaging import command_log
+from cliente.commands import RegistrarCliente, RegistrarMedioPago
+from cliente.models import ClienteView
+
+DEMO_CLIENTES = [
+    dict(tipo="EMPRESA", nombre="Café de los Alpes S.A.S.", email="marca@cafealpes.co", nit="900123456-8",
+         fecha_constitucion="2012-01-31", token="tok_ok"),
+    dict(tipo="NATURAL", nombre="Lucía Gómez", email="lucia@socios.co", cedula="1032456789",
+         fecha_nacimiento="1991-04-12", token="tok_ok"),
+    dict(tipo="NATURAL", nombre="Andrés Pérez", email="andres@socios.co", cedula="79456123",
+         fecha_nacimiento="1985-09-30", token="tok_rechazado"),
+    dict(tipo="NATURAL", nombre="Marta Ríos", email="marta@socios.co", cedula="52789456",
+         fecha_nacimiento="1979-12-03", token="tok_inestable"),
+]
+
+
+class Command(BaseCommand):
+    help = "Demo data for `make demo`: a staff user and a brand with three partners, registered through commands."
+
+    def handle(self, *args, **options):
+        user, _ = get_user_model().objects.get_or_create(username="demo", defaults={"is_staff": True, "is_superuser": True})
+        user.set_password("demo")
+        user.save()
+        token, _ = Token.objects.get_or_create(user=user)
+        for datos in DEMO_CLIENTES:
+            if ClienteView.objects.filter(email=datos["email"]).exists():
+                continue
+            datos = dict(datos)
+            medio_token = datos.pop("token")
+            id_cliente = uuid.uuid4()
+            command_log.submit("cliente", RegistrarCliente(id=id_cliente, **datos), user=user, source="admin")
+            command_log.submit("cliente", RegistrarMedioPago(
+                id_cliente=id_cliente, id_medio_pago=uuid.uuid4(), tipo="TARJETA", token=medio_token,
+                mascara="**** 4242", predeterminado=True,
+            ), user=user, source="admin")
+        base = "http://127.0.0.1:8000"
+        self.stdout.write(self.style.SUCCESS("\nAlpes Partners demo (SQLite, Celery eager, in-process transport)"))
+        self.stdout.write(f"  API token:  {token.key}")
+        self.stdout.write(f"  Try:        curl -H 'Authorization: Token {token.key}' {base}/api/v1/clientes")
+        self.stdout.write(f"  API docs:   {base}/api/docs/")
+        self.stdout.write(f"  Schema:     {base}/api/schema/")
+        self.stdout.write(f"  Admin:      {base}/admin/  (user demo, password demo)")
+        self.stdout.write(f"  Health:     {base}/health   Ready: {base}/ready\n")
