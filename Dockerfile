@@ -1,13 +1,6 @@
 # One image for every process of the stack (web, worker, beat, relay, consumers, migrate);
 # docker-compose.yml picks the process with its command.
 
-# There is no .dockerignore: this stage keeps the local .venv, .git and SQLite file out of the image.
-FROM python:3.12-slim AS source
-COPY . /src
-RUN rm -rf /src/.venv /src/.git /src/db.sqlite3 /src/staticfiles /src/htmlcov \
-        /src/.pytest_cache /src/.coverage /src/coverage.xml \
-    && find /src -name __pycache__ -type d -prune -exec rm -rf {} +
-
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,7 +15,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
-COPY --from=source /src /app
+COPY . /app
 
 # Needs no environment: collectstatic touches neither the database nor a broker.
 RUN python manage.py collectstatic --noinput

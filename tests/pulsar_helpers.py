@@ -37,6 +37,14 @@ class TopicReader:
                     break
         return self.envelopes()
 
+    def read_more(self) -> list[pulsar.Message]:
+        """Whatever arrived since the last read, without waiting long."""
+        while True:
+            try:
+                self.messages.append(self.reader.read_next(timeout_millis=200))
+            except pulsar.Timeout:
+                return self.messages
+
     def envelopes(self) -> list[dict]:
         return [json.loads(message.data()) for message in self.messages]
 
