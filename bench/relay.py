@@ -410,36 +410,37 @@ def clean_up(topics: list[str]) -> None:
 # --- main -----------------------------------------------------------------------
 
 
+def run(args, topics: list[str], log) -> str:
+    aggregates = [uuid.uuid4() for _ in range(AGGREGATES)]
+    envelopes = make_envelopes(args.events, aggregates)
+    size = statistics.fmean(len(pulsar_transport.encode(envelope)) for envelope in envelopes)
+    insert_outbox_rows(topics[0], envelopes)
+    relay = measure_relay(topics[0], args.events, log)
+    bare_rate = measure_bare_producer(topics[1], make_envelopes(args.events, aggregates))
+    latency = measure_latency(topics[2], args.rate, args.latency_seconds, args.writers, aggregates, log)
+    if not latency.latencies_ms:
+        raise BenchError("no event of the latency phase arrived")
+    log_lines = notable_log_lines(log)
+    for line in log_lines:
+        print(f"relay log: {line}", file=sys.stderr)
+    return summary(args, size, relay, bare_rate, latency, log_lines)
+
+
 def main() -> int:
     args = parse_args()
     refuse_unless_ready()
-    run = uuid.uuid4().hex[:8]
-    topics = [f"bench.relay-{run}", f"bench.bare-{run}", f"bench.latency-{run}"]
-    aggregates = [uuid.uuid4() for _ in range(AGGREGATES)]
+    run_id = uuid.uuid4().hex[:8]
+    topics = [f"bench.relay-{run_id}", f"bench.bare-{run_id}", f"bench.latency-{run_id}"]
     log = tempfile.NamedTemporaryFile(prefix="bench-relay-", suffix=".log", delete=False)
     try:
-        envelopes = make_envelopes(args.events, aggregates)
-        size = statistics.fmean(len(pulsar_transport.encode(envelope)) for envelope in envelopes)
-        insert_outbox_rows(topics[0], envelopes)
-        relay = measure_relay(topics[0], args.events, log)
-        bare_rate = measure_bare_producer(topics[1], make_envelopes(args.events, aggregates))
-        latency = measure_latency(topics[2], args.rate, args.latency_seconds, args.writers, aggregates, log)
-        if not latency.latencies_ms:
-            raise BenchError("no latency sample arrived")
-        log_lines = notable_log_lines(log)
-        print(summary(args, size, relay, bare_rate, latency, log_lines))
+        print(run(args, topics, log))
     except BenchError as error:
-        print(f"bench/relay.py: {error}", file=sys.stderr)
+        print(f"bench/relay.py: {error} (relay log kept at {log.name})", file=sys.stderr)
         return 1
     finally:
         clean_up(topics)
         log.close()
-    for line in log_lines:
-        print(f"relay log: {line}", file=sys.stderr)
-    if log_lines:
-        print(f"relay log kept at {log.name}", file=sys.stderr)
-    else:
-        os.unlink(log.name)
+    os.unlink(log.name)
     return 0
 
 

@@ -4,23 +4,17 @@ The admin never writes models: suspending or reactivating goes through the comma
 exactly like the API, so the domain rules, events and read models stay in one path.
 """
 
-import json
-
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from alpespartners.admin_display import pretty_json
 from alpespartners.messaging import command_log
 
 from .commands import ReactivarCliente, SuspenderCliente
 from .models import ClienteView
 
 CONTEXT = "cliente"
-
-
-def pretty_json(value):
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
 
 
 @admin.register(ClienteView)

@@ -4,35 +4,13 @@ These tables are written only by the command log, handlers, relay and consumers;
 is for looking, never for fixing rows by hand.
 """
 
-import json
-
 from django.contrib import admin
 from django.db.models import Count, Min
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from alpespartners.admin_display import pretty_json
 
 from .models import CommandLog, InboxMessage, OutboxMessage
-
-
-def pretty_json(value):
-    if value is None:
-        return "-"
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
-
-
-def format_age(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {seconds} s"
-    return f"{seconds} s"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -121,7 +99,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
                 **(extra_context or {}),
                 "outbox_pending_count": pending["count"],
                 "outbox_oldest_pending": oldest,
-                "outbox_oldest_pending_age": format_age((timezone.now() - oldest).total_seconds()) if oldest else None,
+                "outbox_oldest_pending_age": timesince(oldest) if oldest else None,
             }
         return super().changelist_view(request, extra_context=extra_context)
 

