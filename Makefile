@@ -7,7 +7,7 @@ EMBEDDED := env -u DATABASE_URL -u CELERY_BROKER_URL -u PULSAR_URL
 # The real services that scripts/services.sh brings up on 127.0.0.1.
 export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpespartners \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
-COVERED := --cov=alpespartners --cov=cliente --cov=campanias --cov=pagos
+COVERED := --cov --cov-config=.coveragerc
 
 .PHONY: install demo test services services-down stack bench-relay clean
 
@@ -32,7 +32,7 @@ services-down:
 	scripts/services.sh down
 
 test: install services
-	env $(REAL_SERVICES) $(PY) -m pytest $(COVERED) --cov-report=term-missing:skip-covered
+	env $(REAL_SERVICES) $(PY) -m pytest $(COVERED) --cov-report=term-missing
 
 # The full stack on the real services: web, worker, beat, relay and consumers in one terminal.
 stack: install services

@@ -41,5 +41,5 @@ def _submit_command(context: str, module, envelope: dict) -> None:
         raise DomainError(f"Comando desconocido para {context}: {envelope['type']}.")
     command = from_payload(command_class, envelope["data"])
     command_log.submit(
-        context, command, source="pulsar", command_id=envelope["id"], correlation_id=envelope.get("correlation_id")
+        context, command, source="comandos", command_id=envelope["id"], correlation_id=envelope.get("correlation_id")
     )

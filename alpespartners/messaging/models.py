@@ -24,7 +24,7 @@ class CommandLog(models.Model):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    source = models.CharField(max_length=16, default="api")  # api | pulsar | admin
+    source = models.CharField(max_length=16, default="api")  # api | admin | comandos (a comandos.<contexto> topic)
     correlation_id = models.UUIDField(default=uuid.uuid4)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

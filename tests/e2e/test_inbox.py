@@ -42,7 +42,7 @@ def test_a_command_delivered_twice_is_applied_once(processes):
     wait_until(lambda: "skipped duplicate RegistrarCliente" in consumer.log(), 30,
                "the consumer to skip the second delivery")
     command = CommandLog.objects.get(id=command_id)
-    assert (command.status, command.source, command.resource_id) == ("COMPLETADO", "pulsar", client_id)
+    assert (command.status, command.source, command.resource_id) == ("COMPLETADO", "comandos", client_id)
     assert InboxMessage.objects.filter(event_id=command_id).count() == 1
     assert ClienteView.objects.filter(email="pulsar@socios.co").count() == 1
     assert OutboxMessage.objects.filter(aggregate_id=client_id, type="ClienteRegistrado").count() == 1
