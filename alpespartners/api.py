@@ -115,7 +115,7 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
             correlation_id=correlation_id(request),
         )
     except command_log.IdempotencyKeyReused:
-        raise Conflict("Esta Idempotency-Key ya se usó con otra petición.")
+        raise Conflict("Esta Idempotency-Key ya se usó con otra petición.") from None
     wait = requested_wait(request)
     entry = command_log.wait_for(entry, wait) if wait else CommandLog.objects.get(id=entry.id)
     links = command_links(request, entry, resource_path)

@@ -43,10 +43,6 @@ class PendingRow:
     envelope: dict
 
 
-class SendFailed(Exception):
-    pass
-
-
 class Relay:
     def __init__(self, *, producer_prefix: str | None = None, batch_size: int | None = None, poll_seconds: float | None = None):
         self.producer_prefix = producer_prefix or settings.RELAY_PRODUCER_NAME

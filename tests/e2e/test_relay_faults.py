@@ -78,7 +78,7 @@ def test_every_event_once_and_in_order_through_kills_and_a_broker_restart(proces
     # given a relay killed with SIGKILL three times while it publishes
     for kills, threshold in enumerate((600, 1800, 3000), start=1):
         running = relay()
-        wait_until(lambda: published(topic) >= threshold, 120, f"relay to pass {threshold} events")
+        wait_until(lambda threshold=threshold: published(topic) >= threshold, 120, f"relay to pass {threshold} events")
         running.kill()
         assert pending(topic) > 0, f"kill {kills} came after the relay had finished"
 
