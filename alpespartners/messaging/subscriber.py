@@ -13,8 +13,11 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from . import consumers, contexts, pulsar_transport
+from .tasks import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
+
+TRANSIENT_RETRY_SECONDS = 2.0
 
 
 def subscription_name(context: str) -> str:
@@ -72,16 +75,29 @@ class Subscriber:
     def _process(self, context: str, consumer: pulsar.Consumer, message: pulsar.Message) -> None:
         topic = message.topic_name().rsplit("/", 1)[-1]
         try:
-            envelope = pulsar_transport.decode(message)
-            handlers = contexts.subscriptions(context).get(topic, {})
-            consumers.handle(context, topic, envelope, handlers)
+            self._apply(context, topic, message)
         except Exception:
             logger.exception(
                 "%s could not apply message %s from %s (delivery %s)",
                 context, message.properties().get("event_id"), topic, message.redelivery_count() + 1,
             )
-            close_old_connections()
             consumer.negative_acknowledge(message)
             return
         consumer.acknowledge(message)
         self.handled += 1
+
+    def _apply(self, context: str, topic: str, message: pulsar.Message) -> None:
+        """A database outage is not the message's fault: wait it out here instead of spending
+        the message's bounded redeliveries on it and dead-lettering a good message."""
+        envelope = pulsar_transport.decode(message)
+        handlers = contexts.subscriptions(context).get(topic, {})
+        while True:
+            try:
+                consumers.handle(context, topic, envelope, handlers)
+                return
+            except TRANSIENT_ERRORS as error:
+                close_old_connections()
+                if self.stopping.is_set():
+                    raise
+                logger.warning("%s: database unavailable (%s); retrying message %s", context, error, envelope.get("id"))
+                self.stopping.wait(TRANSIENT_RETRY_SECONDS)
