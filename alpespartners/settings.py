@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -132,6 +133,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Initial schedules; beat copies them into django-celery-beat's tables, editable in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "purgar-mensajes": {"task": "messaging.purgar_mensajes", "schedule": crontab(hour=3, minute=30)},
+}
 
 # --- Messaging --------------------------------------------------------------
 # Unset: the in-process transport delivers committed outbox rows to local consumers.
@@ -142,6 +147,8 @@ RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 1000)
 RELAY_POLL_SECONDS = float(os.environ.get("RELAY_POLL_SECONDS", "1.0"))
 CONSUMER_MAX_REDELIVERIES = env_int("CONSUMER_MAX_REDELIVERIES", 5)
 CONSUMER_NEGATIVE_ACK_DELAY_MS = env_int("CONSUMER_NEGATIVE_ACK_DELAY_MS", 1000)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 7)
+INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,14 @@
-"""What every context's Celery shim does around `command_log.execute`."""
+"""What every context's Celery shim does around `command_log.execute`, and messaging's own
+scheduled housekeeping."""
 
 import logging
 
+from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from alpespartners.seedwork.domain import ConcurrencyConflict
 
-from . import command_log
+from . import command_log, retention
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +28,10 @@ def run_command(task, command_id: str, handlers: dict) -> None:
         # A bug, not a business refusal: log the trace for operators, show the user a plain error.
         logger.exception("command %s failed unexpectedly", command_id)
         command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
+
+
+@shared_task(name="messaging.purgar_mensajes")
+def purgar_mensajes() -> dict[str, int]:
+    deleted = retention.purge()
+    logger.info("purged %(outbox)s published outbox rows and %(inbox)s inbox rows", deleted)
+    return deleted
