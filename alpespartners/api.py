@@ -23,6 +23,7 @@ from alpespartners.messaging.models import CommandLog, CommandStatus
 logger = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 10
+MAX_IDEMPOTENCY_KEY_LENGTH = 255  # CommandLog.idempotency_key
 
 ERROR_CODES = {
     exceptions.ValidationError: "datos_invalidos",
@@ -104,12 +105,17 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
     """Log the command, enqueue it after commit and answer 202 — or, with `Prefer: wait=N`
     and the command done in time, 201/200 with the resource (422 if it was refused).
     A replayed Idempotency-Key answers about the first command, not this request's ids."""
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": f"Debe tener entre 1 y {MAX_IDEMPOTENCY_KEY_LENGTH} caracteres."}
+        )
     try:
         entry, _ = command_log.submit(
             context,
             command,
             user=request.user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            idempotency_key=idempotency_key,
             request_fingerprint=command_log.fingerprint(request.method, request.path, request.data),
             resource_id=resource_id,
             correlation_id=correlation_id(request),

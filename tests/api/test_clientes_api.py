@@ -1,10 +1,12 @@
 """The /clientes rows of the REST contract, on PostgreSQL, commands run on commit."""
 
 import json
+import threading
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from alpespartners.messaging.models import CommandLog, OutboxMessage
@@ -222,3 +224,29 @@ def test_health_ready_and_schema(api):
     assert schema.status_code == 200
     assert "/api/v1/clientes" in schema.json()["paths"]
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_an_overlong_idempotency_key_is_a_400_that_writes_nothing(api):
+    error = assert_error(register(api, ClienteNaturalBody(), HTTP_IDEMPOTENCY_KEY="k" * 256), 400, "datos_invalidos")
+    assert "Idempotency-Key" in error["details"]
+    assert_nothing_written()
+
+
+def test_concurrent_requests_with_one_key_log_one_command(api, user):
+    body = ClienteNaturalBody()
+    answers = []
+
+    def post():
+        try:
+            answers.append(register(api, body, HTTP_IDEMPOTENCY_KEY="carrera"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [answer.status_code for answer in answers] == [202] * 4
+    assert len({answer.json()["command_id"] for answer in answers}) == 1
+    assert CommandLog.objects.count() == 1 and ClienteView.objects.count() == 1
