@@ -156,9 +156,11 @@ def test_two_relays_at_once_publish_each_event_once_and_the_standby_takes_over(p
     # given two relays started together: one publishes, the other stands by
     first = processes("relay-1", *manage("relay", "--batch-size", "50"))
     second = processes("relay-2", *manage("relay", "--batch-size", "50"))
+    wait_until(lambda: "standing by" in first.log() + second.log(), 60, "one relay to stand by")
+    active, standby = (second, first) if "standing by" in first.log() else (first, second)
+    wait_until(lambda: "relay active" in active.log(), 60, "the lock holder to start publishing")
+    assert "relay active" not in standby.log()
     wait_until(lambda: published(topic) >= 300, 120, "publishing to start")
-    active, standby = (first, second) if "relay active" in first.log() else (second, first)
-    assert "relay active" not in standby.log() and "standing by" in standby.log()
 
     # when the active one is killed with SIGKILL and more events commit
     active.kill()
