@@ -1,7 +1,8 @@
-"""Display helpers shared by every context's admin."""
+"""Admin pieces shared by every context: read-only model admins and JSON fields shown readably."""
 
 import json
 
+from django.contrib import admin
 from django.utils.html import format_html
 
 
@@ -10,3 +11,28 @@ def pretty_json(value):
         return "-"
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return format_html('<pre style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
+
+
+def json_display(field: str, description: str):
+    """A read-only admin field showing the JSON of `field`, pretty-printed and escaped."""
+
+    @admin.display(description=description)
+    def display(self, obj):
+        return pretty_json(getattr(obj, field))
+
+    return display
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For tables written only through commands, handlers, the relay and consumers."""
+
+    show_full_result_count = False  # these tables grow large; skip the second COUNT(*)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

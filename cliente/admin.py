@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from alpespartners.admin_display import pretty_json
+from alpespartners.admin_display import ReadOnlyAdmin, json_display
 from alpespartners.messaging import command_log
 
 from .commands import ReactivarCliente, SuspenderCliente
@@ -18,7 +18,7 @@ CONTEXT = "cliente"
 
 
 @admin.register(ClienteView)
-class ClienteViewAdmin(admin.ModelAdmin):
+class ClienteViewAdmin(ReadOnlyAdmin):
     list_display = ["nombre", "tipo", "numero_documento", "email", "estado", "fecha_registro"]
     list_filter = ["tipo", "estado"]
     search_fields = ["nombre", "email", "numero_documento"]
@@ -28,26 +28,12 @@ class ClienteViewAdmin(admin.ModelAdmin):
               "medios_pago_json", "total_pagos_json", "ultimo_pago", "comandos"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_emitir_comandos_permission(self, request):
         # The admin edits no rows, so the model's change permission is what grants issuing commands.
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
-    @admin.display(description="medios de pago")
-    def medios_pago_json(self, obj):
-        return pretty_json(obj.medios_pago)
-
-    @admin.display(description="total pagos")
-    def total_pagos_json(self, obj):
-        return pretty_json(obj.total_pagos)
+    medios_pago_json = json_display("medios_pago", "medios de pago")
+    total_pagos_json = json_display("total_pagos", "total pagos")
 
     @admin.display(description="comandos")
     def comandos(self, obj):

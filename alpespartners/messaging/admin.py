@@ -8,22 +8,9 @@ from django.contrib import admin
 from django.db.models import Count, Min
 from django.utils.timesince import timesince
 
-from alpespartners.admin_display import pretty_json
+from alpespartners.admin_display import ReadOnlyAdmin, json_display
 
 from .models import CommandLog, InboxMessage, OutboxMessage
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False  # these tables grow large; skip the second COUNT(*)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CommandLog)
@@ -39,17 +26,9 @@ class CommandLogAdmin(ReadOnlyAdmin):
               "payload_json", "error_json", "result_json"]
     readonly_fields = fields
 
-    @admin.display(description="payload")
-    def payload_json(self, obj):
-        return pretty_json(obj.payload)
-
-    @admin.display(description="error")
-    def error_json(self, obj):
-        return pretty_json(obj.error)
-
-    @admin.display(description="result")
-    def result_json(self, obj):
-        return pretty_json(obj.result)
+    payload_json = json_display("payload", "payload")
+    error_json = json_display("error", "error")
+    result_json = json_display("result", "result")
 
 
 class PublicadoFilter(admin.SimpleListFilter):
@@ -84,9 +63,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     def publicado(self, obj):
         return obj.published_at is not None
 
-    @admin.display(description="envelope")
-    def envelope_json(self, obj):
-        return pretty_json(obj.envelope)
+    envelope_json = json_display("envelope", "envelope")
 
     def changelist_view(self, request, extra_context=None):
         if self.has_view_or_change_permission(request):

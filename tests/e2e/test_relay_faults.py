@@ -55,6 +55,15 @@ def pulsar_answers() -> bool:
     ).returncode == 0
 
 
+def stored_on(topic: str, count: int, timeout: float) -> list[dict]:
+    """Everything the broker holds on `topic`, read from its start."""
+    reader = TopicReader(topic, from_start=True)
+    try:
+        return reader.read_until(lambda seen: len(seen) >= count, timeout=timeout, quiet_seconds=1)
+    finally:
+        reader.close()
+
+
 def assert_exactly_once_in_order(received: list[dict], sent: list[dict]) -> None:
     received_ids = [item["id"] for item in received]
     assert len(received_ids) == len(set(received_ids)), "some event reached the broker twice"
@@ -95,11 +104,7 @@ def test_every_event_once_and_in_order_through_kills_and_a_broker_restart(proces
     assert running.stop() == 0, running.log()
 
     # then the broker holds every event exactly once, each aggregate's events in order
-    reader = TopicReader(topic, from_start=True)
-    try:
-        received = reader.read_until(lambda seen: len(seen) >= 5000, timeout=120, quiet_seconds=2)
-    finally:
-        reader.close()
+    received = stored_on(topic, 5000, timeout=120)
     assert_exactly_once_in_order(received, before_outage + during_outage)
 
 
@@ -138,11 +143,7 @@ def test_a_low_outbox_id_committed_after_higher_ones_were_published_still_arrive
     early_rows = OutboxMessage.objects.filter(event_id__in=[item["id"] for item in early])
     assert late_row.id < min(row.id for row in early_rows)
     assert late_row.sequence_id > max(row.sequence_id for row in early_rows)
-    reader = TopicReader(topic, from_start=True)
-    try:
-        received = reader.read_until(lambda seen: len(seen) >= 11, timeout=30, quiet_seconds=1)
-    finally:
-        reader.close()
+    received = stored_on(topic, 11, timeout=30)
     assert_exactly_once_in_order(received, early + late)
     assert received[-1]["id"] == late[0]["id"]
     assert relay.stop() == 0
@@ -170,9 +171,5 @@ def test_two_relays_at_once_publish_each_event_once_and_the_standby_takes_over(p
     wait_until(lambda: pending(topic) == 0, 120, "the standby to drain the outbox")
     assert "relay active" in standby.log()
     assert standby.stop() == 0
-    reader = TopicReader(topic, from_start=True)
-    try:
-        received = reader.read_until(lambda seen: len(seen) >= len(sent), timeout=60, quiet_seconds=1)
-    finally:
-        reader.close()
+    received = stored_on(topic, len(sent), timeout=60)
     assert_exactly_once_in_order(received, sent)
