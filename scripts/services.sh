@@ -161,6 +161,7 @@ CONF
 }
 
 pulsar_up() {
+  command -v curl >/dev/null || apt_install curl
   if pulsar_ready; then
     log "Pulsar already answering on $PULSAR_ADMIN_URL, reusing it"
     return
