@@ -1,0 +1,54 @@
+"""OpenAPI post-processing: every operation documents the one error shape and, for commands,
+the headers the contract gives them (DESIGN §5)."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": {}},
+            },
+        }
+    },
+}
+
+QUERY_ERRORS = {
+    "401": "Sin token o token inválido.",
+    "404": "No existe, o no es visible para quien pregunta.",
+}
+COMMAND_ERRORS = {
+    **QUERY_ERRORS,
+    "400": "Datos inválidos o JSON mal formado; no se registró nada.",
+    "409": "La Idempotency-Key ya se usó con otra petición.",
+    "422": "Con `Prefer: wait=N`: el comando fue rechazado por una regla de negocio.",
+}
+COMMAND_HEADERS = {
+    "Idempotency-Key": "Misma clave y cuerpo ⇒ misma respuesta; misma clave y otro cuerpo ⇒ 409.",
+    "Prefer": "`wait=N` (N ≤ 10): espera hasta N s y, si terminó, responde 201/200 con el recurso.",
+    "X-Correlation-ID": "UUID que acompaña al comando y a todos los eventos que cause.",
+}
+COMMAND_METHODS = {"post", "put", "patch", "delete"}
+
+
+def add_contract_details(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            is_command = method in COMMAND_METHODS
+            for code, description in (COMMAND_ERRORS if is_command else QUERY_ERRORS).items():
+                operation["responses"].setdefault(code, {"description": description, "content": error_content})
+            if is_command:
+                parameters = operation.setdefault("parameters", [])
+                present = {(parameter["in"], parameter["name"]) for parameter in parameters}
+                parameters += [
+                    {"in": "header", "name": name, "required": False, "schema": {"type": "string"}, "description": text}
+                    for name, text in COMMAND_HEADERS.items()
+                    if ("header", name) not in present
+                ]
+    return result
