@@ -82,8 +82,9 @@ def bad_request_view(request, exception=None):
 # --- commands -----------------------------------------------------------------
 
 
-def validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
+def validated(serializer_class, data) -> dict:
+    """Validated input (a request body or its query parameters), or a 400 in the error shape."""
+    serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

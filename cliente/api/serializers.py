@@ -85,6 +85,12 @@ class RegistrarMedioPagoInput(serializers.Serializer):
     predeterminado = serializers.BooleanField(required=False, default=False)
 
 
+class ClienteFiltros(serializers.Serializer):
+    tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoCliente], required=False)
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCliente], required=False)
+    search = serializers.CharField(max_length=100, required=False, help_text="nombre, email o documento")
+
+
 class MontoOutput(serializers.Serializer):
     valor = serializers.CharField()
     moneda = serializers.CharField()

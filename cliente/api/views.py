@@ -3,7 +3,7 @@
 import uuid
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -41,21 +41,16 @@ class ClientesView(ListAPIView):
     serializer_class = serializers.ClienteOutput
 
     def get_queryset(self):
-        params = self.request.query_params
-        return queries.clientes(tipo=params.get("tipo"), estado=params.get("estado"), search=params.get("search"))
+        return queries.clientes(**validated(serializers.ClienteFiltros, self.request.query_params))
 
-    @extend_schema(summary="Listar clientes", parameters=[
-        OpenApiParameter("tipo", enum=["NATURAL", "EMPRESA"]),
-        OpenApiParameter("estado", enum=["ACTIVO", "SUSPENDIDO"]),
-        OpenApiParameter("search", description="nombre, email o documento"),
-    ])
+    @extend_schema(summary="Listar clientes", parameters=[serializers.ClienteFiltros])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(summary="Registrar un cliente", request=serializers.RegistrarClienteInput,
                    responses={202: CommandAcceptedOutput, 201: serializers.ClienteOutput})
     def post(self, request):
-        data = validated(serializers.RegistrarClienteInput, request)
+        data = validated(serializers.RegistrarClienteInput, request.data)
         id_cliente = data.pop("id", None) or uuid.uuid4()
         return accept(request, commands.RegistrarCliente(id=id_cliente, **data), id_cliente, creates=True)
 
@@ -68,7 +63,7 @@ class ClienteView(APIView):
     @extend_schema(summary="Actualizar nombre o email", request=serializers.ActualizarClienteInput,
                    responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
     def patch(self, request, id_cliente):
-        data = validated(serializers.ActualizarClienteInput, request)
+        data = validated(serializers.ActualizarClienteInput, request.data)
         return accept(request, commands.ActualizarCliente(id_cliente=existing(id_cliente), **data), id_cliente)
 
 
@@ -76,7 +71,7 @@ class SuspenderClienteView(APIView):
     @extend_schema(summary="Suspender un cliente", request=serializers.MotivoInput,
                    responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
     def post(self, request, id_cliente):
-        data = validated(serializers.MotivoInput, request)
+        data = validated(serializers.MotivoInput, request.data)
         return accept(request, commands.SuspenderCliente(id_cliente=existing(id_cliente), **data), id_cliente)
 
 
@@ -84,7 +79,7 @@ class ReactivarClienteView(APIView):
     @extend_schema(summary="Reactivar un cliente", request=serializers.MotivoInput,
                    responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
     def post(self, request, id_cliente):
-        data = validated(serializers.MotivoInput, request)
+        data = validated(serializers.MotivoInput, request.data)
         return accept(request, commands.ReactivarCliente(id_cliente=existing(id_cliente), **data), id_cliente)
 
 
@@ -92,7 +87,7 @@ class MediosPagoView(APIView):
     @extend_schema(summary="Registrar un medio de pago", request=serializers.RegistrarMedioPagoInput,
                    responses={202: CommandAcceptedOutput, 200: serializers.ClienteOutput})
     def post(self, request, id_cliente):
-        data = validated(serializers.RegistrarMedioPagoInput, request)
+        data = validated(serializers.RegistrarMedioPagoInput, request.data)
         command = commands.RegistrarMedioPago(
             id_cliente=existing(id_cliente), id_medio_pago=data.pop("id", None) or uuid.uuid4(), **data
         )

@@ -250,3 +250,9 @@ def test_concurrent_requests_with_one_key_log_one_command(api, user):
     assert [answer.status_code for answer in answers] == [202] * 4
     assert len({answer.json()["command_id"] for answer in answers}) == 1
     assert CommandLog.objects.count() == 1 and ClienteView.objects.count() == 1
+
+
+def test_an_unknown_filter_value_is_a_400(api):
+    error = assert_error(api.get("/api/v1/clientes", {"tipo": "PERSONA", "estado": "BORRADO"}), 400, "datos_invalidos")
+    assert set(error["details"]) == {"tipo", "estado"}
+    assert_error(api.get("/api/v1/clientes", {"page": "99"}), 404, "no_encontrado")
