@@ -232,7 +232,8 @@ def test_an_overlong_idempotency_key_is_a_400_that_writes_nothing(api):
     assert_nothing_written()
 
 
-def test_concurrent_requests_with_one_key_log_one_command(api, user):
+def test_concurrent_requests_with_one_key_log_one_command(api, real_services):
+    # PostgreSQL: SQLite's in-memory test database locks whole tables across threads.
     body = ClienteNaturalBody()
     answers = []
 
