@@ -124,7 +124,7 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
     except command_log.IdempotencyKeyReused:
         raise Conflict("Esta Idempotency-Key ya se usó con otra petición.") from None
     wait = requested_wait(request)
-    entry = command_log.wait_for(entry, wait) if wait else CommandLog.objects.get(id=entry.id)
+    entry = command_log.wait_for(entry, wait)  # with no wait, one re-read: eager mode may have run it
     links = command_links(request, entry, resource_path)
     headers = {"Location": links["command"]}
     if wait and entry.status == CommandStatus.COMPLETADO:

@@ -47,12 +47,8 @@ def submit(
     correlation_id: uuid.UUID | None = None,
 ) -> tuple[CommandLog, bool]:
     """Log the command and enqueue its task after commit. Returns (entry, created)."""
-    if idempotency_key:
-        existing = CommandLog.objects.filter(issued_by=user, idempotency_key=idempotency_key).first()
-        if existing:
-            return _replay(existing, request_fingerprint), False
-    if command_id and (existing := CommandLog.objects.filter(id=command_id).first()):
-        return existing, False
+    if existing := _existing(user, idempotency_key, command_id):
+        return _replay(existing, request_fingerprint), False
     try:
         with transaction.atomic():
             entry = CommandLog.objects.create(
@@ -71,15 +67,20 @@ def submit(
             task.delay_on_commit(str(entry.id))
     except IntegrityError:
         # A concurrent request with the same key or command id won the insert.
-        existing = (
-            CommandLog.objects.filter(issued_by=user, idempotency_key=idempotency_key).first()
-            if idempotency_key
-            else CommandLog.objects.filter(id=command_id).first()
-        )
+        existing = _existing(user, idempotency_key, command_id)
         if existing is None:
             raise
         return _replay(existing, request_fingerprint), False
     return entry, True
+
+
+def _existing(user, idempotency_key: str | None, command_id: uuid.UUID | None) -> CommandLog | None:
+    """The entry this submission repeats: same user and key, or (from a topic) same command id."""
+    if idempotency_key:
+        return CommandLog.objects.filter(issued_by=user, idempotency_key=idempotency_key).first()
+    if command_id:
+        return CommandLog.objects.filter(id=command_id).first()
+    return None
 
 
 def _replay(existing: CommandLog, request_fingerprint: str) -> CommandLog:

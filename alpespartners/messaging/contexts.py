@@ -28,6 +28,7 @@ def all_contexts() -> list[str]:
     return list(settings.BOUNDED_CONTEXTS)
 
 
+@cache  # read for every delivered message; the wiring does not change while a process runs
 def subscriptions(context: str) -> dict[str, dict]:
     """{topic: {type: handler}} for one context: the events it consumes and its command topic."""
     module = integration(context)

@@ -120,10 +120,7 @@ class Relay:
 
     def _close(self) -> None:
         for producer in self.producers.values():
-            try:
-                producer.close()
-            except pulsar.PulsarException:
-                pass
+            close_quietly(producer)
         self.producers.clear()
         if self.client is not None:
             self.client.close()
@@ -163,10 +160,7 @@ class Relay:
         for topic in topics:
             producer = self.producers.pop(topic, None)
             if producer is not None:
-                try:
-                    producer.close()
-                except pulsar.PulsarException:
-                    pass
+                close_quietly(producer)
         for topic in topics:
             while not self.stopping.is_set():
                 try:
@@ -274,6 +268,14 @@ class Relay:
                     logger.warning("broker refused %s on %s: %s", row.envelope["id"], row.topic, results[row.id])
                 failed_topics.add(row.topic)
         return confirmed, failed_topics
+
+
+def close_quietly(producer: pulsar.Producer) -> None:
+    """A producer being replaced or shut down may already be broken; closing it must not fail."""
+    try:
+        producer.close()
+    except pulsar.PulsarException:
+        pass
 
 
 def install_notify_trigger(schema_editor) -> None:
