@@ -6,19 +6,21 @@ import logging
 import re
 import urllib.request
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.urls import reverse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from alpespartners.celery import app as celery_app
 from alpespartners.messaging import command_log
 from alpespartners.messaging.models import CommandLog, CommandStatus
+from alpespartners.seedwork.domain import MINOR_UNITS, Monto
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +190,27 @@ def _check_pulsar() -> dict:
             return {"ok": answer.status == 200}
     except OSError as error:
         return {"ok": False, "reason": type(error).__name__}
+
+
+# --- money --------------------------------------------------------------------
+
+
+class MontoInput(serializers.Serializer):
+    """A Monto in a request: `valor` a decimal (send it as a string), `moneda` ISO 4217."""
+
+    valor = serializers.DecimalField(max_digits=20, decimal_places=4)
+    moneda = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Debe ser un código ISO 4217 (p. ej. COP)."})
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return Monto(values["valor"], values["moneda"])
+
+
+class MontoOutput(serializers.Serializer):
+    valor = serializers.CharField()
+    moneda = serializers.CharField()
+
+
+def monto_json(valor: Decimal, moneda: str) -> dict[str, str]:
+    """A stored amount as the API shows it: to the currency's minor unit, `valor` a string."""
+    return {"valor": str(valor.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(moneda, 2)))), "moneda": moneda}

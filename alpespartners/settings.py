@@ -140,6 +140,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Initial schedules; beat copies them into django-celery-beat's tables, editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "purgar-mensajes": {"task": "messaging.purgar_mensajes", "schedule": crontab(hour=3, minute=30)},
+    "finalizar-campanias-vencidas": {"task": "campanias.finalizar_vencidas", "schedule": crontab(minute=5)},
+    "vencer-sagas-de-aprobacion": {"task": "campanias.vencer_sagas", "schedule": 60.0},
 }
 
 # --- Messaging --------------------------------------------------------------
@@ -164,5 +166,13 @@ LOGGING = {
 }
 
 # The contexts this deployment runs; messaging reads each one's integration.py.
-BOUNDED_CONTEXTS = ["cliente"]  # campanias and pagos join as their issues land
+BOUNDED_CONTEXTS = ["cliente", "campanias"]
 RELAY_PRODUCER_NAME = os.environ.get("RELAY_PRODUCER_NAME", "alpespartners-relay")
+
+# --- campanias --------------------------------------------------------------
+CAMPANIAS_SNAPSHOT_EVERY = env_int("CAMPANIAS_SNAPSHOT_EVERY", 50)  # a snapshot every N events
+# A campaign whose charge has no answer after this long is cancelled (the approval saga's timeout).
+CAMPANIAS_SAGA_TIMEOUT_SECONDS = env_int("CAMPANIAS_SAGA_TIMEOUT_SECONDS", 900)
+
+# --- pagos ------------------------------------------------------------------
+PASARELA_PAGOS = os.environ.get("PASARELA_PAGOS", "simulada")  # the PasarelaPagos adapter

@@ -8,6 +8,8 @@ from alpespartners.messaging.api import CommandDetailView
 api_v1 = [
     path("comandos/<uuid:command_id>", CommandDetailView.as_view(), name="comando-detalle"),
     path("", include("cliente.api.urls")),
+    path("", include("campanias.api.urls")),
+    path("", include("pagos.api.urls")),
 ]
 
 urlpatterns = [

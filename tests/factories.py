@@ -1,5 +1,7 @@
 """Valid request bodies; tests change one field at a time."""
 
+from datetime import date, timedelta
+
 import factory
 
 
@@ -17,3 +19,10 @@ class ClienteEmpresaBody(factory.DictFactory):
     email = factory.Sequence(lambda n: f"marca{n}@empresa.co")
     nit = "900123456-8"
     fecha_constitucion = "2012-01-31"
+
+
+class CampaniaBody(factory.DictFactory):
+    nombre = factory.Sequence(lambda n: f"Campaña {n}")
+    presupuesto = factory.LazyFunction(lambda: {"valor": "1000000.00", "moneda": "COP"})
+    fecha_inicio = factory.LazyFunction(lambda: date.today().isoformat())
+    fecha_fin = factory.LazyFunction(lambda: (date.today() + timedelta(days=30)).isoformat())

@@ -87,8 +87,8 @@ class Subscriber:
         self.handled += 1
 
     def _apply(self, context: str, topic: str, message: pulsar.Message) -> None:
-        """A database outage is not the message's fault: wait it out here instead of spending
-        the message's bounded redeliveries on it and dead-lettering a good message."""
+        """A database outage or a version conflict is not the message's fault: retry here instead
+        of spending the message's bounded redeliveries on it and dead-lettering a good message."""
         envelope = pulsar_transport.decode(message)
         handlers = contexts.subscriptions(context).get(topic, {})
         while True:
@@ -99,5 +99,5 @@ class Subscriber:
                 close_old_connections()
                 if self.stopping.is_set():
                     raise
-                logger.warning("%s: database unavailable (%s); retrying message %s", context, error, envelope.get("id"))
+                logger.warning("%s: transient failure (%s); retrying message %s", context, error, envelope.get("id"))
                 self.stopping.wait(TRANSIENT_RETRY_SECONDS)

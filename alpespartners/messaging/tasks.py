@@ -6,13 +6,13 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from alpespartners.seedwork.domain import ConcurrencyConflict
+from alpespartners.seedwork.domain import TransientError
 
 from . import command_log, retention
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConcurrencyConflict)
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, TransientError)
 
 
 def run_command(task, command_id: str, handlers: dict) -> None:

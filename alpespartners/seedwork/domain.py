@@ -30,7 +30,11 @@ class NotFound(DomainError):
     code = "no_encontrado"
 
 
-class ConcurrencyConflict(Exception):
+class TransientError(Exception):
+    """A failure that may pass if the same work is tried again (a conflict, a flaky gateway)."""
+
+
+class ConcurrencyConflict(TransientError):
     """Another writer changed the aggregate first. Transient: the command is retried."""
 
 
@@ -133,15 +137,15 @@ class Command:
         return to_json_value(self)
 
 
-def from_payload(command_class: type[Command], payload: dict[str, Any]) -> Command:
-    """Rebuild a command from the JSON stored in the command log, typing each field by its annotation."""
-    hints = typing.get_type_hints(command_class)
+def from_payload(dataclass_type: type, payload: dict[str, Any]) -> Any:
+    """Rebuild a command or event from its JSON (command log, event store), typing each field by its annotation."""
+    hints = typing.get_type_hints(dataclass_type)
     values = {}
-    for item in dataclasses.fields(command_class):
-        if item.name not in payload:
+    for item in dataclasses.fields(dataclass_type):
+        if item.name not in payload or not item.init:
             continue
         values[item.name] = _parse(hints[item.name], payload[item.name])
-    return command_class(**values)
+    return dataclass_type(**values)
 
 
 def _parse(annotation: Any, value: Any) -> Any:
@@ -151,6 +155,8 @@ def _parse(annotation: Any, value: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         return _parse(candidates[0], value)
+    if origin is dict:
+        return dict(value)
     if origin in (list, tuple):
         (item_type, *_) = typing.get_args(annotation) or (Any,)
         return origin(_parse(item_type, item) for item in value)

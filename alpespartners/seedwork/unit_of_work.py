@@ -7,6 +7,7 @@ import uuid
 from typing import Callable, Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from alpespartners.messaging import command_log, outbox
 
@@ -33,12 +34,13 @@ class UnitOfWork:
         self.correlation_id = correlation_id or uuid.uuid4()
         self.causation_id = causation_id or command_id
         self.events: list[DomainEvent] = []
+        self.commands: dict[str, list[dict]] = {}
         self.committed = False
 
     def __enter__(self) -> "UnitOfWork":
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.events, self.committed = [], False
+        self.events, self.commands, self.committed = [], {}, False
         return self
 
     def __exit__(self, exc_type, exc, traceback):
@@ -49,10 +51,22 @@ class UnitOfWork:
     def collect(self, aggregate: Aggregate) -> None:
         self.events.extend(aggregate.pull_events())
 
+    def send(self, topic: str, type: str, *, key: uuid.UUID, data: dict, command_id: uuid.UUID | None = None) -> uuid.UUID:
+        """A command for another context (`comandos.<contexto>`), leaving through the outbox with
+        this transaction. Its envelope id is the command id, so the receiver logs it once."""
+        command_id = command_id or uuid.uuid4()
+        self.commands.setdefault(topic, []).append(outbox.envelope(
+            event_id=command_id, type=type, version=1, occurred_at=timezone.now(), aggregate_id=key,
+            correlation_id=self.correlation_id, causation_id=self.causation_id, data=data,
+        ))
+        return command_id
+
     def commit(self, resource_id: uuid.UUID | None = None, result: dict | None = None) -> None:
         for event in self.events:
             self.project(event)
         outbox.add(self.topic, self.envelopes(self.events))
+        for topic, envelopes in self.commands.items():
+            outbox.add(topic, envelopes)
         if self.command_id is not None and not command_log.complete(self.command_id, resource_id, result):
             raise CommandAlreadyExecuted(str(self.command_id))
         self.committed = True

@@ -4,6 +4,7 @@ present the read model. Anything that needs the database (uniqueness) is the han
 from django.utils import timezone
 from rest_framework import serializers
 
+from alpespartners.api import MontoOutput
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -89,11 +90,6 @@ class ClienteFiltros(serializers.Serializer):
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoCliente], required=False)
     estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCliente], required=False)
     search = serializers.CharField(max_length=100, required=False, help_text="nombre, email o documento")
-
-
-class MontoOutput(serializers.Serializer):
-    valor = serializers.CharField()
-    moneda = serializers.CharField()
 
 
 class MedioPagoOutput(serializers.Serializer):

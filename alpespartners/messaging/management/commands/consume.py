@@ -6,15 +6,15 @@ from alpespartners.messaging.subscriber import Subscriber
 
 
 class Command(BaseCommand):
-    help = "Consume the events and commands of one context (or of all) from Pulsar."
+    help = "Consume the events and commands of some contexts (or of all) from Pulsar."
 
     def add_arguments(self, parser):
-        parser.add_argument("contexto", nargs="?", help="cliente, campanias or pagos; all when omitted")
+        parser.add_argument("contextos", nargs="*", help="cliente, campanias, pagos; all when omitted")
 
-    def handle(self, *args, contexto, **options):
+    def handle(self, *args, contextos, **options):
         if not settings.PULSAR_URL:
             raise CommandError("PULSAR_URL is not set: the in-process transport needs no consumer process.")
-        names = [contexto] if contexto else contexts.all_contexts()
+        names = contextos or contexts.all_contexts()
         unknown = set(names) - set(contexts.all_contexts())
         if unknown:
             raise CommandError(f"unknown context: {', '.join(sorted(unknown))}")

@@ -1,0 +1,110 @@
+"""Input serializers check shape and the single-value rules of the domain; output serializers
+present the read model. Rules that need the database (the brand's state) are the handler's job."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from alpespartners.api import MontoInput, MontoOutput, monto_json
+from alpespartners.seedwork.domain import DomainError
+
+from .. import domain
+
+
+def domain_rule(rule, *args):
+    """Run a domain rule, turning its DomainError into a validation error on its field."""
+    try:
+        return rule(*args)
+    except DomainError as error:
+        raise serializers.ValidationError({error.field or "non_field_errors": error.message}) from None
+
+
+class TerminoComisionInput(serializers.Serializer):
+    tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoComision])
+    # Kept as written ("7.5" stays "7.5"); the domain parses it as a Decimal and checks it.
+    valor = serializers.CharField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
+
+
+class CrearCampaniaInput(serializers.Serializer):
+    id = serializers.UUIDField(required=False)
+    id_cliente = serializers.UUIDField(help_text="la marca; debe estar ACTIVA")
+    nombre = serializers.CharField(max_length=domain.NOMBRE_MAXIMO)
+    presupuesto = MontoInput()
+    fecha_inicio = serializers.DateField()
+    fecha_fin = serializers.DateField()
+    comisiones = serializers.DictField(
+        child=TerminoComisionInput(), required=False,
+        help_text="por tipo de conversión (VENTA, CONVERSION, CLICK, IMPRESION); los tipos omitidos usan los valores por defecto",
+    )
+    dias_retencion = serializers.IntegerField(min_value=0, max_value=domain.DIAS_RETENCION_MAXIMO,
+                                              default=domain.DIAS_RETENCION_POR_DEFECTO)
+
+    def validate(self, data):
+        data["nombre"] = domain_rule(domain.validar_nombre, data["nombre"])
+        domain_rule(domain.validar_presupuesto, data["presupuesto"])
+        domain_rule(domain.validar_fechas, data["fecha_inicio"], data["fecha_fin"], timezone.localdate())
+        comisiones = {tipo: {"tipo": termino["tipo"], "valor": str(termino["valor"])}
+                      for tipo, termino in data.get("comisiones", {}).items()}
+        domain_rule(domain.validar_comisiones, comisiones)
+        data["comisiones"] = comisiones or None
+        return data
+
+
+class InscribirSocioInput(serializers.Serializer):
+    id_socio = serializers.UUIDField()
+
+
+class MotivoCampaniaInput(serializers.Serializer):
+    motivo = serializers.CharField(max_length=domain.MOTIVO_MAXIMO, required=False, allow_blank=True, default="")
+
+
+class CampaniaFiltros(serializers.Serializer):
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCampania], required=False)
+    id_cliente = serializers.UUIDField(required=False)
+
+
+class SocioOutput(serializers.Serializer):
+    id_socio = serializers.UUIDField()
+    inscrito_en = serializers.DateTimeField()
+    suspendido = serializers.BooleanField(help_text="suspendido en cliente: la inscripción se conserva")
+
+
+class CampaniaOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    id_cliente = serializers.UUIDField()
+    nombre = serializers.CharField()
+    estado = serializers.CharField()
+    presupuesto = serializers.SerializerMethodField()
+    presupuesto_disponible = serializers.SerializerMethodField()
+    fecha_inicio = serializers.DateField()
+    fecha_fin = serializers.DateField()
+    comisiones = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
+    dias_retencion = serializers.IntegerField()
+    socios = SocioOutput(many=True)
+    motivo = serializers.CharField(help_text="por qué se pausó, finalizó o canceló")
+    version = serializers.IntegerField(help_text="número de eventos de la campaña")
+    creada_en = serializers.DateTimeField()
+
+    @extend_schema_field(MontoOutput)
+    def get_presupuesto(self, campania):
+        return monto_json(campania.presupuesto, campania.moneda)
+
+    @extend_schema_field(MontoOutput)
+    def get_presupuesto_disponible(self, campania):
+        return monto_json(campania.presupuesto_disponible, campania.moneda)
+
+
+class EventoOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="event_id")
+    version = serializers.IntegerField(help_text="posición en la historia de la campaña")
+    type = serializers.CharField()
+    type_version = serializers.SerializerMethodField(help_text="versión del tipo de evento en que se muestra `data`")
+    occurred_at = serializers.DateTimeField()
+    correlation_id = serializers.UUIDField(allow_null=True)
+    data = serializers.SerializerMethodField()
+
+    def get_type_version(self, row) -> int:
+        return domain.EVENT_TYPES[row.type].version
+
+    def get_data(self, row) -> dict:
+        return domain.upcast(row.type, row.schema_version, row.data)

@@ -1,0 +1,108 @@
+"""One thin view per operation: validate, build the command, hand it to the command log."""
+
+import uuid
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alpespartners.api import accept_command, validated
+from alpespartners.messaging.api import CommandAcceptedOutput
+
+from .. import commands, queries
+from . import serializers
+
+CONTEXT = "campanias"
+ACCEPTED = {202: CommandAcceptedOutput, 200: serializers.CampaniaOutput}
+
+
+def campania_path(id_campania) -> str:
+    return reverse("campania-detalle", args=[id_campania])
+
+
+def present(id_campania) -> dict:
+    return serializers.CampaniaOutput(queries.campania(id_campania)).data
+
+
+def existing(id_campania):
+    if queries.campania(id_campania) is None:
+        raise NotFound(f"No existe la campaña {id_campania}.")
+    return id_campania
+
+
+def accept(request, command, id_campania, *, creates=False):
+    return accept_command(request, CONTEXT, command, resource_id=id_campania, resource_path=campania_path,
+                          present_resource=present, creates=creates)
+
+
+class CampaniasView(ListAPIView):
+    serializer_class = serializers.CampaniaOutput
+
+    def get_queryset(self):
+        return queries.campanias(**validated(serializers.CampaniaFiltros, self.request.query_params))
+
+    @extend_schema(summary="Listar campañas", parameters=[serializers.CampaniaFiltros])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary="Crear una campaña", request=serializers.CrearCampaniaInput,
+                   responses={202: CommandAcceptedOutput, 201: serializers.CampaniaOutput},
+                   description="La campaña nace PENDIENTE; se aprueba cuando pagos confirma el cobro de su presupuesto.")
+    def post(self, request):
+        data = validated(serializers.CrearCampaniaInput, request.data)
+        id_campania = data.pop("id", None) or uuid.uuid4()
+        return accept(request, commands.CrearCampania(id=id_campania, **data), id_campania, creates=True)
+
+
+class CampaniaView(APIView):
+    @extend_schema(summary="Detalle de una campaña", responses=serializers.CampaniaOutput)
+    def get(self, request, id_campania):
+        return Response(present(existing(id_campania)))
+
+
+class EventosCampaniaView(ListAPIView):
+    serializer_class = serializers.EventoOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view, no request
+            return queries.eventos(None)
+        return queries.eventos(existing(self.kwargs["id_campania"]))
+
+    @extend_schema(summary="Historia de eventos de una campaña")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SociosView(APIView):
+    @extend_schema(summary="Inscribir un socio", request=serializers.InscribirSocioInput, responses=ACCEPTED)
+    def post(self, request, id_campania):
+        data = validated(serializers.InscribirSocioInput, request.data)
+        return accept(request, commands.InscribirSocio(id_campania=existing(id_campania), **data), id_campania)
+
+
+class SocioView(APIView):
+    @extend_schema(summary="Retirar un socio", request=None, responses=ACCEPTED)
+    def delete(self, request, id_campania, id_socio):
+        return accept(request, commands.RetirarSocio(id_campania=existing(id_campania), id_socio=id_socio), id_campania)
+
+
+def lifecycle_view(command_class, summary: str):
+    """POST /campanias/{id}/<acción> {motivo?}: the four lifecycle commands share one shape."""
+
+    class LifecycleView(APIView):
+        @extend_schema(summary=summary, request=serializers.MotivoCampaniaInput, responses=ACCEPTED)
+        def post(self, request, id_campania):
+            data = validated(serializers.MotivoCampaniaInput, request.data)
+            return accept(request, command_class(id_campania=existing(id_campania), **data), id_campania)
+
+    LifecycleView.__name__ = LifecycleView.__qualname__ = f"{command_class.__name__}View"
+    return LifecycleView
+
+
+PausarCampaniaView = lifecycle_view(commands.PausarCampania, "Pausar una campaña APROBADA")
+ReanudarCampaniaView = lifecycle_view(commands.ReanudarCampania, "Reanudar una campaña PAUSADA")
+FinalizarCampaniaView = lifecycle_view(commands.FinalizarCampania, "Finalizar una campaña APROBADA o PAUSADA")
+CancelarCampaniaView = lifecycle_view(commands.CancelarCampania, "Cancelar una campaña PENDIENTE")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from alpespartners.seedwork.domain import Command, Monto
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrearCampania(Command):
+    id: uuid.UUID
+    id_cliente: uuid.UUID
+    nombre: str
+    presupuesto: Monto
+    fecha_inicio: date
+    fecha_fin: date
+    comisiones: dict | None = None
+    dias_retencion: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class InscribirSocio(Command):
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetirarSocio(Command):
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class PausarCampania(Command):
+    id_campania: uuid.UUID
+    motivo: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReanudarCampania(Command):
+    id_campania: uuid.UUID
+    motivo: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalizarCampania(Command):
+    id_campania: uuid.UUID
+    motivo: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelarCampania(Command):
+    id_campania: uuid.UUID
+    motivo: str = ""
+
+
+COMMANDS = {command.__name__: command for command in (
+    CrearCampania, InscribirSocio, RetirarSocio, PausarCampania, ReanudarCampania, FinalizarCampania, CancelarCampania,
+)}

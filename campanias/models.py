@@ -1,0 +1,123 @@
+from django.db import models
+
+
+# --- the event store (write side) --------------------------------------------
+
+
+class EventoCampania(models.Model):
+    """One stored event of one campaign. The unique (aggregate_id, version) is the optimistic
+    lock: of two writers that loaded the same version, the second one's insert fails."""
+
+    id = models.BigAutoField(primary_key=True)
+    aggregate_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=64)
+    schema_version = models.PositiveSmallIntegerField()  # the event type's version when it was stored
+    data = models.JSONField()
+    occurred_at = models.DateTimeField()
+    correlation_id = models.UUIDField(null=True, blank=True)
+    causation_id = models.UUIDField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["aggregate_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["aggregate_id", "version"], name="evento_campania_version_unica")]
+        verbose_name = "evento de campaña"
+        verbose_name_plural = "eventos de campañas"
+
+    def __str__(self):
+        return f"{self.type} v{self.schema_version} #{self.version}"
+
+
+class SnapshotCampania(models.Model):
+    """The latest snapshot of a campaign; loading replays only the events after `version`."""
+
+    aggregate_id = models.UUIDField(primary_key=True)
+    version = models.PositiveIntegerField()
+    schema_version = models.PositiveSmallIntegerField()
+    state = models.JSONField()
+    created_at = models.DateTimeField(auto_now=True)
+
+
+class SagaAprobacionModel(models.Model):
+    """A persisted approval saga (process manager) with its step history."""
+
+    id_campania = models.UUIDField(primary_key=True)
+    estado = models.CharField(max_length=32, db_index=True)
+    id_pago = models.UUIDField(null=True, blank=True)
+    vence_en = models.DateTimeField(db_index=True)
+    pasos = models.JSONField(default=list)
+    version = models.PositiveIntegerField(default=0)
+    creada_en = models.DateTimeField(auto_now_add=True)
+    actualizada_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "campanias_saga_aprobacion"
+        ordering = ["-creada_en"]
+        verbose_name = "saga de aprobación"
+        verbose_name_plural = "sagas de aprobación"
+
+    def __str__(self):
+        return f"saga {self.id_campania} ({self.estado})"
+
+
+# --- read models ----------------------------------------------------------------
+
+
+class CampaniaView(models.Model):
+    """Read model behind GET /campanias and the admin; rebuildable from the event store."""
+
+    id = models.UUIDField(primary_key=True)
+    id_cliente = models.UUIDField(db_index=True)
+    nombre = models.CharField(max_length=200)
+    estado = models.CharField(max_length=16, db_index=True)
+    presupuesto = models.DecimalField(max_digits=20, decimal_places=4)
+    presupuesto_disponible = models.DecimalField(max_digits=20, decimal_places=4)
+    moneda = models.CharField(max_length=3)
+    fecha_inicio = models.DateField()
+    fecha_fin = models.DateField(db_index=True)
+    comisiones = models.JSONField()
+    dias_retencion = models.PositiveSmallIntegerField()
+    motivo = models.CharField(max_length=500, blank=True)  # why it was paused, finished or cancelled
+    version = models.PositiveIntegerField()
+    creada_en = models.DateTimeField()
+    actualizada_en = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-creada_en"]
+        verbose_name = "campaña"
+
+    def __str__(self):
+        return self.nombre
+
+
+class SocioCampaniaView(models.Model):
+    """An enrolled partner; `suspendido` flags a partner suspended in `cliente` (the enrolment stays)."""
+
+    campania = models.ForeignKey(CampaniaView, on_delete=models.CASCADE, related_name="socios")
+    id_socio = models.UUIDField(db_index=True)
+    inscrito_en = models.DateTimeField()
+    suspendido = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["inscrito_en"]
+        constraints = [models.UniqueConstraint(fields=["campania", "id_socio"], name="socio_una_vez_por_campania")]
+        verbose_name = "socio inscrito"
+        verbose_name_plural = "socios inscritos"
+
+
+class ClienteLocal(models.Model):
+    """What campanias knows of a client, fed only by eventos.cliente."""
+
+    id = models.UUIDField(primary_key=True)
+    tipo = models.CharField(max_length=16)
+    nombre = models.CharField(max_length=200)
+    estado = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = "cliente (copia local)"
+        verbose_name_plural = "clientes (copia local)"
+
+    def __str__(self):
+        return self.nombre

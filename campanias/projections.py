@@ -1,0 +1,99 @@
+"""Domain events → CampaniaView and SocioCampaniaView, in the handler's transaction.
+
+Every value comes from the events (and the local copy of clients), never from the clock,
+so `rebuild` replaying the store yields exactly the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from django.db import transaction
+from django.db.models import F
+
+from . import domain, repository
+from .models import CampaniaView, ClienteLocal, EventoCampania, SocioCampaniaView
+
+
+def project(event) -> None:
+    projector = PROJECTORS[type(event)]
+    projector(event)
+
+
+def campania_creada(event: domain.CampaniaCreada) -> None:
+    CampaniaView.objects.create(
+        id=event.aggregate_id, id_cliente=event.id_cliente, nombre=event.nombre,
+        estado=domain.EstadoCampania.PENDIENTE.value, presupuesto=event.presupuesto.valor,
+        presupuesto_disponible=event.presupuesto.valor, moneda=event.presupuesto.moneda,
+        fecha_inicio=event.fecha_inicio, fecha_fin=event.fecha_fin, comisiones=event.comisiones,
+        dias_retencion=event.dias_retencion, version=1, creada_en=event.occurred_at, actualizada_en=event.occurred_at,
+    )
+
+
+def _update(event, **values) -> None:
+    CampaniaView.objects.filter(id=event.aggregate_id).update(
+        version=F("version") + 1, actualizada_en=event.occurred_at, **values
+    )
+
+
+def campania_aprobada(event: domain.CampaniaAprobada) -> None:
+    _update(event, estado=domain.EstadoCampania.APROBADA.value)
+
+
+def campania_cancelada(event: domain.CampaniaCancelada) -> None:
+    _update(event, estado=domain.EstadoCampania.CANCELADA.value, motivo=event.motivo)
+
+
+def campania_pausada(event: domain.CampaniaPausada) -> None:
+    _update(event, estado=domain.EstadoCampania.PAUSADA.value, motivo=event.motivo)
+
+
+def campania_reanudada(event: domain.CampaniaReanudada) -> None:
+    _update(event, estado=domain.EstadoCampania.APROBADA.value, motivo=event.motivo)
+
+
+def campania_finalizada(event: domain.CampaniaFinalizada) -> None:
+    _update(event, estado=domain.EstadoCampania.FINALIZADA.value, motivo=event.motivo)
+
+
+def socio_inscrito(event: domain.SocioInscrito) -> None:
+    suspendido = ClienteLocal.objects.filter(id=event.id_socio, estado="SUSPENDIDO").exists()
+    SocioCampaniaView.objects.create(campania_id=event.aggregate_id, id_socio=event.id_socio,
+                                     inscrito_en=event.occurred_at, suspendido=suspendido)
+    _update(event)
+
+
+def socio_retirado(event: domain.SocioRetirado) -> None:
+    SocioCampaniaView.objects.filter(campania_id=event.aggregate_id, id_socio=event.id_socio).delete()
+    _update(event)
+
+
+PROJECTORS = {
+    domain.CampaniaCreada: campania_creada,
+    domain.CampaniaAprobada: campania_aprobada,
+    domain.CampaniaCancelada: campania_cancelada,
+    domain.CampaniaPausada: campania_pausada,
+    domain.CampaniaReanudada: campania_reanudada,
+    domain.CampaniaFinalizada: campania_finalizada,
+    domain.SocioInscrito: socio_inscrito,
+    domain.SocioRetirado: socio_retirado,
+}
+
+
+def socio_suspendido(id_socio, suspendido: bool) -> None:
+    """A partner suspended (or reactivated) in `cliente` keeps its enrolments, flagged."""
+    SocioCampaniaView.objects.filter(id_socio=id_socio).update(suspendido=suspendido)
+
+
+def rebuild(progress: Callable[[int], object]) -> int:
+    """Empty the read models and replay every stored event into them, in one transaction
+    (readers see the old rows until it commits). `progress(total)` returns a bar with update()."""
+    total = EventoCampania.objects.count()
+    bar = progress(total)
+    with transaction.atomic():
+        SocioCampaniaView.objects.all().delete()
+        CampaniaView.objects.all().delete()
+        for row in repository.stored_events():
+            project(repository.to_event(row))
+            bar.update(1)
+    return total

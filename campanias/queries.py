@@ -1,0 +1,35 @@
+"""The read side: CampaniaView, its enrolled partners, the stored history and the sagas."""
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from .domain import EstadoCampania
+from .models import CampaniaView, EventoCampania, SagaAprobacionModel
+
+
+def campanias(*, estado: str | None = None, id_cliente=None) -> QuerySet[CampaniaView]:
+    queryset = CampaniaView.objects.prefetch_related("socios")
+    if estado:
+        queryset = queryset.filter(estado=estado)
+    if id_cliente:
+        queryset = queryset.filter(id_cliente=id_cliente)
+    return queryset
+
+
+def campania(id_campania) -> CampaniaView | None:
+    return CampaniaView.objects.prefetch_related("socios").filter(id=id_campania).first()
+
+
+def eventos(id_campania) -> QuerySet[EventoCampania]:
+    return EventoCampania.objects.filter(aggregate_id=id_campania).order_by("version")
+
+
+def saga(id_campania) -> SagaAprobacionModel | None:
+    return SagaAprobacionModel.objects.filter(id_campania=id_campania).first()
+
+
+def por_finalizar(hoy: date) -> list:
+    return list(CampaniaView.objects.filter(
+        estado__in=[EstadoCampania.APROBADA, EstadoCampania.PAUSADA], fecha_fin__lt=hoy,
+    ).values_list("id", flat=True))

@@ -1,0 +1,120 @@
+"""The event store of campaigns and the persistence of approval sagas.
+
+Appends run inside the caller's Unit of Work, so a campaign's events, its read model, the
+outbox rows and the command's status commit together or not at all. Database errors become
+domain errors (or a ConcurrencyConflict, which is retried) here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Iterator
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from alpespartners.seedwork.domain import ConcurrencyConflict, DomainEvent, NotFound, from_payload
+
+from .domain import EVENT_TYPES, Campania, EstadoSaga, SagaAprobacion, upcast
+from .models import ClienteLocal, EventoCampania, SagaAprobacionModel, SnapshotCampania
+
+# --- the event store --------------------------------------------------------------
+
+
+def get(id_campania: uuid.UUID, *, use_snapshot: bool = True) -> Campania:
+    snapshot = SnapshotCampania.objects.filter(aggregate_id=id_campania).first() if use_snapshot else None
+    if snapshot is not None and snapshot.schema_version != Campania.SNAPSHOT_SCHEMA:
+        snapshot = None  # written by an older shape of the aggregate: replay everything instead
+    after = snapshot.version if snapshot else 0
+    rows = EventoCampania.objects.filter(aggregate_id=id_campania, version__gt=after).order_by("version")
+    events = [(row.version, to_event(row)) for row in rows]
+    if snapshot is None and not events:
+        raise NotFound(f"No existe la campaña {id_campania}.", "id_campania")
+    return Campania.replay(id_campania, events, snapshot.state if snapshot else None)
+
+
+def exists(id_campania: uuid.UUID) -> bool:
+    return EventoCampania.objects.filter(aggregate_id=id_campania).exists()
+
+
+def save(campania: Campania, *, correlation_id: uuid.UUID | None = None, causation_id: uuid.UUID | None = None) -> None:
+    """Append the pending events after the version the campaign was loaded at."""
+    events = campania.pending_events
+    rows = [
+        EventoCampania(
+            aggregate_id=campania.id, version=campania.version + position, event_id=event.event_id, type=event.type,
+            schema_version=event.version, data=event.data(), occurred_at=event.occurred_at,
+            correlation_id=correlation_id, causation_id=causation_id,
+        )
+        for position, event in enumerate(events, start=1)
+    ]
+    try:
+        with transaction.atomic():
+            EventoCampania.objects.bulk_create(rows)
+    except IntegrityError as error:
+        raise ConcurrencyConflict(f"campaña {campania.id}: otra escritura pasó de la versión {campania.version}") from error
+    before, campania.version = campania.version, campania.version + len(rows)
+    every = settings.CAMPANIAS_SNAPSHOT_EVERY
+    if every and campania.version // every > before // every:
+        SnapshotCampania.objects.update_or_create(
+            aggregate_id=campania.id,
+            defaults={"version": campania.version, "schema_version": Campania.SNAPSHOT_SCHEMA, "state": campania.snapshot()},
+        )
+
+
+def to_event(row: EventoCampania) -> DomainEvent:
+    data = upcast(row.type, row.schema_version, row.data)
+    return from_payload(EVENT_TYPES[row.type], {
+        **data, "aggregate_id": row.aggregate_id, "event_id": row.event_id, "occurred_at": row.occurred_at,
+    })
+
+
+def stored_events(id_campania: uuid.UUID | None = None) -> Iterator[EventoCampania]:
+    """Every stored event (of one campaign, or all) in the order it was appended per campaign."""
+    rows = EventoCampania.objects.order_by("id")
+    if id_campania is not None:
+        rows = rows.filter(aggregate_id=id_campania)
+    return rows.iterator(chunk_size=2000)
+
+
+# --- local copy of clients -------------------------------------------------------
+
+
+def estado_cliente(id_cliente: uuid.UUID) -> str | None:
+    """ACTIVO, SUSPENDIDO, or None when campanias has not heard of the client."""
+    return ClienteLocal.objects.filter(id=id_cliente).values_list("estado", flat=True).first()
+
+
+def guardar_cliente(id_cliente: uuid.UUID, **values) -> None:
+    """ClienteRegistrado creates the row; later events of the same client (ordered by key) update it."""
+    if "tipo" in values:
+        ClienteLocal.objects.update_or_create(id=id_cliente, defaults=values)
+    else:
+        ClienteLocal.objects.filter(id=id_cliente).update(**values)
+
+
+# --- approval sagas --------------------------------------------------------------
+
+
+def saga(id_campania: uuid.UUID) -> SagaAprobacion | None:
+    row = SagaAprobacionModel.objects.select_for_update().filter(id_campania=id_campania).first()
+    if row is None:
+        return None
+    return SagaAprobacion(id_campania=row.id_campania, vence_en=row.vence_en, estado=EstadoSaga(row.estado),
+                          id_pago=row.id_pago, pasos=list(row.pasos), version=row.version)
+
+
+def save_saga(saga: SagaAprobacion) -> None:
+    values = {"estado": saga.estado.value, "id_pago": saga.id_pago, "vence_en": saga.vence_en, "pasos": saga.pasos}
+    if saga.version == 0:
+        SagaAprobacionModel.objects.create(id_campania=saga.id_campania, version=1, **values)
+    elif not SagaAprobacionModel.objects.filter(id_campania=saga.id_campania, version=saga.version).update(
+        version=saga.version + 1, **values
+    ):
+        raise ConcurrencyConflict(f"saga {saga.id_campania} changed since version {saga.version}")
+    saga.version += 1
+
+
+def sagas_vencidas(ahora) -> list[uuid.UUID]:
+    return list(SagaAprobacionModel.objects.filter(estado=EstadoSaga.ESPERANDO_COBRO.value, vence_en__lte=ahora)
+                .values_list("id_campania", flat=True))

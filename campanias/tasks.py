@@ -1,0 +1,21 @@
+from celery import shared_task
+from django.utils import timezone
+
+from alpespartners.messaging.tasks import run_command
+
+from . import handlers
+
+
+@shared_task(name="campanias.ejecutar_comando", bind=True, acks_late=True, max_retries=8)
+def ejecutar_comando(self, command_id: str) -> None:
+    run_command(self, command_id, handlers.COMMAND_HANDLERS)
+
+
+@shared_task(name="campanias.vencer_sagas")
+def vencer_sagas() -> int:
+    return handlers.vencer_sagas(timezone.now())
+
+
+@shared_task(name="campanias.finalizar_vencidas")
+def finalizar_vencidas() -> int:
+    return handlers.finalizar_vencidas(timezone.localdate())
