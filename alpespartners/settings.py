@@ -166,7 +166,7 @@ LOGGING = {
 }
 
 # The contexts this deployment runs; messaging reads each one's integration.py.
-BOUNDED_CONTEXTS = ["cliente", "campanias"]
+BOUNDED_CONTEXTS = ["cliente", "campanias", "pagos"]
 RELAY_PRODUCER_NAME = os.environ.get("RELAY_PRODUCER_NAME", "alpespartners-relay")
 
 # --- campanias --------------------------------------------------------------

@@ -1,1 +1,0 @@
-"""The `pagos` bounded context (DESIGN §2). Its domain, commands and API arrive with its own issue."""

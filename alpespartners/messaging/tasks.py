@@ -2,6 +2,7 @@
 scheduled housekeeping."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -16,18 +17,28 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, TransientError)
 
 
 def run_command(task, command_id: str, handlers: dict) -> None:
-    try:
-        command_log.execute(command_id, handlers)
-    except TRANSIENT_ERRORS as error:
-        if task.request.retries >= task.max_retries:
-            logger.error("command %s gave up after %s retries: %s", command_id, task.request.retries, error)
-            command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
+    retries = task.request.retries
+    while True:
+        try:
+            command_log.execute(command_id, handlers)
             return
-        raise task.retry(exc=error, countdown=min(2 ** task.request.retries * 0.2, 30))
-    except Exception:
-        # A bug, not a business refusal: log the trace for operators, show the user a plain error.
-        logger.exception("command %s failed unexpectedly", command_id)
-        command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
+        except TRANSIENT_ERRORS as error:
+            if retries >= task.max_retries:
+                logger.error("command %s gave up after %s retries: %s", command_id, retries, error)
+                command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
+                return
+            countdown = min(2 ** retries * 0.2, 30)
+            if not task.request.is_eager:
+                raise task.retry(exc=error, countdown=countdown)
+            # Eager mode (the embedded default) cannot re-queue a task: back off and retry here.
+            logger.info("command %s: transient failure (%s); retrying in %.1f s", command_id, error, countdown)
+            retries += 1
+            time.sleep(countdown)
+        except Exception:
+            # A bug, not a business refusal: log the trace for operators, show the user a plain error.
+            logger.exception("command %s failed unexpectedly", command_id)
+            command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
+            return
 
 
 @shared_task(name="messaging.purgar_mensajes")

@@ -1,3 +1,5 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -20,5 +22,5 @@ class Command(BaseCommand):
         for name, rebuild in rebuildable.items():
             if rebuild is None:
                 continue
-            replayed = rebuild(lambda total, name=name: tqdm(total=total, desc=name, unit="event", file=self.stderr))
+            replayed = rebuild(lambda total, name=name: tqdm(total=total, desc=name, unit="event", file=sys.stderr))
             self.stdout.write(f"{name}: {replayed} events replayed into its read models")

@@ -1,0 +1,34 @@
+"""Back-office view of campaign charges: the read model only.
+
+Charges are created by campanias' approval saga and reverted through the API (a reversal
+needs a motivo); the admin is for looking, never for changing rows by hand."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from alpespartners.admin_display import ReadOnlyAdmin
+from alpespartners.api import monto_json
+
+from .models import CobroView
+
+
+@admin.register(CobroView)
+class CobroViewAdmin(ReadOnlyAdmin):
+    list_display = ["id_campania", "id_cliente", "monto_display", "estado", "fecha_creacion", "fecha_actualizacion"]
+    list_filter = ["estado", "moneda"]
+    search_fields = ["id_campania", "id_cliente"]
+    date_hierarchy = "fecha_creacion"
+    fields = ["id", "id_campania", "id_cliente", "monto_display", "estado", "motivo", "confirmacion",
+              "fecha_creacion", "fecha_actualizacion", "comandos"]
+    readonly_fields = fields
+
+    @admin.display(description="monto", ordering="valor")
+    def monto_display(self, obj):
+        monto = monto_json(obj.valor, obj.moneda)
+        return f"{monto['valor']} {monto['moneda']}"
+
+    @admin.display(description="comandos")
+    def comandos(self, obj):
+        url = reverse("admin:messaging_commandlog_changelist") + f"?resource_id={obj.id}"
+        return format_html('<a href="{}">Ver los comandos de este cobro</a>', url)

@@ -1,0 +1,76 @@
+"""Read models, in the handler's transaction: domain events → CobroView, and cliente's
+integration events → ClienteLocal (pagos never asks cliente; it keeps its own copy)."""
+
+from __future__ import annotations
+
+import uuid
+
+from . import domain
+from .models import ClienteLocal, CobroView
+
+
+def project(event) -> None:
+    projector = PROJECTORS.get(type(event))
+    if projector is not None:
+        projector(event)
+
+
+def pago_confirmado(event: domain.PagoConfirmado) -> None:
+    _crear_cobro(event, domain.EstadoPago.CONFIRMADO, motivo=None, confirmacion=event.confirmacion)
+
+
+def pago_rechazado(event: domain.PagoRechazado) -> None:
+    _crear_cobro(event, domain.EstadoPago.RECHAZADO, motivo=event.motivo, confirmacion=None)
+
+
+def pago_revertido(event: domain.PagoRevertido) -> None:
+    CobroView.objects.filter(id=event.aggregate_id).update(
+        estado=domain.EstadoPago.REVERTIDO.value, motivo=event.motivo, fecha_actualizacion=event.occurred_at
+    )
+
+
+def _crear_cobro(event, estado: domain.EstadoPago, *, motivo: str | None, confirmacion: str | None) -> None:
+    # A charge is born decided (the gateway answers before the transaction), so its first event creates the row.
+    CobroView.objects.create(
+        id=event.aggregate_id, id_campania=event.id_campania, id_cliente=event.id_cliente, valor=event.monto.valor,
+        moneda=event.monto.moneda, estado=estado.value, motivo=motivo, confirmacion=confirmacion,
+        fecha_creacion=event.occurred_at, fecha_actualizacion=event.occurred_at,
+    )
+
+
+PROJECTORS = {
+    domain.PagoConfirmado: pago_confirmado,
+    domain.PagoRechazado: pago_rechazado,
+    domain.PagoRevertido: pago_revertido,
+}
+
+
+# --- eventos.cliente → ClienteLocal ----------------------------------------------------
+# Upserts: an event may arrive before the client's ClienteRegistrado (another partition's
+# redelivery, a replay), and it must still count.
+
+
+def _cliente_local(id_cliente: uuid.UUID) -> ClienteLocal:
+    cliente, _ = ClienteLocal.objects.select_for_update().get_or_create(id=id_cliente)
+    return cliente
+
+
+def cliente_registrado(id_cliente: uuid.UUID, estado: str) -> None:
+    cliente = _cliente_local(id_cliente)
+    if not cliente.estado:  # a suspension that arrived first stays
+        cliente.estado = estado
+        cliente.save(update_fields=["estado", "fecha_actualizacion"])
+
+
+def cliente_cambio_estado(id_cliente: uuid.UUID, estado: domain.EstadoCliente) -> None:
+    cliente = _cliente_local(id_cliente)
+    cliente.estado = estado.value
+    cliente.save(update_fields=["estado", "fecha_actualizacion"])
+
+
+def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: bool) -> None:
+    cliente = _cliente_local(id_cliente)
+    # cliente marks the first method as the default in the event itself, so only a default counts.
+    if predeterminado:
+        cliente.token_predeterminado = token
+        cliente.save(update_fields=["token_predeterminado", "fecha_actualizacion"])
