@@ -366,6 +366,7 @@ class SagaAprobacion:
 
     id_campania: uuid.UUID
     vence_en: datetime
+    plazo_segundos: int
     estado: EstadoSaga = EstadoSaga.ESPERANDO_COBRO
     id_pago: uuid.UUID | None = None
     pasos: list[dict[str, str]] = field(default_factory=list)
@@ -373,8 +374,8 @@ class SagaAprobacion:
 
     @classmethod
     def iniciar(cls, id_campania: uuid.UUID, ahora: datetime, plazo: timedelta) -> "SagaAprobacion":
-        saga = cls(id_campania=id_campania, vence_en=ahora + plazo)
-        saga._paso(ahora, "CobrarCampania enviado a pagos", f"plazo de respuesta {int(plazo.total_seconds())} s")
+        saga = cls(id_campania=id_campania, vence_en=ahora + plazo, plazo_segundos=int(plazo.total_seconds()))
+        saga._paso(ahora, "CobrarCampania enviado a pagos", f"plazo de respuesta {saga.plazo_segundos} s")
         return saga
 
     def on_pago_confirmado(self, id_pago: uuid.UUID, ahora: datetime) -> str:
@@ -403,6 +404,10 @@ class SagaAprobacion:
 
     def vencida(self, ahora: datetime) -> bool:
         return self.estado is EstadoSaga.ESPERANDO_COBRO and ahora >= self.vence_en
+
+    @property
+    def motivo_vencimiento(self) -> str:
+        return f"El cobro no respondió en {self.plazo_segundos} s."
 
     def on_vencimiento(self, ahora: datetime) -> str:
         """'cancelar' or 'nada'."""

@@ -152,7 +152,7 @@ def vencer_saga(id_campania: uuid.UUID, ahora, uow: UnitOfWork) -> bool:
         if saga is None or saga.on_vencimiento(ahora) != "cancelar":
             return False
         campania = repository.get(id_campania)
-        campania.cancelar(f"El cobro no respondió en {settings.CAMPANIAS_SAGA_TIMEOUT_SECONDS} s.")
+        campania.cancelar(saga.motivo_vencimiento)
         _save_for_saga(campania, saga, uow)
         return True
 

@@ -47,6 +47,7 @@ class SagaAprobacionModel(models.Model):
     estado = models.CharField(max_length=32, db_index=True)
     id_pago = models.UUIDField(null=True, blank=True)
     vence_en = models.DateTimeField(db_index=True)
+    plazo_segundos = models.PositiveIntegerField()
     pasos = models.JSONField(default=list)
     version = models.PositiveIntegerField(default=0)
     creada_en = models.DateTimeField(auto_now_add=True)

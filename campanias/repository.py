@@ -100,12 +100,14 @@ def saga(id_campania: uuid.UUID) -> SagaAprobacion | None:
     row = SagaAprobacionModel.objects.select_for_update().filter(id_campania=id_campania).first()
     if row is None:
         return None
-    return SagaAprobacion(id_campania=row.id_campania, vence_en=row.vence_en, estado=EstadoSaga(row.estado),
+    return SagaAprobacion(id_campania=row.id_campania, vence_en=row.vence_en, plazo_segundos=row.plazo_segundos,
+                          estado=EstadoSaga(row.estado),
                           id_pago=row.id_pago, pasos=list(row.pasos), version=row.version)
 
 
 def save_saga(saga: SagaAprobacion) -> None:
-    values = {"estado": saga.estado.value, "id_pago": saga.id_pago, "vence_en": saga.vence_en, "pasos": saga.pasos}
+    values = {"estado": saga.estado.value, "id_pago": saga.id_pago, "vence_en": saga.vence_en,
+              "plazo_segundos": saga.plazo_segundos, "pasos": saga.pasos}
     if saga.version == 0:
         SagaAprobacionModel.objects.create(id_campania=saga.id_campania, version=1, **values)
     elif not SagaAprobacionModel.objects.filter(id_campania=saga.id_campania, version=saga.version).update(

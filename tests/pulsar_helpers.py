@@ -2,6 +2,8 @@
 
 import json
 import time
+import urllib.error
+import urllib.request
 
 import pulsar
 from django.conf import settings
@@ -51,3 +53,20 @@ class TopicReader:
     def close(self) -> None:
         self.reader.close()
         self.client.close()
+
+
+def skip_backlog(context_names: list[str]) -> None:
+    """Start the given contexts' subscriptions at the end of their topics, so a consumer under
+    test does not first work through what earlier runs (other test databases) left unread."""
+    from alpespartners.messaging import contexts
+    from alpespartners.messaging.subscriber import subscription_name
+
+    for context in context_names:
+        for topic in contexts.subscriptions(context):
+            path = pulsar_transport.topic_name(topic).replace("persistent://", "persistent/")
+            url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/subscription/{subscription_name(context)}/skip_all"
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
+            except urllib.error.HTTPError as error:
+                if error.code != 404:  # no such subscription or topic yet: nothing to skip
+                    raise
