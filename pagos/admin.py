@@ -4,10 +4,8 @@ Charges are created by campanias' approval saga and reverted through the API (a 
 needs a motivo); the admin is for looking, never for changing rows by hand."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 
-from alpespartners.admin_display import ReadOnlyAdmin
+from alpespartners.admin_display import ReadOnlyAdmin, commands_link
 from alpespartners.api import monto_json
 
 from .models import CobroView
@@ -28,7 +26,4 @@ class CobroViewAdmin(ReadOnlyAdmin):
         monto = monto_json(obj.valor, obj.moneda)
         return f"{monto['valor']} {monto['moneda']}"
 
-    @admin.display(description="comandos")
-    def comandos(self, obj):
-        url = reverse("admin:messaging_commandlog_changelist") + f"?resource_id={obj.id}"
-        return format_html('<a href="{}">Ver los comandos de este cobro</a>', url)
+    comandos = commands_link("Ver los comandos de este cobro")

@@ -19,13 +19,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 WAIT = {"HTTP_PREFER": "wait=5"}
 
 
-@pytest.fixture
-def marca():
-    id_marca = uuid.uuid4()
-    events.deliver("campanias", "eventos.cliente", events.cliente_registrado(id_marca))
-    return id_marca
-
-
 def socio():
     id_socio = uuid.uuid4()
     events.deliver("campanias", "eventos.cliente", events.cliente_registrado(id_socio, tipo="NATURAL", nombre="Socia"))

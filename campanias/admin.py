@@ -1,0 +1,104 @@
+"""Back-office view of campaigns (the read model, with each campaign's stored history) and of
+the approval sagas. Pausing, resuming and finishing issue commands through the command log."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, pretty_json
+from alpespartners.api import monto_json
+
+from . import domain, queries
+from .commands import FinalizarCampania, PausarCampania, ReanudarCampania
+from .models import CampaniaView, SagaAprobacionModel
+
+
+def monto(valor, moneda) -> str:
+    amount = monto_json(valor, moneda)
+    return f"{amount['valor']} {amount['moneda']}"
+
+
+@admin.register(CampaniaView)
+class CampaniaViewAdmin(CommandActionsAdmin):
+    command_context, command_id_field = "campanias", "id_campania"
+    list_display = ["nombre", "id_cliente", "estado", "presupuesto_display", "fecha_inicio", "fecha_fin", "version"]
+    list_filter = ["estado", "moneda"]
+    search_fields = ["nombre", "id", "id_cliente"]
+    date_hierarchy = "creada_en"
+    actions = ["pausar", "reanudar", "finalizar"]
+    fields = ["id", "id_cliente", "nombre", "estado", "motivo", "presupuesto_display", "disponible_display",
+              "fecha_inicio", "fecha_fin", "comisiones_json", "dias_retencion", "socios_display", "version",
+              "creada_en", "actualizada_en", "saga", "comandos", "historia"]
+    readonly_fields = fields
+
+    comisiones_json = json_display("comisiones", "comisiones")
+    comandos = commands_link("Ver los comandos de esta campaña")
+
+    @admin.display(description="presupuesto", ordering="presupuesto")
+    def presupuesto_display(self, obj):
+        return monto(obj.presupuesto, obj.moneda)
+
+    @admin.display(description="presupuesto disponible")
+    def disponible_display(self, obj):
+        return monto(obj.presupuesto_disponible, obj.moneda)
+
+    @admin.display(description="socios")
+    def socios_display(self, obj):
+        socios = obj.socios.all()
+        if not socios:
+            return "-"
+        return format_html_join(format_html("<br>"), "{} (inscrito {}){}", (
+            (socio.id_socio, socio.inscrito_en.date(), " — SUSPENDIDO" if socio.suspendido else "") for socio in socios
+        ))
+
+    @admin.display(description="saga de aprobación")
+    def saga(self, obj):
+        saga = queries.saga(obj.id)
+        if saga is None:
+            return "-"
+        url = reverse("admin:campanias_sagaaprobacionmodel_change", args=[saga.pk])
+        return format_html('<a href="{}">{}</a>', url, saga.estado)
+
+    @admin.display(description="historia (event store)")
+    def historia(self, obj):
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (evento.version, f"{evento.type} v{evento.schema_version}", evento.occurred_at,
+             pretty_json(domain.upcast(evento.type, evento.schema_version, evento.data)))
+            for evento in queries.eventos(obj.id)
+        ))
+        return format_html("<table><tr><th>#</th><th>evento</th><th>ocurrió</th><th>datos</th></tr>{}</table>", rows)
+
+    @admin.action(description="Pausar las campañas seleccionadas", permissions=["emitir_comandos"])
+    def pausar(self, request, queryset):
+        self.issue(request, queryset, PausarCampania)
+
+    @admin.action(description="Reanudar las campañas seleccionadas", permissions=["emitir_comandos"])
+    def reanudar(self, request, queryset):
+        self.issue(request, queryset, ReanudarCampania)
+
+    @admin.action(description="Finalizar las campañas seleccionadas", permissions=["emitir_comandos"])
+    def finalizar(self, request, queryset):
+        self.issue(request, queryset, FinalizarCampania)
+
+
+@admin.register(SagaAprobacionModel)
+class SagaAprobacionAdmin(ReadOnlyAdmin):
+    list_display = ["id_campania", "estado", "vence_en", "creada_en", "actualizada_en"]
+    list_filter = ["estado"]
+    search_fields = ["id_campania", "id_pago"]
+    date_hierarchy = "creada_en"
+    fields = ["id_campania", "campania", "estado", "id_pago", "plazo_segundos", "vence_en", "pasos_display",
+              "creada_en", "actualizada_en"]
+    readonly_fields = fields
+
+    @admin.display(description="campaña")
+    def campania(self, obj):
+        url = reverse("admin:campanias_campaniaview_change", args=[obj.id_campania])
+        return format_html('<a href="{}">{}</a>', url, obj.id_campania)
+
+    @admin.display(description="pasos")
+    def pasos_display(self, obj):
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (paso["en"], paso["paso"], paso["detalle"], paso["estado"]) for paso in obj.pasos
+        ))
+        return format_html("<table><tr><th>cuándo</th><th>paso</th><th>detalle</th><th>estado</th></tr>{}</table>", rows)
