@@ -223,3 +223,12 @@ def test_campaigns_past_their_end_are_finalised_once(api, marca):
     view = CampaniaView.objects.get(id=id_campania)
     assert view.estado == "FINALIZADA" and view.motivo == "La campaña llegó a su fecha de fin."
     assert CommandLog.objects.get(type="FinalizarCampania").source == "programador"
+
+
+def test_the_scheduled_tasks_are_registered_with_beat(settings):
+    from alpespartners.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover every tasks.py
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"campanias.vencer_sagas", "campanias.finalizar_vencidas"} <= scheduled
+    assert scheduled <= set(app.tasks)  # every schedule names a task a worker knows
