@@ -27,7 +27,7 @@ def get(id_campania: uuid.UUID, *, use_snapshot: bool = True) -> Campania:
         snapshot = None  # written by an older shape of the aggregate: replay everything instead
     after = snapshot.version if snapshot else 0
     rows = EventoCampania.objects.filter(aggregate_id=id_campania, version__gt=after).order_by("version")
-    events = [(row.version, to_event(row)) for row in rows]
+    events = [(row.version, to_event(row)) for row in rows.only(*STORED_FIELDS)]
     if snapshot is None and not events:
         raise NotFound(f"No existe la campaña {id_campania}.", "id_campania")
     return Campania.replay(id_campania, events, snapshot.state if snapshot else None)
@@ -60,6 +60,9 @@ def save(campania: Campania, *, correlation_id: uuid.UUID | None = None, causati
             aggregate_id=campania.id,
             defaults={"version": campania.version, "schema_version": Campania.SNAPSHOT_SCHEMA, "state": campania.snapshot()},
         )
+
+
+STORED_FIELDS = ("version", "type", "schema_version", "data", "aggregate_id", "event_id", "occurred_at")
 
 
 def to_event(row: EventoCampania) -> DomainEvent:

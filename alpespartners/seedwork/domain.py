@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 import uuid
@@ -139,18 +140,21 @@ class Command:
 
 def from_payload(dataclass_type: type, payload: dict[str, Any]) -> Any:
     """Rebuild a command or event from its JSON (command log, event store), typing each field by its annotation."""
-    hints = typing.get_type_hints(dataclass_type)
-    values = {}
-    for item in dataclasses.fields(dataclass_type):
-        if item.name not in payload or not item.init:
-            continue
-        values[item.name] = _parse(hints[item.name], payload[item.name])
+    values = {name: _parse(annotation, payload[name]) for name, annotation in _init_fields(dataclass_type) if name in payload}
     return dataclass_type(**values)
+
+
+@functools.cache  # resolving annotations is costly, and a replay rebuilds thousands of events
+def _init_fields(dataclass_type: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(dataclass_type)
+    return tuple((item.name, hints[item.name]) for item in dataclasses.fields(dataclass_type) if item.init)
 
 
 def _parse(annotation: Any, value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(annotation, type) and type(value) is annotation:  # already typed (a stored row's columns)
+        return value
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
