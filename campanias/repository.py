@@ -26,8 +26,9 @@ def get(id_campania: uuid.UUID, *, use_snapshot: bool = True) -> Campania:
     if snapshot is not None and snapshot.schema_version != Campania.SNAPSHOT_SCHEMA:
         snapshot = None  # written by an older shape of the aggregate: replay everything instead
     after = snapshot.version if snapshot else 0
+    # Plain tuples, not model instances: a replay builds many events and needs only these columns.
     rows = EventoCampania.objects.filter(aggregate_id=id_campania, version__gt=after).order_by("version")
-    events = [(row.version, to_event(row)) for row in rows.only(*STORED_FIELDS)]
+    events = [(row[0], stored_event(*row)) for row in rows.values_list(*STORED_FIELDS)]
     if snapshot is None and not events:
         raise NotFound(f"No existe la campaña {id_campania}.", "id_campania")
     return Campania.replay(id_campania, events, snapshot.state if snapshot else None)
@@ -66,9 +67,13 @@ STORED_FIELDS = ("version", "type", "schema_version", "data", "aggregate_id", "e
 
 
 def to_event(row: EventoCampania) -> DomainEvent:
-    data = upcast(row.type, row.schema_version, row.data)
-    return from_payload(EVENT_TYPES[row.type], {
-        **data, "aggregate_id": row.aggregate_id, "event_id": row.event_id, "occurred_at": row.occurred_at,
+    return stored_event(*(getattr(row, field) for field in STORED_FIELDS))
+
+
+def stored_event(version, type, schema_version, data, aggregate_id, event_id, occurred_at) -> DomainEvent:
+    """A stored row as the current version of its event type."""
+    return from_payload(EVENT_TYPES[type], {
+        **upcast(type, schema_version, data), "aggregate_id": aggregate_id, "event_id": event_id, "occurred_at": occurred_at,
     })
 
 
