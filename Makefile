@@ -9,7 +9,7 @@ export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 
-.PHONY: install demo test services services-down stack bench-relay clean
+.PHONY: install demo test services services-down stack bench-relay bench-event-store clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
@@ -43,6 +43,10 @@ stack: install services
 bench-relay: install services
 	env $(REAL_SERVICES) $(PY) manage.py migrate --noinput
 	env $(REAL_SERVICES) $(PY) bench/relay.py
+
+# Migrates and drops its own scratch database (alpespartners_bench); needs only PostgreSQL.
+bench-event-store: install services
+	env $(REAL_SERVICES) $(PY) bench/event_store.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .coverage htmlcov staticfiles
