@@ -21,6 +21,10 @@ def campania(id_campania) -> CampaniaView | None:
     return CampaniaView.objects.prefetch_related("socios").filter(id=id_campania).first()
 
 
+def existe(id_campania) -> bool:
+    return CampaniaView.objects.filter(id=id_campania).exists()
+
+
 def eventos(id_campania) -> QuerySet[EventoCampania]:
     return EventoCampania.objects.filter(aggregate_id=id_campania).order_by("version")
 

@@ -28,7 +28,7 @@ def present(id_campania) -> dict:
 
 
 def existing(id_campania):
-    if queries.campania(id_campania) is None:
+    if not queries.existe(id_campania):  # a command only needs to know, not the partners too
         raise NotFound(f"No existe la campaña {id_campania}.")
     return id_campania
 
