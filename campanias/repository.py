@@ -7,11 +7,12 @@ domain errors (or a ConcurrencyConflict, which is retried) here.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection
 
 from alpespartners.seedwork.domain import ConcurrencyConflict, DomainEvent, NotFound, from_payload
 
@@ -22,16 +23,62 @@ from .models import ClienteLocal, EventoCampania, SagaAprobacionModel, SnapshotC
 
 
 def get(id_campania: uuid.UUID, *, use_snapshot: bool = True) -> Campania:
-    snapshot = SnapshotCampania.objects.filter(aggregate_id=id_campania).first() if use_snapshot else None
-    if snapshot is not None and snapshot.schema_version != Campania.SNAPSHOT_SCHEMA:
-        snapshot = None  # written by an older shape of the aggregate: replay everything instead
-    after = snapshot.version if snapshot else 0
-    # Plain tuples, not model instances: a replay builds many events and needs only these columns.
-    rows = EventoCampania.objects.filter(aggregate_id=id_campania, version__gt=after).order_by("version")
-    events = [(row[0], stored_event(*row)) for row in rows.values_list(*STORED_FIELDS)]
-    if snapshot is None and not events:
+    """The campaign from its snapshot (when written by this shape of the aggregate) and the
+    events after it, read in one statement: a command's load is one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(_load_statement(use_snapshot), _load_parameters(id_campania, use_snapshot))
+        rows = cursor.fetchall()
+    snapshot = None
+    if rows and rows[0][0] == _SNAPSHOT_ROW:
+        snapshot = _column("state", SnapshotCampania)(rows.pop(0)[4])
+    if snapshot is None and not rows:
         raise NotFound(f"No existe la campaña {id_campania}.", "id_campania")
-    return Campania.replay(id_campania, events, snapshot.state if snapshot else None)
+    event_id, occurred_at, data = _column("event_id"), _column("occurred_at"), _column("data")
+    events = [
+        (version, stored_event(version, type, schema_version, data(payload), id_campania, event_id(event), occurred_at(at)))
+        for _, version, type, schema_version, payload, event, at in rows
+    ]
+    return Campania.replay(id_campania, events, snapshot)
+
+
+_SNAPSHOT_ROW, _EVENT_ROW = 0, 1
+
+
+@functools.cache
+def _load_statement(use_snapshot: bool) -> str:
+    events, snapshots = EventoCampania._meta.db_table, SnapshotCampania._meta.db_table
+    if not use_snapshot:
+        return (f"SELECT {_EVENT_ROW}, version, type, schema_version, data, event_id, occurred_at FROM {events} "
+                "WHERE aggregate_id = %s ORDER BY version")
+    return f"""
+        WITH snapshot AS (SELECT version, state FROM {snapshots} WHERE aggregate_id = %s AND schema_version = %s)
+        SELECT {_SNAPSHOT_ROW}, version, NULL, NULL, state, NULL, NULL FROM snapshot
+        UNION ALL
+        SELECT {_EVENT_ROW}, version, type, schema_version, data, event_id, occurred_at FROM {events}
+        WHERE aggregate_id = %s AND version > COALESCE((SELECT version FROM snapshot), 0)
+        ORDER BY 1, 2"""
+
+
+def _load_parameters(id_campania: uuid.UUID, use_snapshot: bool) -> list:
+    # The id as the backend stores it (a uuid on PostgreSQL, 32 hex characters on SQLite).
+    stored_id = EventoCampania._meta.get_field("aggregate_id").get_db_prep_value(id_campania, connection)
+    return [stored_id, Campania.SNAPSHOT_SCHEMA, stored_id] if use_snapshot else [stored_id]
+
+
+@functools.cache
+def _column(name: str, model=EventoCampania) -> Callable[[Any], Any]:
+    """Turns one raw column value into what the ORM would return (JSON text → dict, SQLite's
+    text → UUID / aware datetime), with the same converters Django applies to a queryset."""
+    field = model._meta.get_field(name)
+    expression = field.get_col(model._meta.db_table)
+    converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+
+    def convert(value):
+        for converter in converters:
+            value = converter(value, expression, connection)
+        return value
+
+    return convert
 
 
 def exists(id_campania: uuid.UUID) -> bool:
@@ -49,9 +96,9 @@ def save(campania: Campania, *, correlation_id: uuid.UUID | None = None, causati
         )
         for position, event in enumerate(events, start=1)
     ]
+    # No savepoint of its own: a conflict aborts the whole Unit of Work, which rolls back and is retried.
     try:
-        with transaction.atomic():
-            EventoCampania.objects.bulk_create(rows)
+        EventoCampania.objects.bulk_create(rows)
     except IntegrityError as error:
         raise ConcurrencyConflict(f"campaña {campania.id}: otra escritura pasó de la versión {campania.version}") from error
     before, campania.version = campania.version, campania.version + len(rows)
