@@ -95,7 +95,9 @@ def test_no_answer_before_the_timeout_cancels_and_a_late_charge_is_refunded(api,
     estado(id_campania, "PENDIENTE")
 
     # when the scheduled check runs after the timeout
-    wait_until(lambda: vencer_sagas.apply().get() == 1, 30, "the saga to time out")
+    # `.result`, not `.get()`: eager tasks run concurrently by earlier tests can leave Celery's
+    # process-wide "joining would block" flag set; throw=True still raises what the task raises.
+    wait_until(lambda: vencer_sagas.apply(throw=True).result == 1, 30, "the saga to time out")
 
     # then the campaign is cancelled, saying why
     cancelled = estado(id_campania, "CANCELADA")
