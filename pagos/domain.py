@@ -1,10 +1,12 @@
-"""The `Pago` aggregate (a brand charged for a campaign budget) and the gateway port. No Django here."""
+"""pagos' domain: the `Pago` aggregate (a brand charged for a campaign budget), the gateway port,
+the rules that turn conversions into commissions, and payouts. No Django here."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -12,6 +14,7 @@ from alpespartners.seedwork.domain import MINOR_UNITS, Aggregate, DomainError, D
 
 # uuid5 namespace of charges: a campaign's pago id is computed, so every retry agrees on it.
 NAMESPACE_COBROS = uuid.UUID("6f1c7a52-3b8e-5d14-9a0e-2c4b8f7d1e63")
+NAMESPACE_AJUSTES = uuid.UUID("0b6f3a1e-58c2-5a77-8d0e-7e4c2b9f3a15")
 # The write model stores DecimalField(max_digits=20, decimal_places=4): 16 integer digits.
 MONTO_MAXIMO = Decimal(10) ** 16
 
@@ -198,3 +201,254 @@ class Pago(Aggregate):
     def _exigir(self, estado: EstadoPago, accion: str) -> None:
         if self.estado is not estado:
             raise DomainError(f"Solo un cobro {estado.value} puede {accion}; este está {self.estado.value}.", "estado")
+
+
+# === Conversions → commissions (the `Transaction` of the seed) =====================
+
+TIPOS_CONVERSION = ("VENTA", "CONVERSION", "CLICK", "IMPRESION")
+TIPOS_CON_MONTO = ("VENTA", "CONVERSION")  # a sale or a sign-up is worth an amount; a click is not
+AJUSTE = "AJUSTE"  # the tipo of a negative adjustment: a refund of a commission already paid
+# Commissions are rounded half up to the currency's minor unit (what a partner computes by hand:
+# 5 % of 10.25 = 0.5125 → 0.51; 3 % of 10.50 = 0.315 → 0.32), once per commission.
+REDONDEO = ROUND_HALF_UP
+TOLERANCIA_RELOJ = timedelta(minutes=5)  # a conversion dated this far in the future is still accepted
+
+
+class EstadoTransaccion(StrEnum):
+    PENDIENTE = "PENDIENTE"  # in retention until pagable_desde
+    PAGABLE = "PAGABLE"
+    EN_PAYOUT = "EN_PAYOUT"
+    PAGADA = "PAGADA"
+    REVERTIDA = "REVERTIDA"
+
+
+class EstadoCampania(StrEnum):
+    """campanias' states as its events tell them (pagos keeps a local copy)."""
+
+    PENDIENTE = "PENDIENTE"
+    APROBADA = "APROBADA"
+    PAUSADA = "PAUSADA"
+    FINALIZADA = "FINALIZADA"
+    CANCELADA = "CANCELADA"
+
+
+class Resultado(StrEnum):
+    """What became of one conversion; the per-item answer of a batch."""
+
+    REGISTRADA = "REGISTRADA"
+    DUPLICADA = "DUPLICADA"  # its id_externo was already registered: the same commission, never a second
+    RECHAZADA = "RECHAZADA"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    id_externo: str
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    tipo: str
+    monto: Monto | None
+    ocurrida_en: datetime
+
+
+@dataclass(frozen=True)
+class CampaniaVigente:
+    """What pagos knows of a campaign, from campanias' events."""
+
+    id: uuid.UUID
+    estado: str
+    fecha_inicio: date
+    fecha_fin: date
+    moneda: str
+    comisiones: dict[str, dict[str, str]]
+    dias_retencion: int
+
+
+@dataclass(frozen=True)
+class Rechazo:
+    codigo: str  # stable, for machines: campania_no_aprobada, fuera_de_fechas, socio_no_inscrito, ...
+    motivo: str  # for people
+
+
+def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str) -> Monto:
+    """PORCENTAJE × monto / 100 or FIJA, in the campaign's currency, rounded half up to its minor unit."""
+    valor = Decimal(termino["valor"])
+    if termino["tipo"] == "PORCENTAJE":
+        valor = monto.valor * valor / 100
+    return Monto(valor.quantize(Decimal(1).scaleb(-unidades_menores(moneda)), rounding=REDONDEO), moneda)
+
+
+def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None, socio_inscrito: bool,
+                       estado_socio: str | None, fecha_local: date, ahora: datetime) -> Monto | Rechazo:
+    """The commission a conversion earns, or why it earns none. The budget is checked apart, in order,
+    under the campaign's lock (`repartir_presupuesto`); duplicates are the database's call."""
+    if campania is None:
+        return Rechazo("campania_desconocida", f"La campaña {conversion.id_campania} no existe.")
+    if campania.estado != EstadoCampania.APROBADA:
+        return Rechazo("campania_no_aprobada",
+                       f"La campaña está {campania.estado}; solo una campaña APROBADA acepta conversiones.")
+    if conversion.ocurrida_en > ahora + TOLERANCIA_RELOJ:
+        return Rechazo("fecha_futura", "La conversión no puede haber ocurrido en el futuro.")
+    if not campania.fecha_inicio <= fecha_local <= campania.fecha_fin:
+        return Rechazo("fuera_de_fechas", f"La conversión ocurrió el {fecha_local}, fuera de las fechas de la campaña "
+                                          f"({campania.fecha_inicio} a {campania.fecha_fin}).")
+    if not socio_inscrito:
+        return Rechazo("socio_no_inscrito", "El socio no está inscrito en la campaña.")
+    if estado_socio != EstadoCliente.ACTIVO:
+        return Rechazo("socio_suspendido", "El socio está suspendido." if estado_socio == EstadoCliente.SUSPENDIDO
+                       else f"El socio {conversion.id_socio} no está registrado.")
+    termino = campania.comisiones.get(conversion.tipo)
+    if termino is None:
+        return Rechazo("tipo_desconocido", f"Tipo de conversión desconocido: {conversion.tipo}.")
+    if conversion.monto is None and (conversion.tipo in TIPOS_CON_MONTO or termino["tipo"] == "PORCENTAJE"):
+        return Rechazo("monto_requerido", f"Una conversión de tipo {conversion.tipo} requiere monto.")
+    if conversion.monto is not None and conversion.monto.moneda != campania.moneda:
+        return Rechazo("moneda_distinta", f"El monto está en {conversion.monto.moneda}; la campaña paga en "
+                                          f"{campania.moneda}.")
+    comision = calcular_comision(termino, conversion.monto, campania.moneda)
+    if comision.valor <= 0:
+        return Rechazo("comision_cero", f"La comisión de esta conversión redondea a cero {campania.moneda}.")
+    return comision
+
+
+def rechazo_por_presupuesto(disponible: Monto, comision: Monto) -> Rechazo:
+    return Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible.valor} {disponible.moneda} y la "
+                                          f"comisión es {comision.valor} {comision.moneda}.")
+
+
+def repartir_presupuesto(disponible: Decimal, comisiones: list[Decimal]) -> tuple[list[bool], Decimal]:
+    """Which commissions fit the remaining budget, in arrival order, and what remains. A commission
+    that does not fit is refused whole (the budget never goes below zero); smaller later ones may fit."""
+    aceptadas = []
+    for comision in comisiones:
+        cabe = comision <= disponible
+        if cabe:
+            disponible -= comision
+        aceptadas.append(cabe)
+    return aceptadas, disponible
+
+
+def pagable_desde(ocurrida_en: datetime, dias_retencion: int) -> datetime:
+    return ocurrida_en + timedelta(days=dias_retencion)
+
+
+def id_ajuste(id_transaccion: uuid.UUID) -> uuid.UUID:
+    # One adjustment per paid commission: a second refund of it computes the same id and is refused.
+    return uuid.uuid5(NAMESPACE_AJUSTES, str(id_transaccion))
+
+
+@dataclass(frozen=True)
+class Transaccion:
+    """A commission as stored; refunds decide on it."""
+
+    id: uuid.UUID
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    id_externo: str
+    comision: Monto
+    estado: str
+    id_payout: uuid.UUID | None
+
+
+def verificar_reversible(transaccion: Transaccion) -> None:
+    """PENDIENTE or PAGABLE ⇒ REVERTIDA; PAGADA ⇒ a negative adjustment; EN_PAYOUT must wait for its payout's answer."""
+    if transaccion.estado == EstadoTransaccion.REVERTIDA:
+        raise DomainError("La conversión ya fue revertida.", "id_externo")
+    if transaccion.estado == EstadoTransaccion.EN_PAYOUT:
+        raise DomainError("La comisión está en un payout en proceso; se puede revertir cuando el payout termine.",
+                          "id_externo")
+
+
+# --- events of commissions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComisionRegistrada(DomainEvent):
+    """aggregate_id: the transaction."""
+
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    id_externo: str
+    tipo: str
+    monto_conversion: Monto | None
+    comision: Monto
+    ocurrida_en: datetime
+    pagable_desde: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComisionRevertida(DomainEvent):
+    """aggregate_id: the transaction. `ajuste` is the negative adjustment when it had been paid."""
+
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    id_externo: str
+    comision: Monto
+    motivo: str
+    ajuste: Monto | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PresupuestoAgotado(DomainEvent):
+    """aggregate_id: the campaign. Published once, when a commission no longer fits its budget."""
+
+    id_campania: uuid.UUID
+    presupuesto: Monto
+    disponible: Monto
+
+
+# === Payouts ==========================================================================
+
+
+class EstadoPayout(StrEnum):
+    PENDIENTE = "PENDIENTE"
+    CALCULADO = "CALCULADO"
+    EN_PROCESO = "EN_PROCESO"
+    EXITOSO = "EXITOSO"
+    FALLIDO = "FALLIDO"
+
+
+def clave_payout(id_payout: uuid.UUID, intento: int) -> str:
+    # The payout id is the key of its first sending; a retry after FALLIDO is a new request to the
+    # provider (the partner may have fixed the payment method), numbered so it is idempotent too.
+    return f"payout:{id_payout}" if intento <= 1 else f"payout:{id_payout}:{intento}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutCreado(DomainEvent):
+    """aggregate_id: the payout."""
+
+    id_socio: uuid.UUID
+    id_ciclo: uuid.UUID
+    fecha_corte: date
+    moneda: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComisionesCalculadas(DomainEvent):
+    id_socio: uuid.UUID
+    id_ciclo: uuid.UUID
+    monto_total: Monto
+    transacciones: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutProcesado(DomainEvent):
+    """Sent to the gateway (EN_PROCESO)."""
+
+    id_socio: uuid.UUID
+    monto_total: Monto
+    intento: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutExitoso(DomainEvent):
+    id_socio: uuid.UUID
+    monto_total: Monto
+    confirmacion: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutFallido(DomainEvent):
+    id_socio: uuid.UUID
+    monto_total: Monto
+    motivo: str
