@@ -104,7 +104,7 @@ def requested_wait(request) -> float:
 
 
 def accept_command(request, context: str, command, *, resource_id: uuid.UUID, resource_path,
-                   present_resource, creates: bool = False) -> Response:
+                   present_resource, creates: bool = False, command_id: uuid.UUID | None = None) -> Response:
     """Log the command, enqueue it after commit and answer 202 — or, with `Prefer: wait=N`
     and the command done in time, 201/200 with the resource (422 if it was refused).
     A replayed Idempotency-Key answers about the first command, not this request's ids."""
@@ -122,6 +122,7 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
             request_fingerprint=command_log.fingerprint(request.method, request.path, request.data),
             resource_id=resource_id,
             correlation_id=correlation_id(request),
+            command_id=command_id,
         )
     except command_log.IdempotencyKeyReused:
         raise Conflict("Esta Idempotency-Key ya se usó con otra petición.") from None
@@ -202,6 +203,9 @@ class MontoInput(serializers.Serializer):
     moneda = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Debe ser un código ISO 4217 (p. ej. COP)."})
 
     def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("valor"), (int, float)) and not isinstance(data["valor"], bool):
+            # A JSON number reaches Python as a float: money travels as text (DESIGN §2).
+            raise serializers.ValidationError({"valor": 'Envíe el valor como texto, p. ej. "12.50", no como número.'})
         values = super().to_internal_value(data)
         return Monto(values["valor"], values["moneda"])
 

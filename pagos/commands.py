@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from alpespartners.seedwork.domain import Command, Monto
 
@@ -21,4 +22,30 @@ class RevertirPago(Command):
     motivo: str
 
 
-COMMANDS = {command.__name__: command for command in (CobrarCampania, RevertirPago)}
+@dataclass(frozen=True, kw_only=True)
+class RegistrarConversion(Command):
+    id_externo: str
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    tipo: str
+    monto: Monto | None = None
+    ocurrida_en: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrarConversiones(Command):
+    """A batch (POST /pagos/conversiones/lote): decided as one set, each item gets its own result."""
+
+    conversiones: list[RegistrarConversion]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevertirConversion(Command):
+    id_campania: uuid.UUID
+    id_externo: str
+    motivo: str
+
+
+COMMANDS = {command.__name__: command for command in (
+    CobrarCampania, RevertirPago, RegistrarConversion, RegistrarConversiones, RevertirConversion,
+)}

@@ -15,6 +15,7 @@ from alpespartners.seedwork.domain import MINOR_UNITS, Aggregate, DomainError, D
 # uuid5 namespace of charges: a campaign's pago id is computed, so every retry agrees on it.
 NAMESPACE_COBROS = uuid.UUID("6f1c7a52-3b8e-5d14-9a0e-2c4b8f7d1e63")
 NAMESPACE_AJUSTES = uuid.UUID("0b6f3a1e-58c2-5a77-8d0e-7e4c2b9f3a15")
+NAMESPACE_TRANSACCIONES = uuid.UUID("c3d9e2a4-7f10-5b6e-a1c8-4d2f9b0e6a37")
 # The write model stores DecimalField(max_digits=20, decimal_places=4): 16 integer digits.
 MONTO_MAXIMO = Decimal(10) ** 16
 
@@ -93,10 +94,19 @@ def normalizar(monto: Monto) -> Monto:
 
 def validar_monto_a_cobrar(monto: Monto) -> Monto:
     """A malformed amount is a bad command (it fails), not a charge the brand could not pay."""
+    return _validar_monto(monto, "El monto a cobrar")
+
+
+def validar_monto_conversion(monto: Monto) -> Monto:
+    return _validar_monto(monto, "El monto de una conversión")
+
+
+def _validar_monto(monto: Monto, nombre: str) -> Monto:
+    """Positive, within the stored range, with the currency's minor units; returned normalised."""
     if monto.valor <= 0:
-        raise DomainError("El monto a cobrar debe ser mayor que cero.", "monto")
+        raise DomainError(f"{nombre} debe ser mayor que cero.", "monto")
     if monto.valor >= MONTO_MAXIMO:
-        raise DomainError("El monto a cobrar excede el máximo admitido.", "monto")
+        raise DomainError(f"{nombre} excede el máximo admitido.", "monto")
     normalizado = normalizar(monto)
     if normalizado.valor != monto.valor:
         raise DomainError(
@@ -269,6 +279,14 @@ class Rechazo:
     motivo: str  # for people
 
 
+class ConversionRechazada(DomainError):
+    """A single conversion that earns no commission: the command fails with the reason's code."""
+
+    def __init__(self, rechazo: Rechazo):
+        super().__init__(rechazo.motivo, "conversion")
+        self.code = rechazo.codigo
+
+
 def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str) -> Monto:
     """PORCENTAJE × monto / 100 or FIJA, in the campaign's currency, rounded half up to its minor unit."""
     valor = Decimal(termino["valor"])
@@ -280,7 +298,7 @@ def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str)
 def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None, socio_inscrito: bool,
                        estado_socio: str | None, fecha_local: date, ahora: datetime) -> Monto | Rechazo:
     """The commission a conversion earns, or why it earns none. The budget is checked apart, in order,
-    under the campaign's lock (`repartir_presupuesto`); duplicates are the database's call."""
+    under the campaign's lock (`consumir_presupuesto`); duplicates are the database's call."""
     if campania is None:
         return Rechazo("campania_desconocida", f"La campaña {conversion.id_campania} no existe.")
     if campania.estado != EstadoCampania.APROBADA:
@@ -310,25 +328,22 @@ def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None,
     return comision
 
 
-def rechazo_por_presupuesto(disponible: Monto, comision: Monto) -> Rechazo:
-    return Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible.valor} {disponible.moneda} y la "
-                                          f"comisión es {comision.valor} {comision.moneda}.")
-
-
-def repartir_presupuesto(disponible: Decimal, comisiones: list[Decimal]) -> tuple[list[bool], Decimal]:
-    """Which commissions fit the remaining budget, in arrival order, and what remains. A commission
-    that does not fit is refused whole (the budget never goes below zero); smaller later ones may fit."""
-    aceptadas = []
-    for comision in comisiones:
-        cabe = comision <= disponible
-        if cabe:
-            disponible -= comision
-        aceptadas.append(cabe)
-    return aceptadas, disponible
+def consumir_presupuesto(disponible: Monto, comision: Monto) -> Monto | Rechazo:
+    """What remains after paying this commission, or why it cannot be paid. A commission that does
+    not fit is refused whole: the budget never goes below zero (a smaller later one may still fit)."""
+    if comision.valor > disponible.valor:
+        return Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible.valor} {disponible.moneda} y "
+                                              f"la comisión es {comision.valor} {comision.moneda}.")
+    return Monto(disponible.valor - comision.valor, disponible.moneda)
 
 
 def pagable_desde(ocurrida_en: datetime, dias_retencion: int) -> datetime:
     return ocurrida_en + timedelta(days=dias_retencion)
+
+
+def id_transaccion(id_campania: uuid.UUID, id_externo: str) -> uuid.UUID:
+    # Computed from what makes a conversion unique, so a repeated one lands on the same row.
+    return uuid.uuid5(NAMESPACE_TRANSACCIONES, f"{id_campania}/{id_externo}")
 
 
 def id_ajuste(id_transaccion: uuid.UUID) -> uuid.UUID:
@@ -346,12 +361,12 @@ class Transaccion:
     id_externo: str
     comision: Monto
     estado: str
-    id_payout: uuid.UUID | None
+    revertida_tras_pago: bool  # a PAGADA commission already refunded by an adjustment
 
 
 def verificar_reversible(transaccion: Transaccion) -> None:
     """PENDIENTE or PAGABLE ⇒ REVERTIDA; PAGADA ⇒ a negative adjustment; EN_PAYOUT must wait for its payout's answer."""
-    if transaccion.estado == EstadoTransaccion.REVERTIDA:
+    if transaccion.estado == EstadoTransaccion.REVERTIDA or transaccion.revertida_tras_pago:
         raise DomainError("La conversión ya fue revertida.", "id_externo")
     if transaccion.estado == EstadoTransaccion.EN_PAYOUT:
         raise DomainError("La comisión está en un payout en proceso; se puede revertir cuando el payout termine.",

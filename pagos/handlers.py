@@ -5,11 +5,16 @@ open, and its idempotency key (from the campaign, or the pago) makes a retried c
 
 import logging
 import uuid
+from dataclasses import dataclass
 
+from django.utils import timezone
+
+from alpespartners.seedwork.domain import DomainError, Monto, NotFound
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
-from .domain import CobroDuplicado, Pago, PagoDeclinado
+from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
+                     PresupuestoAgotado, Rechazo, Resultado)
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +69,150 @@ def revertir_pago(command: commands.RevertirPago, uow: UnitOfWork) -> None:
         uow.commit(resource_id=pago.id)
 
 
+# --- conversions → commissions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of one conversion of a batch: the per-item result of the command."""
+
+    conversion: commands.RegistrarConversion
+    resultado: Resultado
+    id_transaccion: uuid.UUID | None = None
+    comision: Monto | None = None
+    rechazo: Rechazo | None = None
+
+    def as_result(self) -> dict:
+        return {
+            "id_externo": self.conversion.id_externo, "id_campania": str(self.conversion.id_campania),
+            "resultado": self.resultado.value,
+            "id_transaccion": str(self.id_transaccion) if self.id_transaccion else None,
+            "comision": self.comision.as_dict() if self.comision else None,
+            "codigo": self.rechazo.codigo if self.rechazo else None,
+            "motivo": self.rechazo.motivo if self.rechazo else None,
+        }
+
+
+def registrar_conversiones(command: commands.RegistrarConversiones, uow: UnitOfWork) -> None:
+    with uow:
+        decisiones = _decidir(command.conversiones, uow)
+        por_resultado = {resultado: 0 for resultado in Resultado}
+        for decision in decisiones:
+            por_resultado[decision.resultado] += 1
+        uow.commit(resource_id=uow.command_id, result={  # a batch's resource is its own command
+            **{resultado.value.lower() + "s": total for resultado, total in por_resultado.items()},
+            "resultados": [decision.as_result() for decision in decisiones],
+        })
+
+
+def registrar_conversion(command: commands.RegistrarConversion, uow: UnitOfWork) -> None:
+    with uow:
+        [decision] = _decidir([command], uow)
+        if decision.resultado is not Resultado.RECHAZADA:
+            # A repeated conversion answers with the commission it already earned.
+            uow.commit(resource_id=decision.id_transaccion, result=decision.as_result())
+            return
+    # Refused: nothing of this command is written (leaving the Unit of Work rolled back), but a
+    # budget that could not pay it is still announced, once.
+    if decision.rechazo.codigo == "presupuesto_agotado":
+        from . import integration
+
+        with integration.unit_of_work() as announcement:
+            presupuestos = repository.presupuestos_bloqueados({command.id_campania})
+            if _anunciar_agotado(presupuestos[command.id_campania], announcement):
+                repository.guardar_presupuesto(command.id_campania, presupuestos[command.id_campania])
+            announcement.commit()
+    raise domain.ConversionRechazada(decision.rechazo)
+
+
+def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork) -> list[Decision]:
+    """Decide a batch as a set: a handful of queries and one INSERT whatever its size. The
+    campaigns' rows stay locked until commit, so budgets are consumed in arrival order."""
+    ahora = timezone.now()
+    presupuestos = repository.presupuestos_bloqueados({item.id_campania for item in conversiones})
+    inscritos = repository.inscritos({(item.id_campania, item.id_socio) for item in conversiones})
+    estados_socios = repository.estados_clientes({item.id_socio for item in conversiones})
+    ids = [domain.id_transaccion(item.id_campania, item.id_externo) for item in conversiones]
+    registradas_antes = repository.transacciones_existentes(set(ids))
+    decisiones, nuevas, sin_presupuesto = [], [], set()
+    for item, id_transaccion in zip(conversiones, ids):
+        if id_transaccion in registradas_antes:
+            decisiones.append(Decision(item, Resultado.DUPLICADA, id_transaccion))
+            continue
+        presupuesto = presupuestos.get(item.id_campania)
+        conversion = domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto,
+                                       item.ocurrida_en)
+        evaluacion = domain.evaluar_conversion(
+            conversion, presupuesto.campania if presupuesto else None, (item.id_campania, item.id_socio) in inscritos,
+            estados_socios.get(item.id_socio), timezone.localtime(item.ocurrida_en).date(), ahora,
+        )
+        if isinstance(evaluacion, Rechazo):
+            decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=evaluacion))
+            continue
+        restante = domain.consumir_presupuesto(presupuesto.disponible, evaluacion)
+        if isinstance(restante, Rechazo):
+            sin_presupuesto.add(item.id_campania)
+            decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=restante))
+            continue
+        presupuesto.disponible = restante
+        if restante.valor == 0:
+            sin_presupuesto.add(item.id_campania)
+        registradas_antes.add(id_transaccion)  # the same id_externo later in this batch is a duplicate
+        nuevas.append(ComisionRegistrada(
+            aggregate_id=id_transaccion, id_campania=item.id_campania, id_socio=item.id_socio,
+            id_externo=item.id_externo, tipo=item.tipo, monto_conversion=item.monto, comision=evaluacion,
+            ocurrida_en=item.ocurrida_en,
+            pagable_desde=domain.pagable_desde(item.ocurrida_en, presupuesto.campania.dias_retencion),
+        ))
+        decisiones.append(Decision(item, Resultado.REGISTRADA, id_transaccion, evaluacion))
+    repository.agregar_transacciones(nuevas)
+    uow.record(nuevas)
+    for id_campania in sin_presupuesto:
+        _anunciar_agotado(presupuestos[id_campania], uow)
+    for id_campania in {event.id_campania for event in nuevas} | sin_presupuesto:
+        repository.guardar_presupuesto(id_campania, presupuestos[id_campania])
+    return decisiones
+
+
+def _anunciar_agotado(presupuesto: repository.Presupuesto, uow: UnitOfWork) -> bool:
+    """PresupuestoAgotado, once per campaign. True if it leaves now (the caller saves the flag)."""
+    if presupuesto.agotado_publicado:
+        return False
+    presupuesto.agotado_publicado = True
+    id_campania = presupuesto.campania.id
+    uow.record([PresupuestoAgotado(aggregate_id=id_campania, id_campania=id_campania,
+                                   presupuesto=presupuesto.presupuesto, disponible=presupuesto.disponible)])
+    return True
+
+
+def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -> None:
+    with uow:
+        transaccion = repository.transaccion_bloqueada(command.id_campania, command.id_externo)
+        if transaccion is None:
+            raise NotFound(f"La campaña {command.id_campania} no tiene una conversión {command.id_externo}.",
+                           "id_externo")
+        domain.verificar_reversible(transaccion)
+        ajuste = None
+        if transaccion.estado == EstadoTransaccion.PAGADA:
+            ajuste = Monto(-transaccion.comision.valor, transaccion.comision.moneda)
+            repository.agregar_ajuste(transaccion, ajuste, command.motivo, timezone.now())
+        else:
+            repository.marcar_revertida(transaccion.id, command.motivo)
+        # The sale did not happen: what its commission consumed returns to the campaign's budget.
+        repository.devolver_presupuesto(transaccion.id_campania, transaccion.comision.valor)
+        uow.record([ComisionRevertida(
+            aggregate_id=transaccion.id, id_campania=transaccion.id_campania, id_socio=transaccion.id_socio,
+            id_externo=transaccion.id_externo, comision=transaccion.comision, motivo=command.motivo, ajuste=ajuste,
+        )])
+        uow.commit(resource_id=transaccion.id)
+
+
 COMMAND_HANDLERS = {
     commands.CobrarCampania: cobrar_campania,
     commands.RevertirPago: revertir_pago,
+    commands.RegistrarConversion: registrar_conversion,
+    commands.RegistrarConversiones: registrar_conversiones,
+    commands.RevertirConversion: revertir_conversion,
 }
 
 
@@ -98,6 +244,41 @@ def medio_pago_registrado(envelope: dict, uow: UnitOfWork) -> None:
         uow.commit()
 
 
+# --- eventos.campanias: the local copy of campaigns and enrolments ----------------------
+
+
+def campania_creada(envelope: dict, uow: UnitOfWork) -> None:
+    with uow:
+        projections.campania_creada(_aggregate_id(envelope), envelope["data"])
+        uow.commit()
+
+
+def _cambio_de_estado(estado: domain.EstadoCampania):
+    def handler(envelope: dict, uow: UnitOfWork) -> None:
+        with uow:
+            projections.campania_cambio_estado(_aggregate_id(envelope), estado)
+            uow.commit()
+
+    handler.__name__ = f"campania_{estado.value.lower()}"
+    return handler
+
+
+def socio_inscrito(envelope: dict, uow: UnitOfWork) -> None:
+    with uow:
+        projections.socio_inscrito(_aggregate_id(envelope), uuid.UUID(envelope["data"]["id_socio"]))
+        uow.commit()
+
+
+def socio_retirado(envelope: dict, uow: UnitOfWork) -> None:
+    with uow:
+        projections.socio_retirado(_aggregate_id(envelope), uuid.UUID(envelope["data"]["id_socio"]))
+        uow.commit()
+
+
+def _aggregate_id(envelope: dict) -> uuid.UUID:
+    return uuid.UUID(envelope["aggregate_id"])
+
+
 def _id_cliente(envelope: dict) -> uuid.UUID:
     return uuid.UUID(envelope["aggregate_id"])
 
@@ -109,5 +290,15 @@ EVENT_HANDLERS: dict[str, dict] = {
         "ClienteSuspendido": cliente_suspendido,
         "ClienteReactivado": cliente_reactivado,
         "MedioPagoRegistrado": medio_pago_registrado,
+    },
+    "eventos.campanias": {
+        "CampaniaCreada": campania_creada,
+        "CampaniaAprobada": _cambio_de_estado(domain.EstadoCampania.APROBADA),
+        "CampaniaPausada": _cambio_de_estado(domain.EstadoCampania.PAUSADA),
+        "CampaniaReanudada": _cambio_de_estado(domain.EstadoCampania.APROBADA),
+        "CampaniaFinalizada": _cambio_de_estado(domain.EstadoCampania.FINALIZADA),
+        "CampaniaCancelada": _cambio_de_estado(domain.EstadoCampania.CANCELADA),
+        "SocioInscrito": socio_inscrito,
+        "SocioRetirado": socio_retirado,
     },
 }

@@ -77,3 +77,88 @@ class OperacionSimulada(models.Model):
         db_table = "pagos_operacion_simulada"
         verbose_name = "operación de la pasarela simulada"
         verbose_name_plural = "operaciones de la pasarela simulada"
+
+
+# --- conversions → commissions ---------------------------------------------------------
+
+
+class CampaniaLocal(models.Model):
+    """pagos' copy of each campaign, fed by eventos.campanias, and the budget its commissions
+    consume. The row is locked while a batch of conversions decides, so the budget never goes
+    below zero and PresupuestoAgotado leaves once."""
+
+    id = models.UUIDField(primary_key=True)
+    id_marca = models.UUIDField(db_index=True)
+    estado = models.CharField(max_length=16)
+    fecha_inicio = models.DateField()
+    fecha_fin = models.DateField()
+    moneda = models.CharField(max_length=3)
+    presupuesto = models.DecimalField(**VALOR)
+    presupuesto_disponible = models.DecimalField(**VALOR)
+    comisiones = models.JSONField()
+    dias_retencion = models.PositiveSmallIntegerField()
+    agotado_publicado = models.BooleanField(default=False)
+    fecha_actualizacion = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "pagos_campania_local"
+        verbose_name = "campaña (copia local)"
+        verbose_name_plural = "campañas (copia local)"
+        constraints = [models.CheckConstraint(condition=models.Q(presupuesto_disponible__gte=0),
+                                              name="pagos_presupuesto_no_negativo")]
+
+    def __str__(self):
+        return f"Campaña {self.id} ({self.estado})"
+
+
+class SocioCampaniaLocal(models.Model):
+    """An enrolment as campanias' events tell it: the row exists while the partner is enrolled."""
+
+    id_campania = models.UUIDField()
+    id_socio = models.UUIDField(db_index=True)
+
+    class Meta:
+        db_table = "pagos_socio_campania_local"
+        constraints = [models.UniqueConstraint(fields=["id_campania", "id_socio"], name="pagos_socio_campania_unico")]
+
+
+class Transaccion(models.Model):
+    """A commission (the seed's `Transaction`), or a negative adjustment (tipo AJUSTE) for a refund
+    after payment. Write model and read model in one table: batches of 1,000 conversions and payout
+    cycles over millions of rows work on it set-based, and a second copy would double those writes.
+    The database keeps one commission per (campaign, id_externo)."""
+
+    id = models.UUIDField(primary_key=True)
+    id_campania = models.UUIDField()
+    id_socio = models.UUIDField(db_index=True)
+    id_externo = models.CharField(max_length=200)
+    tipo = models.CharField(max_length=16)
+    monto_conversion = models.DecimalField(null=True, blank=True, **VALOR)
+    comision = models.DecimalField(**VALOR)  # negative for an AJUSTE
+    moneda = models.CharField(max_length=3)
+    estado = models.CharField(max_length=16)
+    ocurrida_en = models.DateTimeField()
+    pagable_desde = models.DateTimeField()
+    id_payout = models.UUIDField(null=True, blank=True, db_index=True)
+    id_transaccion_original = models.UUIDField(null=True, blank=True, unique=True)  # an AJUSTE's commission
+    motivo_reversion = models.TextField(blank=True)
+    fecha_creacion = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "pagos_transaccion"
+        ordering = ["-fecha_creacion"]
+        verbose_name = "transacción"
+        verbose_name_plural = "transacciones"
+        constraints = [
+            models.UniqueConstraint(fields=["id_campania", "id_externo"], name="pagos_conversion_unica",
+                                    condition=models.Q(id_transaccion_original__isnull=True)),
+        ]
+        indexes = [
+            models.Index(fields=["id_campania", "estado"], name="pagos_transaccion_campania"),
+            # What a payout cycle reads: the commissions still to pay, by due date.
+            models.Index(fields=["pagable_desde"], name="pagos_transaccion_por_pagar",
+                         condition=models.Q(estado__in=["PENDIENTE", "PAGABLE"])),
+        ]
+
+    def __str__(self):
+        return f"{self.tipo} {self.id_externo}: {self.comision} {self.moneda} ({self.estado})"

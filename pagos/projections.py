@@ -1,12 +1,14 @@
-"""Read models, in the handler's transaction: domain events → CobroView, and cliente's
-integration events → ClienteLocal (pagos never asks cliente; it keeps its own copy)."""
+"""Read models, in the handler's transaction: domain events → CobroView, and the other contexts'
+integration events → ClienteLocal, CampaniaLocal, SocioCampaniaLocal (pagos never asks them; it
+keeps its own copies). Commissions need no projection: `Transaccion` is their read model too."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from . import domain
-from .models import ClienteLocal, CobroView
+from .models import CampaniaLocal, ClienteLocal, CobroView, SocioCampaniaLocal
 
 
 def project(event) -> None:
@@ -74,3 +76,29 @@ def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: boo
     if predeterminado:
         cliente.token_predeterminado = token
         cliente.save(update_fields=["token_predeterminado", "fecha_actualizacion"])
+
+
+# --- eventos.campanias → CampaniaLocal, SocioCampaniaLocal -------------------------------
+# A campaign's events share its key, so they arrive in order: CampaniaCreada first.
+
+
+def campania_creada(id_campania: uuid.UUID, data: dict) -> None:
+    presupuesto = data["presupuesto"]
+    CampaniaLocal.objects.get_or_create(id=id_campania, defaults={
+        "id_marca": data["id_cliente"], "estado": domain.EstadoCampania.PENDIENTE.value,
+        "fecha_inicio": data["fecha_inicio"], "fecha_fin": data["fecha_fin"], "moneda": presupuesto["moneda"],
+        "presupuesto": Decimal(presupuesto["valor"]), "presupuesto_disponible": Decimal(presupuesto["valor"]),
+        "comisiones": data["comisiones"], "dias_retencion": data["dias_retencion"],
+    })
+
+
+def campania_cambio_estado(id_campania: uuid.UUID, estado: domain.EstadoCampania) -> None:
+    CampaniaLocal.objects.filter(id=id_campania).update(estado=estado.value)
+
+
+def socio_inscrito(id_campania: uuid.UUID, id_socio: uuid.UUID) -> None:
+    SocioCampaniaLocal.objects.get_or_create(id_campania=id_campania, id_socio=id_socio)
+
+
+def socio_retirado(id_campania: uuid.UUID, id_socio: uuid.UUID) -> None:
+    SocioCampaniaLocal.objects.filter(id_campania=id_campania, id_socio=id_socio).delete()

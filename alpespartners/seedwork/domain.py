@@ -174,4 +174,6 @@ def _parse(annotation: Any, value: Any) -> Any:
         return date.fromisoformat(str(value))
     if annotation is Monto:
         return Monto(Decimal(str(value["valor"])), value["moneda"])
+    if dataclasses.is_dataclass(annotation):  # an item of a batch command
+        return from_payload(annotation, value)
     return value

@@ -51,6 +51,10 @@ class UnitOfWork:
     def collect(self, aggregate: Aggregate) -> None:
         self.events.extend(aggregate.pull_events())
 
+    def record(self, events: Iterable[DomainEvent]) -> None:
+        """Events decided without loading an aggregate (set-based work, e.g. a batch of conversions)."""
+        self.events.extend(events)
+
     def send(self, topic: str, type: str, *, key: uuid.UUID, data: dict, command_id: uuid.UUID | None = None) -> uuid.UUID:
         """A command for another context (`comandos.<contexto>`), leaving through the outbox with
         this transaction. Its envelope id is the command id, so the receiver logs it once."""

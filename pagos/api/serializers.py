@@ -3,7 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoOutput, monto_json
+from alpespartners.api import MontoInput, MontoOutput, monto_json
+from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
 
@@ -31,3 +32,57 @@ class CobroOutput(serializers.Serializer):
     @extend_schema_field(MontoOutput)
     def get_monto(self, cobro) -> dict:
         return monto_json(cobro.valor, cobro.moneda)
+
+
+# --- conversions and commissions ---------------------------------------------------------
+
+LOTE_MAXIMO = 1_000
+
+
+class ConversionInput(serializers.Serializer):
+    id_externo = serializers.CharField(min_length=1, max_length=200,
+                                       help_text="el id de la conversión en su origen; único por campaña")
+    id_campania = serializers.UUIDField()
+    id_socio = serializers.UUIDField()
+    tipo = serializers.ChoiceField(choices=domain.TIPOS_CONVERSION)
+    monto = MontoInput(required=False, allow_null=True, help_text="obligatorio para VENTA y CONVERSION")
+    ocurrida_en = serializers.DateTimeField()
+
+    def validate_monto(self, monto):
+        try:
+            return monto and domain.validar_monto_conversion(monto)
+        except DomainError as error:
+            raise serializers.ValidationError(error.message) from None
+
+
+class LoteConversionesInput(serializers.Serializer):
+    conversiones = serializers.ListField(child=ConversionInput(), min_length=1, max_length=LOTE_MAXIMO)
+
+
+class RevertirConversionInput(serializers.Serializer):
+    id_campania = serializers.UUIDField()
+    id_externo = serializers.CharField(min_length=1, max_length=200)
+    motivo = serializers.CharField(min_length=1, max_length=MOTIVO_MAXIMO)
+
+
+class TransaccionFiltros(serializers.Serializer):
+    id_socio = serializers.UUIDField(required=False)
+    id_campania = serializers.UUIDField(required=False)
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoTransaccion], required=False)
+
+
+class TransaccionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    id_socio = serializers.UUIDField()
+    id_campania = serializers.UUIDField()
+    id_externo = serializers.CharField()
+    tipo = serializers.CharField(help_text=" | ".join((*domain.TIPOS_CONVERSION, domain.AJUSTE)))
+    comision = serializers.SerializerMethodField()
+    estado = serializers.CharField(source="estado_actual",
+                                   help_text=" | ".join(estado.value for estado in domain.EstadoTransaccion))
+    pagable_desde = serializers.DateTimeField()
+    id_payout = serializers.UUIDField(allow_null=True)
+
+    @extend_schema_field(MontoOutput)
+    def get_comision(self, transaccion) -> dict:
+        return monto_json(transaccion.comision, transaccion.moneda)

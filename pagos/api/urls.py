@@ -6,4 +6,10 @@ urlpatterns = [
     path("pagos/cobros", views.CobrosView.as_view(), name="pago-cobros"),
     path("pagos/cobros/<uuid:id_pago>", views.CobroDetalleView.as_view(), name="pago-cobro-detalle"),
     path("pagos/cobros/<uuid:id_pago>/revertir", views.RevertirCobroView.as_view(), name="pago-cobro-revertir"),
+    path("pagos/conversiones", views.ConversionesView.as_view(), name="pago-conversiones"),
+    path("pagos/conversiones/lote", views.LoteConversionesView.as_view(), name="pago-conversiones-lote"),
+    path("pagos/conversiones/revertir", views.RevertirConversionView.as_view(), name="pago-conversiones-revertir"),
+    path("pagos/transacciones", views.TransaccionesView.as_view(), name="pago-transacciones"),
+    path("pagos/transacciones/<uuid:id_transaccion>", views.TransaccionDetalleView.as_view(),
+         name="pago-transaccion-detalle"),
 ]
