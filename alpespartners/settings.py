@@ -6,6 +6,7 @@ PostgreSQL, Redis and Apache Pulsar (production, CI).
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -176,3 +177,11 @@ CAMPANIAS_SAGA_TIMEOUT_SECONDS = env_int("CAMPANIAS_SAGA_TIMEOUT_SECONDS", 900)
 
 # --- pagos ------------------------------------------------------------------
 PASARELA_PAGOS = os.environ.get("PASARELA_PAGOS", "simulada")  # the PasarelaPagos adapter
+# The least a partner is paid in each currency; below it, commissions wait for a later cycle.
+# PAGOS_MONTOS_MINIMOS="COP=20000,USD=10" overrides; a currency not listed has no minimum.
+PAGOS_MONTOS_MINIMOS = {
+    moneda.strip(): Decimal(valor)
+    for moneda, valor in (item.split("=") for item in os.environ.get("PAGOS_MONTOS_MINIMOS", "COP=10000,USD=5,EUR=5").split(","))
+}
+# Payout cycles run from a django-celery-beat schedule created once by a migration (pagos 0003),
+# daily at 02:00 in TIME_ZONE, and edited in the admin afterwards; beat never overwrites it.

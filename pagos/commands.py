@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from alpespartners.seedwork.domain import Command, Monto
 
@@ -46,6 +46,18 @@ class RevertirConversion(Command):
     motivo: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class EjecutarCiclo(Command):
+    fecha_corte: date
+    origen: str = "api"  # api | programador | consola
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReintentarPayout(Command):
+    id_payout: uuid.UUID
+
+
 COMMANDS = {command.__name__: command for command in (
-    CobrarCampania, RevertirPago, RegistrarConversion, RegistrarConversiones, RevertirConversion,
+    CobrarCampania, RevertirPago, RegistrarConversion, RegistrarConversiones, RevertirConversion, EjecutarCiclo,
+    ReintentarPayout,
 )}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -16,6 +16,7 @@ from alpespartners.seedwork.domain import MINOR_UNITS, Aggregate, DomainError, D
 NAMESPACE_COBROS = uuid.UUID("6f1c7a52-3b8e-5d14-9a0e-2c4b8f7d1e63")
 NAMESPACE_AJUSTES = uuid.UUID("0b6f3a1e-58c2-5a77-8d0e-7e4c2b9f3a15")
 NAMESPACE_TRANSACCIONES = uuid.UUID("c3d9e2a4-7f10-5b6e-a1c8-4d2f9b0e6a37")
+NAMESPACE_CICLOS = uuid.UUID("5e8a1f3b-92c4-5d07-b6e1-3a7c0d4f8e92")
 # The write model stores DecimalField(max_digits=20, decimal_places=4): 16 integer digits.
 MONTO_MAXIMO = Decimal(10) ** 16
 
@@ -65,6 +66,9 @@ class PasarelaPagos(Protocol):
 
     def reembolsar(self, clave_idempotencia: str, confirmacion: str, monto: Monto) -> str:
         """Refund `monto` of the charge `confirmacion`; returns the refund's confirmation code."""
+
+    def pagar(self, clave_idempotencia: str, token: str, monto: Monto) -> str:
+        """Pay `monto` out to the payment method `token` (a partner's payout); returns the confirmation code."""
 
 
 def clave_cobro(id_campania: uuid.UUID) -> str:
@@ -116,15 +120,15 @@ def _validar_monto(monto: Monto, nombre: str) -> Monto:
 
 
 @dataclass(frozen=True)
-class Marca:
-    """What pagos knows of the brand it charges, from cliente's events."""
+class ClienteConocido:
+    """What pagos knows of a client (the brand it charges, the partner it pays), from cliente's events."""
 
     id: uuid.UUID
     estado: str
     token_predeterminado: str
 
 
-def motivo_para_no_cobrar(id_cliente: uuid.UUID, marca: Marca | None) -> str | None:
+def motivo_para_no_cobrar(id_cliente: uuid.UUID, marca: ClienteConocido | None) -> str | None:
     """Why this brand cannot be charged, or None. These are answers (a RECHAZADO charge), not failures."""
     if marca is None or marca.estado not in (EstadoCliente.ACTIVO, EstadoCliente.SUSPENDIDO):
         return f"La marca {id_cliente} no está registrada."
@@ -426,6 +430,75 @@ def clave_payout(id_payout: uuid.UUID, intento: int) -> str:
     # The payout id is the key of its first sending; a retry after FALLIDO is a new request to the
     # provider (the partner may have fixed the payment method), numbered so it is idempotent too.
     return f"payout:{id_payout}" if intento <= 1 else f"payout:{id_payout}:{intento}"
+
+
+def id_ciclo(fecha_corte: date) -> uuid.UUID:
+    # From the cut-off: running a cut-off again, or from two schedulers, finds the same cycle.
+    return uuid.uuid5(NAMESPACE_CICLOS, fecha_corte.isoformat())
+
+
+def id_payout(id_ciclo: uuid.UUID, id_socio: uuid.UUID, moneda: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE_CICLOS, f"{id_ciclo}/{id_socio}/{moneda}")
+
+
+def fin_del_corte(fecha_corte: date, zona) -> datetime:
+    """Commissions payable before the end of the cut-off day (in the platform's time zone) enter the cycle."""
+    return datetime.combine(fecha_corte + timedelta(days=1), time.min, tzinfo=zona)
+
+
+def supera_minimo(total: Decimal, moneda: str, minimos: dict[str, Decimal]) -> bool:
+    """A partner is paid when the net total reaches the currency's minimum (and is positive: adjustments
+    may leave nothing to pay); below it, the commissions wait for a later cycle."""
+    return total > 0 and total >= minimos.get(moneda, Decimal(0))
+
+
+class Payout(Aggregate):
+    """CALCULADO → EN_PROCESO → EXITOSO | FALLIDO; FALLIDO → CALCULADO when retried (PENDIENTE is the
+    instant between its creation and its calculation, inside the cycle's transaction)."""
+
+    def __init__(self, id: uuid.UUID, *, id_socio: uuid.UUID, monto_total: Monto, estado: str, intentos: int,
+                 confirmacion: str = "", motivo_fallo: str = "", version: int = 1):
+        super().__init__(id, version)
+        self.id_socio = id_socio
+        self.monto_total = monto_total
+        self.estado = EstadoPayout(estado)
+        self.intentos = intentos
+        self.confirmacion = confirmacion
+        self.motivo_fallo = motivo_fallo
+
+    @property
+    def clave(self) -> str:
+        return clave_payout(self.id, self.intentos)
+
+    def procesar(self) -> None:
+        self._exigir("enviarse", EstadoPayout.CALCULADO)
+        self.estado, self.intentos = EstadoPayout.EN_PROCESO, self.intentos + 1
+        self.record(PayoutProcesado(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
+                                    intento=self.intentos))
+
+    def registrar_exito(self, confirmacion: str) -> None:
+        self._exigir("confirmarse", EstadoPayout.EN_PROCESO)
+        self.estado, self.confirmacion = EstadoPayout.EXITOSO, confirmacion
+        self.record(PayoutExitoso(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
+                                  confirmacion=confirmacion))
+
+    def registrar_fallo(self, motivo: str) -> None:
+        self._exigir("fallar", EstadoPayout.EN_PROCESO)
+        self.estado, self.motivo_fallo = EstadoPayout.FALLIDO, motivo
+        self.record(PayoutFallido(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
+                                  motivo=motivo))
+
+    def reintentar(self, transacciones_recuperadas: int, transacciones: int) -> None:
+        """Only with every one of its commissions back: a later cycle may have paid some already."""
+        self._exigir("reintentarse", EstadoPayout.FALLIDO)
+        if transacciones_recuperadas != transacciones:
+            raise DomainError("Sus comisiones ya entraron en un ciclo posterior; no se puede reintentar este payout.",
+                              "estado")
+        self.estado, self.motivo_fallo = EstadoPayout.CALCULADO, ""
+
+    def _exigir(self, accion: str, estado: EstadoPayout) -> None:
+        if self.estado is not estado:
+            raise DomainError(f"Solo un payout {estado.value} puede {accion}; este está {self.estado.value}.", "estado")
 
 
 @dataclass(frozen=True, kw_only=True)

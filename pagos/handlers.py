@@ -7,14 +7,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
-from alpespartners.seedwork.domain import DomainError, Monto, NotFound
+from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
-from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
-                     PresupuestoAgotado, Rechazo, Resultado)
+from .domain import (CobroDuplicado, ComisionesCalculadas, ComisionRegistrada, ComisionRevertida, EstadoTransaccion,
+                     Pago, PagoDeclinado, PayoutCreado, PresupuestoAgotado, Rechazo, Resultado)
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
         with uow:
             uow.commit(resource_id=existente.id)
         return
-    marca = repository.marca(command.id_cliente)
+    marca = repository.cliente(command.id_cliente)
     motivo = domain.motivo_para_no_cobrar(command.id_cliente, marca)
     confirmacion = None
     if motivo is None:
@@ -207,12 +208,101 @@ def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -
         uow.commit(resource_id=transaccion.id)
 
 
+# --- payout cycles -------------------------------------------------------------------------
+
+
+def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
+    """Calculate a cycle set-based in one transaction: one GROUP BY, one INSERT of payouts, one
+    UPDATE claiming their transactions. Sending them to the gateway starts after commit."""
+    from . import tasks
+
+    id_ciclo = domain.id_ciclo(command.fecha_corte)
+    with uow:
+        repository.aislar_ciclo()
+        if not repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
+            uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": False, "payouts": 0})
+            return
+        limite = domain.fin_del_corte(command.fecha_corte, timezone.get_current_timezone())
+        grupos = [grupo for grupo in repository.por_pagar(limite)
+                  if domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
+        payouts = repository.crear_payouts(id_ciclo, command.fecha_corte, grupos)
+        reclamadas = repository.reclamar_transacciones(id_ciclo, limite)
+        if reclamadas != sum(grupo.transacciones for grupo in grupos):
+            # Cannot happen within one snapshot; if it ever does, nothing is kept and the cycle reruns.
+            raise ConcurrencyConflict(f"ciclo {command.fecha_corte}: {reclamadas} transacciones reclamadas")
+        for payout in payouts:
+            monto_total = domain.normalizar(Monto(payout.monto_total, payout.moneda))
+            uow.record([
+                PayoutCreado(aggregate_id=payout.id, id_socio=payout.id_socio, id_ciclo=id_ciclo,
+                             fecha_corte=command.fecha_corte, moneda=payout.moneda),
+                ComisionesCalculadas(aggregate_id=payout.id, id_socio=payout.id_socio, id_ciclo=id_ciclo,
+                                     monto_total=monto_total, transacciones=payout.transacciones),
+            ])
+        repository.cerrar_calculo(id_ciclo, payouts, timezone.now())
+        uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(payouts),
+                                                 "transacciones": reclamadas})
+        tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
+
+
+def procesar_payout(id_payout: uuid.UUID, uow_factory) -> None:
+    """Send one CALCULADO payout (or finish one left EN_PROCESO by a crash or a transient error)
+    through the gateway. The gateway is called between two transactions, with the payout's key."""
+    with uow_factory() as uow:
+        payout = repository.payout(id_payout)
+        if payout.estado is domain.EstadoPayout.CALCULADO:
+            payout.procesar()
+        elif payout.estado is not domain.EstadoPayout.EN_PROCESO:
+            return  # already answered: a redelivered task does nothing
+        repository.guardar_payout(payout)
+        uow.collect(payout)
+        uow.commit()
+    socio = repository.cliente(payout.id_socio)
+    motivo, confirmacion = None, None
+    if socio is None or not socio.token_predeterminado:
+        motivo = "El socio no tiene un medio de pago predeterminado."
+    else:
+        try:
+            confirmacion = pasarela.configurada().pagar(payout.clave, socio.token_predeterminado, payout.monto_total)
+        except PagoDeclinado as declinado:
+            motivo = declinado.motivo
+        # ErrorTransitorioPasarela propagates: the task retries with backoff, same key.
+    terminar_payout(id_payout, uow_factory, confirmacion=confirmacion, motivo=motivo)
+
+
+def terminar_payout(id_payout: uuid.UUID, uow_factory, *, confirmacion: str | None, motivo: str | None) -> None:
+    with uow_factory() as uow:
+        payout = repository.payout(id_payout)
+        if payout.estado is not domain.EstadoPayout.EN_PROCESO:
+            return
+        if confirmacion:
+            payout.registrar_exito(confirmacion)
+        else:
+            payout.registrar_fallo(motivo)
+        repository.guardar_payout(payout)
+        uow.collect(payout)
+        uow.commit()
+
+
+def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> None:
+    from . import tasks
+
+    with uow:
+        payout = repository.payout(command.id_payout)
+        recuperadas = repository.recuperar_transacciones(payout.id) if payout.estado is domain.EstadoPayout.FALLIDO else 0
+        payout.reintentar(recuperadas, repository.transacciones_del_payout(payout.id))
+        repository.guardar_payout(payout)
+        uow.commit(resource_id=payout.id)
+        tasks.procesar_payout.delay_on_commit(str(payout.id))
+
+
 COMMAND_HANDLERS = {
     commands.CobrarCampania: cobrar_campania,
     commands.RevertirPago: revertir_pago,
     commands.RegistrarConversion: registrar_conversion,
     commands.RegistrarConversiones: registrar_conversiones,
     commands.RevertirConversion: revertir_conversion,
+    commands.EjecutarCiclo: ejecutar_ciclo,
+    commands.ReintentarPayout: reintentar_payout,
 }
 
 

@@ -64,7 +64,7 @@ class OperacionSimulada(models.Model):
     remembers each idempotency key, so a retry in another worker process gets the same answer."""
 
     clave_idempotencia = models.CharField(max_length=200, primary_key=True)
-    tipo = models.CharField(max_length=16)  # COBRO | REEMBOLSO
+    tipo = models.CharField(max_length=16)  # COBRO | REEMBOLSO | PAYOUT
     token = models.CharField(max_length=128)
     valor = models.DecimalField(**VALOR)
     moneda = models.CharField(max_length=3)
@@ -162,3 +162,57 @@ class Transaccion(models.Model):
 
     def __str__(self):
         return f"{self.tipo} {self.id_externo}: {self.comision} {self.moneda} ({self.estado})"
+
+
+# --- payout cycles ----------------------------------------------------------------------
+
+
+class CicloPago(models.Model):
+    """One run of the payout batch for a cut-off date. Its id is computed from the date, so the
+    same cut-off twice (a rerun, two schedulers) is one cycle."""
+
+    id = models.UUIDField(primary_key=True)
+    fecha_corte = models.DateField(unique=True)
+    estado = models.CharField(max_length=16)  # CALCULADO once its payouts exist; TERMINADO when all answered
+    origen = models.CharField(max_length=16)  # programador | api | consola
+    payouts = models.PositiveIntegerField(default=0)
+    transacciones = models.PositiveIntegerField(default=0)
+    totales = models.JSONField(default=list)  # [Monto], one per currency
+    iniciado_en = models.DateTimeField(auto_now_add=True)
+    calculado_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "pagos_ciclo"
+        ordering = ["-fecha_corte"]
+        verbose_name = "ciclo de pagos"
+        verbose_name_plural = "ciclos de pagos"
+
+    def __str__(self):
+        return f"Ciclo {self.fecha_corte} ({self.estado})"
+
+
+class Payout(models.Model):
+    """What one partner is paid in one currency by one cycle."""
+
+    id = models.UUIDField(primary_key=True)
+    id_ciclo = models.UUIDField(db_index=True)
+    fecha_corte = models.DateField()
+    id_socio = models.UUIDField(db_index=True)
+    moneda = models.CharField(max_length=3)
+    monto_total = models.DecimalField(**VALOR)
+    transacciones = models.PositiveIntegerField()
+    estado = models.CharField(max_length=16, db_index=True)
+    intentos = models.PositiveIntegerField(default=0)  # sendings to the gateway (a retry after FALLIDO adds one)
+    confirmacion = models.CharField(max_length=128, blank=True)
+    motivo_fallo = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    creado_en = models.DateTimeField(auto_now_add=True)
+    actualizado_en = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "pagos_payout"
+        ordering = ["-creado_en"]
+        constraints = [models.UniqueConstraint(fields=["id_ciclo", "id_socio", "moneda"], name="pagos_payout_unico")]
+
+    def __str__(self):
+        return f"Payout {self.monto_total} {self.moneda} a {self.id_socio} ({self.estado})"

@@ -12,7 +12,8 @@ from alpespartners.seedwork.domain import Monto
 from .domain import ErrorTransitorioPasarela, PagoDeclinado, PasarelaPagos
 from .models import OperacionSimulada
 
-COBRO, REEMBOLSO = "COBRO", "REEMBOLSO"
+COBRO, REEMBOLSO, PAYOUT = "COBRO", "REEMBOLSO", "PAYOUT"
+PREFIJOS = {COBRO: "sim_ch", REEMBOLSO: "sim_re", PAYOUT: "sim_po"}
 FALLOS_TRANSITORIOS = 2  # tok_inestable fails this many times per key, then succeeds
 
 
@@ -33,6 +34,9 @@ class PasarelaSimulada:
             raise PagoDeclinado(f"La pasarela no tiene un cobro confirmado con el código {confirmacion}.")
         # The refund goes back to the card of the charge, and behaves as that token does.
         return self._operar(clave_idempotencia, REEMBOLSO, cobro.token, monto)
+
+    def pagar(self, clave_idempotencia: str, token: str, monto: Monto) -> str:
+        return self._operar(clave_idempotencia, PAYOUT, token, monto)
 
     def _operar(self, clave_idempotencia: str, tipo: str, token: str, monto: Monto) -> str:
         with transaction.atomic():
@@ -60,8 +64,7 @@ class PasarelaSimulada:
         if operacion.token == "tok_inestable" and operacion.intentos <= FALLOS_TRANSITORIOS:
             return True
         if operacion.token in ("tok_ok", "tok_inestable"):
-            prefijo = "sim_ch" if operacion.tipo == COBRO else "sim_re"
-            operacion.confirmacion = f"{prefijo}_{uuid.uuid4().hex[:20]}"
+            operacion.confirmacion = f"{PREFIJOS[operacion.tipo]}_{uuid.uuid4().hex[:20]}"
         elif operacion.token == "tok_rechazado":
             operacion.motivo_declinacion = "Fondos insuficientes."
         else:

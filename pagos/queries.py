@@ -1,10 +1,11 @@
-"""The read side: CobroView, and Transaccion (commissions are their own read model)."""
+"""The read side: CobroView, and Transaccion, CicloPago and Payout (set-based work writes them
+directly; they are their own read models)."""
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 
 from .domain import EstadoTransaccion
-from .models import CobroView, Transaccion
+from .models import CicloPago, CobroView, Payout, Transaccion
 
 
 def cobros(*, id_campania=None, id_cliente=None, estado: str | None = None) -> QuerySet[CobroView]:
@@ -27,7 +28,7 @@ def cobro(id_pago) -> CobroView | None:
 _PAGABLE_YA = Q(estado=EstadoTransaccion.PENDIENTE.value, pagable_desde__lte=Now())
 
 
-def transacciones(*, id_socio=None, id_campania=None, estado: str | None = None) -> QuerySet[Transaccion]:
+def transacciones(*, id_socio=None, id_campania=None, id_payout=None, estado: str | None = None) -> QuerySet[Transaccion]:
     queryset = Transaccion.objects.annotate(
         estado_actual=Case(When(_PAGABLE_YA, then=Value(EstadoTransaccion.PAGABLE.value)), default="estado")
     )
@@ -35,6 +36,8 @@ def transacciones(*, id_socio=None, id_campania=None, estado: str | None = None)
         queryset = queryset.filter(id_socio=id_socio)
     if id_campania:
         queryset = queryset.filter(id_campania=id_campania)
+    if id_payout:
+        queryset = queryset.filter(id_payout=id_payout)
     if estado:
         queryset = queryset.filter(estado_actual=estado)
     return queryset
@@ -42,3 +45,31 @@ def transacciones(*, id_socio=None, id_campania=None, estado: str | None = None)
 
 def transaccion(id_transaccion) -> Transaccion | None:
     return transacciones().filter(id=id_transaccion).first()
+
+
+def ciclos() -> QuerySet[CicloPago]:
+    return CicloPago.objects.all()
+
+
+def ciclo(id_ciclo) -> CicloPago | None:
+    return CicloPago.objects.filter(id=id_ciclo).first()
+
+
+def payouts_por_estado(id_ciclo) -> dict[str, int]:
+    return dict(Payout.objects.filter(id_ciclo=id_ciclo).order_by().values("estado").annotate(total=Count("id"))
+                .values_list("estado", "total"))
+
+
+def payouts(*, id_socio=None, estado: str | None = None, ciclo=None) -> QuerySet[Payout]:
+    queryset = Payout.objects.all()
+    if id_socio:
+        queryset = queryset.filter(id_socio=id_socio)
+    if estado:
+        queryset = queryset.filter(estado=estado)
+    if ciclo:
+        queryset = queryset.filter(id_ciclo=ciclo)
+    return queryset
+
+
+def payout(id_payout) -> Payout | None:
+    return Payout.objects.filter(id=id_payout).first()

@@ -7,14 +7,14 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Sum
 
 from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
 
 from . import domain
-from .domain import CampaniaVigente, CobroDuplicado, ComisionRegistrada, EstadoTransaccion, Marca, Pago, normalizar
-from .models import CampaniaLocal, ClienteLocal, PagoModel, SocioCampaniaLocal, Transaccion
+from .domain import CampaniaVigente, CobroDuplicado, ComisionRegistrada, EstadoTransaccion, ClienteConocido, Pago, normalizar
+from .models import CampaniaLocal, CicloPago, ClienteLocal, PagoModel, Payout, SocioCampaniaLocal, Transaccion
 
 
 def get(id_pago: uuid.UUID) -> Pago:
@@ -56,11 +56,11 @@ def save(pago: Pago) -> None:
     pago.version += 1
 
 
-def marca(id_cliente: uuid.UUID) -> Marca | None:
+def cliente(id_cliente: uuid.UUID) -> ClienteConocido | None:
     row = ClienteLocal.objects.filter(id=id_cliente).first()
     if row is None:
         return None
-    return Marca(id=row.id, estado=row.estado, token_predeterminado=row.token_predeterminado)
+    return ClienteConocido(id=row.id, estado=row.estado, token_predeterminado=row.token_predeterminado)
 
 
 # --- conversions → commissions ---------------------------------------------------------
@@ -159,3 +159,119 @@ def agregar_ajuste(transaccion: domain.Transaccion, ajuste: Monto, motivo: str, 
         estado=EstadoTransaccion.PAGABLE.value, ocurrida_en=ahora, pagable_desde=ahora,
         id_transaccion_original=transaccion.id, motivo_reversion=motivo,
     )
+
+
+# --- payout cycles --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PorPagar:
+    """One partner's net payable total in one currency, as the cycle's GROUP BY finds it."""
+
+    id_socio: uuid.UUID
+    moneda: str
+    total: Decimal
+    transacciones: int
+
+
+def aislar_ciclo() -> None:
+    """The cycle reads what is payable and claims it in one snapshot (REPEATABLE READ on
+    PostgreSQL; SQLite serialises writers anyway). A concurrent cycle or refund touching the same
+    rows makes one of them fail with a serialization error, which is transient: it is retried and
+    then sees the other's commit. Must be the transaction's first statement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def iniciar_ciclo(id_ciclo: uuid.UUID, fecha_corte, origen: str) -> bool:
+    """True if this call created the cycle; False if that cut-off already has one."""
+    CicloPago.objects.bulk_create([CicloPago(id=id_ciclo, fecha_corte=fecha_corte, estado="EN_CURSO", origen=origen)],
+                                  ignore_conflicts=True)
+    # Under REPEATABLE READ a cycle committed by another transaction after this one's snapshot is
+    # not visible (PostgreSQL then raises a serialization error, retried, at the insert).
+    return CicloPago.objects.filter(id=id_ciclo, estado="EN_CURSO").exists()
+
+
+def _por_pagar(limite) -> QuerySet:
+    return Transaccion.objects.filter(
+        estado__in=[EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value], pagable_desde__lt=limite,
+    ).exclude(id_socio__in=ClienteLocal.objects.filter(estado=domain.EstadoCliente.SUSPENDIDO.value).values("id"))
+
+
+def por_pagar(limite) -> list[PorPagar]:
+    """One GROUP BY over the payable commissions and adjustments: suspended partners left out."""
+    rows = (_por_pagar(limite).order_by().values("id_socio", "moneda")
+            .annotate(total=Sum("comision"), transacciones=Count("id")).values_list("id_socio", "moneda", "total",
+                                                                                     "transacciones"))
+    return [PorPagar(id_socio, moneda, total, transacciones) for id_socio, moneda, total, transacciones in rows]
+
+
+def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, grupos: list[PorPagar]) -> list[Payout]:
+    payouts = [
+        Payout(id=domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), id_ciclo=id_ciclo, fecha_corte=fecha_corte,
+               id_socio=grupo.id_socio, moneda=grupo.moneda, monto_total=grupo.total,
+               transacciones=grupo.transacciones, estado=domain.EstadoPayout.CALCULADO.value)
+        for grupo in grupos
+    ]
+    return Payout.objects.bulk_create(payouts, batch_size=2_000)
+
+
+def reclamar_transacciones(id_ciclo: uuid.UUID, limite) -> int:
+    """One UPDATE: every payable row of a partner and currency that got a payout now belongs to it."""
+    payout = Payout.objects.filter(id_ciclo=id_ciclo, id_socio=OuterRef("id_socio"), moneda=OuterRef("moneda"))
+    return _por_pagar(limite).filter(Exists(payout)).update(
+        estado=EstadoTransaccion.EN_PAYOUT.value, id_payout=Subquery(payout.values("id")[:1])
+    )
+
+
+def cerrar_calculo(id_ciclo: uuid.UUID, payouts: list[Payout], ahora) -> None:
+    totales: dict[str, Decimal] = {}
+    for payout in payouts:
+        totales[payout.moneda] = totales.get(payout.moneda, Decimal(0)) + payout.monto_total
+    CicloPago.objects.filter(id=id_ciclo).update(
+        estado="CALCULADO", payouts=len(payouts), transacciones=sum(payout.transacciones for payout in payouts),
+        totales=[normalizar(Monto(valor, moneda)).as_dict() for moneda, valor in sorted(totales.items())],
+        calculado_en=ahora,
+    )
+
+
+def payouts_por_procesar(id_ciclo: uuid.UUID) -> list[uuid.UUID]:
+    return list(Payout.objects.filter(id_ciclo=id_ciclo, estado=domain.EstadoPayout.CALCULADO.value)
+                .values_list("id", flat=True))
+
+
+def payout(id_payout: uuid.UUID) -> domain.Payout:
+    """Locked until commit: its state decides what the gateway is asked."""
+    row = Payout.objects.select_for_update().filter(id=id_payout).first()
+    if row is None:
+        raise NotFound(f"No existe el payout {id_payout}.", "id_payout")
+    return domain.Payout(row.id, id_socio=row.id_socio, monto_total=normalizar(Monto(row.monto_total, row.moneda)),
+                         estado=row.estado, intentos=row.intentos, confirmacion=row.confirmacion,
+                         motivo_fallo=row.motivo_fallo, version=row.version)
+
+
+def transacciones_del_payout(id_payout: uuid.UUID) -> int:
+    return Payout.objects.filter(id=id_payout).values_list("transacciones", flat=True).get()
+
+
+def guardar_payout(payout: domain.Payout) -> None:
+    """Its transactions follow its state: PAGADA when paid, back to PAGABLE (released) when it failed."""
+    Payout.objects.filter(id=payout.id).update(
+        estado=payout.estado.value, intentos=payout.intentos, confirmacion=payout.confirmacion,
+        motivo_fallo=payout.motivo_fallo, version=payout.version + 1,
+    )
+    payout.version += 1
+    if payout.estado is domain.EstadoPayout.EXITOSO:
+        Transaccion.objects.filter(id_payout=payout.id, estado=EstadoTransaccion.EN_PAYOUT.value).update(
+            estado=EstadoTransaccion.PAGADA.value)
+    elif payout.estado is domain.EstadoPayout.FALLIDO:
+        # The rows keep id_payout (the payout they were last in), which lets a retry take them back.
+        Transaccion.objects.filter(id_payout=payout.id, estado=EstadoTransaccion.EN_PAYOUT.value).update(
+            estado=EstadoTransaccion.PAGABLE.value)
+
+
+def recuperar_transacciones(id_payout: uuid.UUID) -> int:
+    """A retried payout takes back those of its released rows no later cycle has claimed."""
+    return Transaccion.objects.filter(id_payout=id_payout, estado=EstadoTransaccion.PAGABLE.value).update(
+        estado=EstadoTransaccion.EN_PAYOUT.value)

@@ -1,10 +1,47 @@
+import uuid
+
 from celery import shared_task
+from django.utils import timezone
 
-from alpespartners.messaging.tasks import run_command
+from alpespartners.messaging import command_log
+from alpespartners.messaging.tasks import retrying_transient_errors, run_command
 
-from . import handlers
+from . import commands, domain, handlers, repository
 
 
 @shared_task(name="pagos.ejecutar_comando", bind=True, acks_late=True, max_retries=8)
 def ejecutar_comando(self, command_id: str) -> None:
     run_command(self, command_id, handlers.COMMAND_HANDLERS)
+
+
+@shared_task(name="pagos.ejecutar_ciclo_programado")
+def ejecutar_ciclo_programado() -> str:
+    """The daily schedule (django-celery-beat): today's cycle through the command log, with a command
+    id fixed by the date, so a second scheduler or a rerun adds nothing."""
+    fecha_corte = timezone.localdate()
+    id_ciclo = domain.id_ciclo(fecha_corte)
+    command = commands.EjecutarCiclo(fecha_corte=fecha_corte, origen="programador")
+    entry, _ = command_log.submit("pagos", command, source="programador", resource_id=id_ciclo,
+                                  command_id=uuid.uuid5(id_ciclo, "programador"))
+    return str(entry.id)
+
+
+@shared_task(name="pagos.procesar_ciclo")
+def procesar_ciclo(id_ciclo: str) -> int:
+    """Fan a calculated cycle out: one task per payout, so a slow or flaky send holds up no other."""
+    pendientes = repository.payouts_por_procesar(id_ciclo)
+    for id_payout in pendientes:
+        procesar_payout.delay(str(id_payout))
+    return len(pendientes)
+
+
+@shared_task(name="pagos.procesar_payout", bind=True, acks_late=True, max_retries=8)
+def procesar_payout(self, id_payout: str) -> None:
+    from . import integration
+
+    def give_up() -> None:
+        handlers.terminar_payout(id_payout, integration.unit_of_work, confirmacion=None,
+                                 motivo="La pasarela no respondió tras varios intentos.")
+
+    retrying_transient_errors(self, lambda: handlers.procesar_payout(id_payout, integration.unit_of_work), give_up,
+                              f"payout {id_payout}")

@@ -3,8 +3,10 @@ scheduled housekeeping."""
 
 import logging
 import time
+from typing import Callable
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.db import InterfaceError, OperationalError
 
 from alpespartners.seedwork.domain import TransientError
@@ -17,28 +19,39 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, TransientError)
 
 
 def run_command(task, command_id: str, handlers: dict) -> None:
+    def give_up() -> None:
+        command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
+
+    try:
+        retrying_transient_errors(task, lambda: command_log.execute(command_id, handlers), give_up, f"command {command_id}")
+    except Retry:
+        raise  # Celery re-queues the task: not a failure
+    except Exception:
+        # A bug, not a business refusal: log the trace for operators, show the user a plain error.
+        logger.exception("command %s failed unexpectedly", command_id)
+        command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
+
+
+def retrying_transient_errors(task, work: Callable[[], None], give_up: Callable[[], None], what: str) -> None:
+    """Run `work`; on a transient error retry it with exponential backoff (0.2 s, 0.4 s, … 30 s),
+    through Celery on a worker, in place in eager mode; after `task.max_retries`, `give_up`."""
     retries = task.request.retries
     while True:
         try:
-            command_log.execute(command_id, handlers)
+            work()
             return
         except TRANSIENT_ERRORS as error:
             if retries >= task.max_retries:
-                logger.error("command %s gave up after %s retries: %s", command_id, retries, error)
-                command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
+                logger.error("%s gave up after %s retries: %s", what, retries, error)
+                give_up()
                 return
             countdown = min(2 ** retries * 0.2, 30)
             if not task.request.is_eager:
                 raise task.retry(exc=error, countdown=countdown)
             # Eager mode (the embedded default) cannot re-queue a task: back off and retry here.
-            logger.info("command %s: transient failure (%s); retrying in %.1f s", command_id, error, countdown)
+            logger.info("%s: transient failure (%s); retrying in %.1f s", what, error, countdown)
             retries += 1
             time.sleep(countdown)
-        except Exception:
-            # A bug, not a business refusal: log the trace for operators, show the user a plain error.
-            logger.exception("command %s failed unexpectedly", command_id)
-            command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
-            return
 
 
 @shared_task(name="messaging.purgar_mensajes")

@@ -68,6 +68,7 @@ class RevertirConversionInput(serializers.Serializer):
 class TransaccionFiltros(serializers.Serializer):
     id_socio = serializers.UUIDField(required=False)
     id_campania = serializers.UUIDField(required=False)
+    id_payout = serializers.UUIDField(required=False)
     estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoTransaccion], required=False)
 
 
@@ -86,3 +87,46 @@ class TransaccionOutput(serializers.Serializer):
     @extend_schema_field(MontoOutput)
     def get_comision(self, transaccion) -> dict:
         return monto_json(transaccion.comision, transaccion.moneda)
+
+
+# --- payout cycles and payouts -------------------------------------------------------------
+
+
+class EjecutarCicloInput(serializers.Serializer):
+    fecha_corte = serializers.DateField(required=False, help_text="por defecto, hoy: entra lo pagable hasta el fin de ese día")
+
+
+class CicloOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    fecha_corte = serializers.DateField()
+    estado = serializers.CharField(help_text="CALCULADO: sus payouts existen y se están enviando")
+    origen = serializers.CharField(help_text="api | programador | consola")
+    payouts = serializers.IntegerField()
+    transacciones = serializers.IntegerField()
+    totales = MontoOutput(many=True)
+    payouts_por_estado = serializers.DictField(child=serializers.IntegerField())
+    iniciado_en = serializers.DateTimeField()
+    calculado_en = serializers.DateTimeField(allow_null=True)
+
+
+class PayoutFiltros(serializers.Serializer):
+    id_socio = serializers.UUIDField(required=False)
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoPayout], required=False)
+    ciclo = serializers.UUIDField(required=False)
+
+
+class PayoutOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    id_socio = serializers.UUIDField()
+    ciclo = serializers.UUIDField(source="id_ciclo")
+    fecha_corte = serializers.DateField()
+    monto_total = serializers.SerializerMethodField()
+    estado = serializers.CharField(help_text=" | ".join(estado.value for estado in domain.EstadoPayout))
+    transacciones = serializers.IntegerField(help_text="comisiones y ajustes que paga; GET /pagos/transacciones?id_payout=")
+    intentos = serializers.IntegerField()
+    confirmacion = serializers.CharField(allow_blank=True)
+    motivo_fallo = serializers.CharField(allow_blank=True)
+
+    @extend_schema_field(MontoOutput)
+    def get_monto_total(self, payout) -> dict:
+        return monto_json(payout.monto_total, payout.moneda)

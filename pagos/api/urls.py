@@ -12,4 +12,10 @@ urlpatterns = [
     path("pagos/transacciones", views.TransaccionesView.as_view(), name="pago-transacciones"),
     path("pagos/transacciones/<uuid:id_transaccion>", views.TransaccionDetalleView.as_view(),
          name="pago-transaccion-detalle"),
+    path("pagos/ciclos", views.CiclosView.as_view(), name="pago-ciclos"),
+    path("pagos/ciclos/<uuid:id_ciclo>", views.CicloDetalleView.as_view(), name="pago-ciclo-detalle"),
+    path("pagos/payouts", views.PayoutsView.as_view(), name="pago-payouts"),
+    path("pagos/payouts/<uuid:id_payout>", views.PayoutDetalleView.as_view(), name="pago-payout-detalle"),
+    path("pagos/payouts/<uuid:id_payout>/reintentar", views.ReintentarPayoutView.as_view(),
+         name="pago-payout-reintentar"),
 ]

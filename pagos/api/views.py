@@ -7,6 +7,7 @@ and become commissions (transacciones)."""
 import uuid
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
@@ -143,3 +144,93 @@ class TransaccionDetalleView(APIView):
         if queries.transaccion(id_transaccion) is None:
             raise NotFound(f"No existe la transacción {id_transaccion}.")
         return Response(present_transaccion(id_transaccion))
+
+
+# --- payout cycles and payouts -------------------------------------------------------------
+
+
+def ciclo_path(id_ciclo) -> str:
+    return reverse("pago-ciclo-detalle", args=[id_ciclo])
+
+
+def present_ciclo(id_ciclo) -> dict:
+    ciclo = queries.ciclo(id_ciclo)
+    ciclo.payouts_por_estado = queries.payouts_por_estado(id_ciclo)
+    return serializers.CicloOutput(ciclo).data
+
+
+class CiclosView(ListAPIView):
+    serializer_class = serializers.CicloOutput
+
+    def get_queryset(self):
+        return queries.ciclos()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([present_ciclo(ciclo.id) for ciclo in page])
+
+    @extend_schema(summary="Listar ciclos de pagos")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary="Ejecutar un ciclo de pagos ahora", request=serializers.EjecutarCicloInput,
+                   responses={202: CommandAcceptedOutput, 200: serializers.CicloOutput},
+                   description="Agrupa por socio y moneda las comisiones pagables hasta el fin de la fecha de corte "
+                               "y crea un payout por grupo que alcance el mínimo de su moneda. La misma fecha de corte "
+                               "dos veces es el mismo ciclo: no paga nada dos veces.")
+    def post(self, request, *args, **kwargs):
+        data = validated(serializers.EjecutarCicloInput, request.data)
+        fecha_corte = data.get("fecha_corte") or timezone.localdate()
+        command = commands.EjecutarCiclo(fecha_corte=fecha_corte, origen="api")
+        return accept_command(request, CONTEXT, command, resource_id=domain.id_ciclo(fecha_corte),
+                              resource_path=ciclo_path, present_resource=present_ciclo)
+
+
+class CicloDetalleView(APIView):
+    @extend_schema(summary="Detalle de un ciclo de pagos", responses=serializers.CicloOutput)
+    def get(self, request, id_ciclo):
+        if queries.ciclo(id_ciclo) is None:
+            raise NotFound(f"No existe el ciclo {id_ciclo}.")
+        return Response(present_ciclo(id_ciclo))
+
+
+def payout_path(id_payout) -> str:
+    return reverse("pago-payout-detalle", args=[id_payout])
+
+
+def present_payout(id_payout) -> dict:
+    return serializers.PayoutOutput(queries.payout(id_payout)).data
+
+
+def existing_payout(id_payout):
+    if queries.payout(id_payout) is None:
+        raise NotFound(f"No existe el payout {id_payout}.")
+    return id_payout
+
+
+class PayoutsView(ListAPIView):
+    serializer_class = serializers.PayoutOutput
+
+    def get_queryset(self):
+        return queries.payouts(**validated(serializers.PayoutFiltros, self.request.query_params))
+
+    @extend_schema(summary="Listar payouts", parameters=[serializers.PayoutFiltros])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PayoutDetalleView(APIView):
+    @extend_schema(summary="Detalle de un payout", responses=serializers.PayoutOutput)
+    def get(self, request, id_payout):
+        return Response(present_payout(existing_payout(id_payout)))
+
+
+class ReintentarPayoutView(APIView):
+    @extend_schema(summary="Reintentar un payout FALLIDO", request=None,
+                   responses={202: CommandAcceptedOutput, 200: serializers.PayoutOutput},
+                   description="Vuelve a enviarlo a la pasarela (con una nueva clave de idempotencia) si todas sus "
+                               "comisiones siguen libres; si un ciclo posterior ya las tomó, el comando falla.")
+    def post(self, request, id_payout):
+        command = commands.ReintentarPayout(id_payout=existing_payout(id_payout))
+        return accept_command(request, CONTEXT, command, resource_id=id_payout, resource_path=payout_path,
+                              present_resource=present_payout)

@@ -8,7 +8,7 @@ import pytest
 
 from alpespartners.seedwork.domain import DomainError, Monto, TransientError
 from pagos import domain
-from pagos.domain import EstadoPago, Marca, Pago
+from pagos.domain import EstadoPago, ClienteConocido, Pago
 
 ID_CAMPANIA = uuid.UUID("0b5e0f8e-6a43-4f57-9d1c-2f1f3a9b7c11")
 ID_CLIENTE = uuid.UUID("7d2d9b8a-1c3e-4b5f-8a6d-9e0f1a2b3c4d")
@@ -148,10 +148,10 @@ def test_the_amount_is_written_with_the_currency_minor_units():
 
 @pytest.mark.parametrize(("marca", "motivo"), [
     (None, f"La marca {ID_CLIENTE} no está registrada."),
-    (Marca(ID_CLIENTE, estado="", token_predeterminado="tok_ok"), f"La marca {ID_CLIENTE} no está registrada."),
-    (Marca(ID_CLIENTE, estado="SUSPENDIDO", token_predeterminado="tok_ok"), "La marca está suspendida."),
-    (Marca(ID_CLIENTE, estado="ACTIVO", token_predeterminado=""), "La marca no tiene un medio de pago predeterminado."),
-    (Marca(ID_CLIENTE, estado="ACTIVO", token_predeterminado="tok_ok"), None),
+    (ClienteConocido(ID_CLIENTE, estado="", token_predeterminado="tok_ok"), f"La marca {ID_CLIENTE} no está registrada."),
+    (ClienteConocido(ID_CLIENTE, estado="SUSPENDIDO", token_predeterminado="tok_ok"), "La marca está suspendida."),
+    (ClienteConocido(ID_CLIENTE, estado="ACTIVO", token_predeterminado=""), "La marca no tiene un medio de pago predeterminado."),
+    (ClienteConocido(ID_CLIENTE, estado="ACTIVO", token_predeterminado="tok_ok"), None),
 ])
 def test_why_a_brand_cannot_be_charged(marca, motivo):
     assert domain.motivo_para_no_cobrar(ID_CLIENTE, marca) == motivo
