@@ -8,7 +8,7 @@ import pytest
 
 from alpespartners.seedwork.domain import DomainError, Monto, TransientError
 from pagos import domain
-from pagos.domain import EstadoPago, ClienteConocido, Pago
+from pagos.domain import ClienteConocido, EstadoPago, Pago
 
 ID_CAMPANIA = uuid.UUID("0b5e0f8e-6a43-4f57-9d1c-2f1f3a9b7c11")
 ID_CLIENTE = uuid.UUID("7d2d9b8a-1c3e-4b5f-8a6d-9e0f1a2b3c4d")

@@ -1,0 +1,136 @@
+"""Rules of conversions, commissions and payouts (pagos/domain.py), without a database."""
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alpespartners.seedwork.domain import DomainError, Monto
+from pagos import domain
+from pagos.domain import CampaniaVigente, Conversion, EstadoPayout, Payout, Rechazo
+
+AHORA = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+COMISIONES = {
+    "VENTA": {"tipo": "PORCENTAJE", "valor": "5"}, "CONVERSION": {"tipo": "PORCENTAJE", "valor": "3"},
+    "CLICK": {"tipo": "FIJA", "valor": "0.10"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.01"},
+}
+CAMPANIA = CampaniaVigente(id=uuid.uuid4(), estado="APROBADA", fecha_inicio=date(2026, 11, 1),
+                           fecha_fin=date(2026, 12, 31), moneda="COP", comisiones=COMISIONES, dias_retencion=30)
+
+
+def cop(valor: str) -> Monto:
+    return Monto(Decimal(valor), "COP")
+
+
+@pytest.mark.parametrize(("termino", "monto", "moneda", "esperado"), [
+    ({"tipo": "PORCENTAJE", "valor": "5"}, "10.25", "COP", "0.51"),  # 0.5125 → down
+    ({"tipo": "PORCENTAJE", "valor": "3"}, "10.50", "COP", "0.32"),  # 0.315 → half up
+    ({"tipo": "PORCENTAJE", "valor": "2.5"}, "1", "COP", "0.03"),  # 0.025 → half up
+    ({"tipo": "PORCENTAJE", "valor": "5"}, "1999", "CLP", "100"),  # 99.95 → no minor unit in CLP
+    ({"tipo": "FIJA", "valor": "0.10"}, None, "COP", "0.10"),
+    ({"tipo": "FIJA", "valor": "0.10"}, None, "CLP", "0"),
+])
+def test_a_commission_is_rounded_half_up_to_the_currency_minor_unit(termino, monto, moneda, esperado):
+    comision = domain.calcular_comision(termino, Monto(Decimal(monto), moneda) if monto else None, moneda)
+    assert comision == Monto(Decimal(esperado), moneda) and str(comision.valor) == esperado
+
+
+def evaluar(conversion=None, campania=CAMPANIA, inscrito=True, estado_socio="ACTIVO"):
+    conversion = conversion or Conversion("e-1", CAMPANIA.id, uuid.uuid4(), "VENTA", cop("200.00"), AHORA)
+    return domain.evaluar_conversion(conversion, campania, inscrito, estado_socio,
+                                     conversion.ocurrida_en.astimezone(ZoneInfo("America/Bogota")).date(), AHORA)
+
+
+def test_a_valid_sale_earns_its_commission():
+    assert evaluar() == cop("10.00")
+
+
+@pytest.mark.parametrize(("cambio", "codigo"), [
+    ({"campania": None}, "campania_desconocida"),
+    ({"campania": CampaniaVigente(**{**CAMPANIA.__dict__, "estado": "FINALIZADA"})}, "campania_no_aprobada"),
+    ({"inscrito": False}, "socio_no_inscrito"),
+    ({"estado_socio": "SUSPENDIDO"}, "socio_suspendido"),
+    ({"estado_socio": None}, "socio_suspendido"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "VENTA", None, AHORA)}, "monto_requerido"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "CONVERSION", None, AHORA)}, "monto_requerido"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "VENTA", Monto(Decimal(1), "USD"), AHORA)},
+     "moneda_distinta"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "CLICK", None, datetime(2026, 10, 31, 12, tzinfo=timezone.utc))},
+     "fuera_de_fechas"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "CLICK", None, AHORA + timedelta(minutes=6))},
+     "fecha_futura"),
+    ({"conversion": Conversion("e", CAMPANIA.id, uuid.uuid4(), "VENTA", cop("0.09"), AHORA)}, "comision_cero"),
+])
+def test_a_conversion_that_breaks_a_rule_earns_nothing_and_says_why(cambio, codigo):
+    rechazo = evaluar(**cambio)
+    assert isinstance(rechazo, Rechazo) and rechazo.codigo == codigo and rechazo.motivo
+
+
+def test_a_conversion_a_few_minutes_ahead_of_our_clock_is_accepted():
+    conversion = Conversion("e", CAMPANIA.id, uuid.uuid4(), "CLICK", None, AHORA + timedelta(minutes=4))
+    assert evaluar(conversion) == cop("0.10")
+
+
+def test_the_budget_pays_whole_commissions_and_never_goes_below_zero():
+    assert domain.consumir_presupuesto(cop("10.00"), cop("10.00")) == cop("0.00")
+    rechazo = domain.consumir_presupuesto(cop("9.99"), cop("10.00"))
+    assert rechazo == Rechazo("presupuesto_agotado", "Presupuesto agotado: quedan 9.99 COP y la comisión es 10.00 COP.")
+
+
+@pytest.mark.parametrize("monto", ["0", "-1", "1.001", "10000000000000000"])
+def test_a_conversion_amount_must_be_positive_in_range_with_the_currency_decimals(monto):
+    with pytest.raises(DomainError):
+        domain.validar_monto_conversion(cop(monto))
+
+
+def test_ids_are_computed_from_what_makes_them_unique():
+    id_campania = uuid.uuid4()
+    assert domain.id_transaccion(id_campania, "x") == domain.id_transaccion(id_campania, "x")
+    assert domain.id_transaccion(id_campania, "x") != domain.id_transaccion(uuid.uuid4(), "x")
+    assert domain.id_ciclo(date(2026, 11, 28)) == domain.id_ciclo(date(2026, 11, 28)) != domain.id_ciclo(date(2026, 11, 29))
+
+
+def test_a_cut_off_takes_what_is_payable_until_the_end_of_that_day_in_the_platform_zone():
+    bogota = ZoneInfo("America/Bogota")
+    assert domain.fin_del_corte(date(2026, 11, 28), bogota) == datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("total", "moneda", "paga"), [
+    ("10.00", "COP", True), ("9.99", "COP", False), ("0.00", "USD", False), ("-5.00", "USD", False), ("0.01", "USD", True),
+])
+def test_a_partner_is_paid_from_the_currency_minimum_and_never_a_net_negative(total, moneda, paga):
+    assert domain.supera_minimo(Decimal(total), moneda, {"COP": Decimal("10.00")}) is paga
+
+
+def calculado() -> Payout:
+    return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), monto_total=cop("30.03"), estado="CALCULADO", intentos=0)
+
+
+def test_a_payout_goes_calculated_in_process_paid_and_says_so():
+    payout = calculado()
+    payout.procesar()
+    assert (payout.estado, payout.intentos, payout.clave) == (EstadoPayout.EN_PROCESO, 1, f"payout:{payout.id}")
+    payout.registrar_exito("sim_po_1")
+    assert [event.type for event in payout.pull_events()] == ["PayoutProcesado", "PayoutExitoso"]
+    with pytest.raises(DomainError, match="Solo un payout EN_PROCESO puede fallar; este está EXITOSO."):
+        payout.registrar_fallo("tarde")
+
+
+def test_a_failed_payout_is_retried_with_a_new_key_only_with_all_its_commissions():
+    payout = calculado()
+    payout.procesar()
+    payout.registrar_fallo("Fondos insuficientes.")
+    with pytest.raises(DomainError, match="ciclo posterior"):
+        payout.reintentar(transacciones_recuperadas=2, transacciones=3)
+    payout.reintentar(transacciones_recuperadas=3, transacciones=3)
+    payout.procesar()
+    assert (payout.estado, payout.clave) == (EstadoPayout.EN_PROCESO, f"payout:{payout.id}:2")
+
+
+def test_only_a_calculated_payout_is_sent():
+    payout = calculado()
+    payout.procesar()
+    with pytest.raises(DomainError, match="Solo un payout CALCULADO puede enviarse"):
+        payout.procesar()
