@@ -24,6 +24,7 @@ demo: install
 	$(EMBEDDED) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(EMBEDDED) $(PY) manage.py cargar_demo
 	$(EMBEDDED) $(PY) manage.py cargar_demo_campanias
+	$(EMBEDDED) $(PY) manage.py cargar_demo_pagos
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
 services:
