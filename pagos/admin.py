@@ -1,14 +1,30 @@
-"""Back-office view of campaign charges: the read model only.
+"""Back-office view of pagos: campaign charges, commissions, payouts and their cycles.
 
-Charges are created by campanias' approval saga and reverted through the API (a reversal
-needs a motivo); the admin is for looking, never for changing rows by hand."""
+Every row here is written by commands, handlers and set-based cycles; the admin is for looking.
+Its one action, reintentar, issues ReintentarPayout through the command log like the API does."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import ReadOnlyAdmin, commands_link
+from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display
 from alpespartners.api import monto_json
 
-from .models import CobroView
+from . import queries
+from .commands import ReintentarPayout
+from .domain import EstadoPayout, EstadoTransaccion
+from .models import CampaniaLocal, CicloPago, CobroView, Payout, Transaccion
+
+TRANSACCIONES_EN_DETALLE = 200  # a payout may hold thousands; the changelist pages through the rest
+
+
+def monto(valor, moneda) -> str:
+    amount = monto_json(valor, moneda)
+    return f"{amount['valor']} {amount['moneda']}"
+
+
+def enlace(url: str, texto) -> str:
+    return format_html('<a href="{}">{}</a>', url, texto)
 
 
 @admin.register(CobroView)
@@ -23,7 +39,156 @@ class CobroViewAdmin(ReadOnlyAdmin):
 
     @admin.display(description="monto", ordering="valor")
     def monto_display(self, obj):
-        monto = monto_json(obj.valor, obj.moneda)
-        return f"{monto['valor']} {monto['moneda']}"
+        return monto(obj.valor, obj.moneda)
 
     comandos = commands_link("Ver los comandos de este cobro")
+
+
+class EstadoActualFilter(admin.SimpleListFilter):
+    """Filters on the state the API shows, so PAGABLE includes PENDIENTE rows past their retention."""
+
+    title, parameter_name = "estado", "estado"
+
+    def lookups(self, request, model_admin):
+        return [(estado.value, estado.value) for estado in EstadoTransaccion]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(estado_actual=self.value()) if self.value() else queryset
+
+
+@admin.register(Transaccion)
+class TransaccionAdmin(ReadOnlyAdmin):
+    list_display = ["id_externo", "tipo", "id_socio", "id_campania", "comision_display", "estado_display",
+                    "pagable_desde", "payout"]
+    list_filter = [EstadoActualFilter, "tipo", "moneda"]
+    search_fields = ["id_externo", "id_socio", "id_campania", "id_payout"]
+    date_hierarchy = "pagable_desde"
+    fields = ["id", "id_externo", "tipo", "id_socio", "id_campania", "conversion_display", "comision_display",
+              "estado_display", "ocurrida_en", "pagable_desde", "payout", "id_transaccion_original",
+              "motivo_reversion", "fecha_creacion", "comandos"]
+    readonly_fields = fields
+
+    comandos = commands_link("Ver los comandos de esta transacción")
+
+    def get_queryset(self, request):
+        # The API's view of the rows: the state is read against the clock (estado_actual).
+        return queries.transacciones()
+
+    @admin.display(description="comisión", ordering="comision")
+    def comision_display(self, obj):
+        return monto(obj.comision, obj.moneda)
+
+    @admin.display(description="monto de la conversión")
+    def conversion_display(self, obj):
+        return None if obj.monto_conversion is None else monto(obj.monto_conversion, obj.moneda)
+
+    @admin.display(description="estado", ordering="estado_actual")
+    def estado_display(self, obj):
+        return obj.estado_actual
+
+    @admin.display(description="payout", ordering="id_payout")
+    def payout(self, obj):
+        if obj.id_payout is None:
+            return None
+        return enlace(reverse("admin:pagos_payout_change", args=[obj.id_payout]), obj.id_payout)
+
+
+@admin.register(Payout)
+class PayoutAdmin(CommandActionsAdmin):
+    command_context, command_id_field = "pagos", "id_payout"
+    list_display = ["id_socio", "fecha_corte", "monto_display", "estado", "intentos", "transacciones", "confirmacion"]
+    list_filter = ["estado", "moneda", "fecha_corte"]
+    search_fields = ["id_socio", "id", "id_ciclo"]
+    actions = ["reintentar"]
+    fields = ["id", "ciclo", "fecha_corte", "id_socio", "monto_display", "estado", "intentos", "transacciones",
+              "confirmacion", "motivo_fallo", "version", "creado_en", "actualizado_en", "detalle_transacciones",
+              "comandos"]
+    readonly_fields = fields
+
+    comandos = commands_link("Ver los comandos de este payout")
+
+    @admin.display(description="monto total", ordering="monto_total")
+    def monto_display(self, obj):
+        return monto(obj.monto_total, obj.moneda)
+
+    @admin.display(description="ciclo")
+    def ciclo(self, obj):
+        return enlace(reverse("admin:pagos_ciclopago_change", args=[obj.id_ciclo]), obj.fecha_corte)
+
+    @admin.display(description="sus transacciones")
+    def detalle_transacciones(self, obj):
+        # One row more than shown tells whether the table is cut without a COUNT(*).
+        transacciones = list(queries.transacciones(id_payout=obj.id)[:TRANSACCIONES_EN_DETALLE + 1])
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (transaccion.id_externo, transaccion.tipo, monto(transaccion.comision, transaccion.moneda),
+             transaccion.estado_actual)
+            for transaccion in transacciones[:TRANSACCIONES_EN_DETALLE]
+        ))
+        url = reverse("admin:pagos_transaccion_changelist") + f"?id_payout={obj.id}"
+        todas = (f"Solo se muestran las primeras {TRANSACCIONES_EN_DETALLE}; ver todas"
+                 if len(transacciones) > TRANSACCIONES_EN_DETALLE else "Ver en la lista de transacciones")
+        return format_html(
+            "<table><tr><th>id externo</th><th>tipo</th><th>comisión</th><th>estado</th></tr>{}</table>{}",
+            rows, enlace(url, todas),
+        )
+
+    @admin.action(description="Reintentar los payouts FALLIDOS seleccionados", permissions=["emitir_comandos"])
+    def reintentar(self, request, queryset):
+        # Only a FALLIDO payout can be retried; skipping the rest here saves commands bound to fail
+        # (the handler still decides, should the state change before the command runs).
+        fallidos = queryset.filter(estado=EstadoPayout.FALLIDO.value)
+        omitidos = queryset.exclude(estado=EstadoPayout.FALLIDO.value).count()
+        if omitidos:
+            cuales = ("Se omitió 1 payout que no está FALLIDO" if omitidos == 1
+                      else f"Se omitieron {omitidos} payouts que no están FALLIDOS")
+            self.message_user(request, f"{cuales}: solo un payout FALLIDO puede reintentarse.", messages.WARNING)
+        if fallidos.exists():
+            self.issue(request, fallidos, ReintentarPayout)
+
+
+@admin.register(CicloPago)
+class CicloPagoAdmin(ReadOnlyAdmin):
+    list_display = ["fecha_corte", "estado", "origen", "payouts", "transacciones", "totales_display", "iniciado_en",
+                    "calculado_en"]
+    list_filter = ["estado", "origen"]
+    date_hierarchy = "fecha_corte"
+    fields = ["id", "fecha_corte", "estado", "origen", "payouts", "transacciones", "totales_display",
+              "por_estado", "iniciado_en", "calculado_en", "comandos"]
+    readonly_fields = fields
+
+    comandos = commands_link("Ver los comandos de este ciclo")
+
+    @admin.display(description="totales")
+    def totales_display(self, obj):
+        # Stored as the API writes them (Monto.as_dict: valor already a string to the minor unit).
+        return ", ".join(f"{total['valor']} {total['moneda']}" for total in obj.totales) or None
+
+    @admin.display(description="payouts por estado")
+    def por_estado(self, obj):
+        url = reverse("admin:pagos_payout_changelist") + f"?id_ciclo={obj.id}"
+        estados = format_html_join(", ", '<a href="{}">{}: {}</a>', (
+            (f"{url}&estado__exact={estado}", estado, total)
+            for estado, total in sorted(queries.payouts_por_estado(obj.id).items())
+        ))
+        return format_html("{}<br>{}", estados or "-", enlace(url, "Ver los payouts de este ciclo"))
+
+
+@admin.register(CampaniaLocal)
+class CampaniaLocalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "id_marca", "estado", "presupuesto_display", "disponible_display", "agotado_publicado",
+                    "fecha_inicio", "fecha_fin"]
+    list_filter = ["estado", "moneda"]
+    search_fields = ["id", "id_marca"]
+    fields = ["id", "id_marca", "estado", "fecha_inicio", "fecha_fin", "presupuesto_display", "disponible_display",
+              "agotado_publicado", "comisiones_json", "dias_retencion", "fecha_actualizacion"]
+    readonly_fields = fields
+
+    comisiones_json = json_display("comisiones", "comisiones")
+
+    @admin.display(description="presupuesto", ordering="presupuesto")
+    def presupuesto_display(self, obj):
+        return monto(obj.presupuesto, obj.moneda)
+
+    @admin.display(description="presupuesto disponible", ordering="presupuesto_disponible")
+    def disponible_display(self, obj):
+        return monto(obj.presupuesto_disponible, obj.moneda)

@@ -1,0 +1,138 @@
+"""The pagos back office: commissions in the state the API shows, payouts with their
+transactions, cycles with their totals, and reintentar issued through the command log."""
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from alpespartners.messaging.models import CommandLog, CommandStatus
+from pagos.models import CicloPago, Payout, Transaccion
+from tests import events
+from tests.api.test_cobros_api import medio_pago_registrado
+from tests.api.test_conversiones_api import campania, conversion, registrar
+from tests.api.test_payouts_api import WAIT, ciclo, ganar, payout_de, socio_con_medio
+from tests.api.test_payouts_api import minimos  # noqa: F401 (autouse: a COP minimum these amounts clear)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services", "eager_commands")]
+
+
+@pytest.fixture
+def payouts(api) -> dict:
+    """Today's cycle has paid one partner 30.03 COP (two commissions), failed the other's 50.00 COP
+    and paid a third 10.00 USD."""
+    id_campania, en_dolares = campania("100000.00", dias_retencion=0), campania(moneda="USD", dias_retencion=0)
+    pagado, fallido = socio_con_medio(id_campania, "tok_ok"), socio_con_medio(id_campania, "tok_rechazado")
+    ganar(api, id_campania, pagado, "400.00", id_externo="pedido-1")
+    ganar(api, id_campania, pagado, "200.50", id_externo="pedido-2")
+    ganar(api, id_campania, fallido, "1000.00", id_externo="pedido-3")
+    venta = conversion(en_dolares, socio_con_medio(en_dolares, "tok_ok"), "VENTA", "200.00", moneda="USD")
+    assert registrar(api, venta, **WAIT).status_code == 201
+    ciclo(api, **WAIT)
+    return {"pagado": payout_de(pagado)["id"], "fallido": payout_de(fallido)["id"], "socio_fallido": fallido}
+
+
+def page(admin_client, url: str) -> str:
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def run_reintentar(client, id_payout) -> list[tuple[str, str]]:
+    response = client.post(reverse("admin:pagos_payout_changelist"),
+                           {"action": "reintentar", "_selected_action": [str(id_payout)], "index": 0}, follow=True)
+    assert response.status_code == 200
+    return [(message.level_tag, str(message)) for message in response.context["messages"]]
+
+
+def test_a_commission_past_its_retention_is_listed_and_filtered_as_pagable(admin_client, api):
+    # given a commission of 20.00 COP stored PENDIENTE whose retention (none) has passed
+    id_campania = campania("100000.00", dias_retencion=0)
+    ganar(api, id_campania, socio_con_medio(id_campania, "tok_ok"), "400.00", id_externo="pedido-1")
+    transaccion = Transaccion.objects.get()
+    assert transaccion.estado == "PENDIENTE"
+
+    # when staff lists the commissions by the state the API shows, then it is PAGABLE
+    changelist = reverse("admin:pagos_transaccion_changelist")
+    listed = page(admin_client, changelist + "?estado=PAGABLE")
+    assert "pedido-1" in listed and "20.00 COP" in listed
+    assert "pedido-1" not in page(admin_client, changelist + "?estado=PENDIENTE")
+    detail = page(admin_client, reverse("admin:pagos_transaccion_change", args=[transaccion.id]))
+    assert "PAGABLE" in detail and "400.00 COP" in detail and "20.00 COP" in detail
+
+
+def test_payouts_are_listed_filtered_and_shown_with_their_transactions(admin_client, payouts):
+    changelist = reverse("admin:pagos_payout_changelist")
+    listed = page(admin_client, changelist)
+    assert "30.03 COP" in listed and "50.00 COP" in listed and 'value="reintentar"' in listed
+    fallidos = page(admin_client, changelist + "?estado__exact=FALLIDO")
+    assert "50.00 COP" in fallidos and "30.03 COP" not in fallidos
+
+    detail = page(admin_client, reverse("admin:pagos_payout_change", args=[payouts["pagado"]]))
+    assert "<td>pedido-1</td><td>VENTA</td><td>20.00 COP</td><td>PAGADA</td>" in detail
+    assert "<td>pedido-2</td><td>VENTA</td><td>10.03 COP</td><td>PAGADA</td>" in detail
+    assert f'{reverse("admin:pagos_transaccion_changelist")}?id_payout={payouts["pagado"]}' in detail
+    assert f'{reverse("admin:messaging_commandlog_changelist")}?resource_id={payouts["pagado"]}' in detail
+
+    # the transactions link back to their payout, and a failed payout's are released
+    transacciones = page(admin_client, reverse("admin:pagos_transaccion_changelist") + f"?id_payout={payouts['fallido']}")
+    assert reverse("admin:pagos_payout_change", args=[payouts["fallido"]]) in transacciones
+    assert "pedido-3" in transacciones and "pedido-1" not in transacciones
+
+
+def test_a_cycle_shows_its_totals_per_currency_and_its_payouts_by_state(admin_client, api, payouts):
+    ciclo_pagado = CicloPago.objects.get().id
+    assert "80.03 COP, 10.00 USD" in page(admin_client, reverse("admin:pagos_ciclopago_changelist"))
+
+    detail = page(admin_client, reverse("admin:pagos_ciclopago_change", args=[ciclo_pagado]))
+    payouts_del_ciclo = f"{reverse('admin:pagos_payout_changelist')}?id_ciclo={ciclo_pagado}"
+    assert f'<a href="{payouts_del_ciclo}&amp;estado__exact=EXITOSO">EXITOSO: 2</a>' in detail
+    assert f'<a href="{payouts_del_ciclo}&amp;estado__exact=FALLIDO">FALLIDO: 1</a>' in detail
+    assert "50.00 COP" in page(admin_client, payouts_del_ciclo + "&estado__exact=FALLIDO")
+
+
+def test_reintentar_issues_the_command_and_the_payout_is_paid_once_the_partner_fixes_the_card(
+        admin_client, admin_user, payouts):
+    # given the partner of the failed payout registered a card that works
+    events.deliver("pagos", "eventos.cliente", medio_pago_registrado(payouts["socio_fallido"], "tok_ok"))
+
+    # when staff retries the failed payout
+    messages = run_reintentar(admin_client, payouts["fallido"])
+
+    # then one ReintentarPayout went through the command log, and the payout is paid
+    assert "registro de comandos" in " ".join(text for _, text in messages)
+    (entry,) = CommandLog.objects.filter(type="ReintentarPayout")
+    assert (entry.source, entry.issued_by, entry.status) == ("admin", admin_user, CommandStatus.COMPLETADO)
+    payout = Payout.objects.get(id=payouts["fallido"])
+    assert (payout.estado, payout.intentos) == ("EXITOSO", 2)
+
+
+def test_reintentar_skips_a_payout_that_is_not_fallido_with_a_warning(admin_client, payouts):
+    messages = run_reintentar(admin_client, payouts["pagado"])
+
+    assert messages == [("warning", "Se omitió 1 payout que no está FALLIDO: solo un payout FALLIDO puede reintentarse.")]
+    assert not CommandLog.objects.filter(type="ReintentarPayout").exists()
+    assert Payout.objects.get(id=payouts["pagado"]).intentos == 1
+
+
+def test_a_user_without_change_permission_cannot_reintentar(client, django_user_model, payouts):
+    viewer = django_user_model.objects.create_user("lector", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_payout"))
+    client.force_login(viewer)
+
+    assert 'value="reintentar"' not in page(client, reverse("admin:pagos_payout_changelist"))
+    client.post(reverse("admin:pagos_payout_changelist"),
+                {"action": "reintentar", "_selected_action": [str(payouts["fallido"])], "index": 0})
+    assert not CommandLog.objects.filter(type="ReintentarPayout").exists()
+    assert Payout.objects.get(id=payouts["fallido"]).estado == "FALLIDO"
+
+
+@pytest.mark.parametrize("model", ["transaccion", "payout", "ciclopago", "campanialocal"])
+def test_pagos_admin_shows_every_row_and_is_read_only(admin_client, payouts, model):
+    changelist = page(admin_client, reverse(f"admin:pagos_{model}_changelist"))
+    assert 'value="delete_selected"' not in changelist and reverse(f"admin:pagos_{model}_add") not in changelist
+    row = apps.get_model("pagos", model).objects.first()
+    detail = page(admin_client, reverse(f"admin:pagos_{model}_change", args=[row.pk]))
+    assert reverse(f"admin:pagos_{model}_delete", args=[row.pk]) not in detail
+    assert admin_client.get(reverse(f"admin:pagos_{model}_add")).status_code == 403
+    assert admin_client.post(reverse(f"admin:pagos_{model}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
