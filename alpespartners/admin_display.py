@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from alpespartners.api import monto_json
 from alpespartners.messaging import command_log
 
 
@@ -15,6 +16,12 @@ def pretty_json(value):
         return "-"
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return format_html('<pre style="white-space: pre-wrap; margin: 0;">{}</pre>', text)
+
+
+def monto(valor, moneda) -> str:
+    """A stored amount as staff read it: "30.03 COP", to the currency's minor unit."""
+    amount = monto_json(valor, moneda)
+    return f"{amount['valor']} {amount['moneda']}"
 
 
 def json_display(field: str, description: str):
@@ -57,7 +64,8 @@ class CommandActionsAdmin(ReadOnlyAdmin):
     """Admin actions that issue commands through the command log, exactly like the API, so the
     domain rules, events and read models stay in one path. The admin never writes rows."""
 
-    command_context: str
+    command_context: str  # where the commands go: "campanias", "pagos"
+    command_id_field: str  # the command's field that takes the selected row's id
 
     def has_emitir_comandos_permission(self, request):
         # The admin edits no rows, so the model's change permission is what grants issuing commands.

@@ -5,17 +5,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, pretty_json
-from alpespartners.api import monto_json
+from alpespartners.admin_display import (CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, monto,
+                                         pretty_json)
 
 from . import domain, queries
 from .commands import FinalizarCampania, PausarCampania, ReanudarCampania
 from .models import CampaniaView, SagaAprobacionModel
-
-
-def monto(valor, moneda) -> str:
-    amount = monto_json(valor, moneda)
-    return f"{amount['valor']} {amount['moneda']}"
 
 
 @admin.register(CampaniaView)

@@ -7,8 +7,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display
-from alpespartners.api import monto_json
+from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, monto
 
 from . import queries
 from .commands import ReintentarPayout
@@ -16,11 +15,6 @@ from .domain import EstadoPayout, EstadoTransaccion
 from .models import CampaniaLocal, CicloPago, CobroView, Payout, Transaccion
 
 TRANSACCIONES_EN_DETALLE = 200  # a payout may hold thousands; the changelist pages through the rest
-
-
-def monto(valor, moneda) -> str:
-    amount = monto_json(valor, moneda)
-    return f"{amount['valor']} {amount['moneda']}"
 
 
 def enlace(url: str, texto) -> str:
