@@ -51,3 +51,6 @@ bench-event-store: install services
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .coverage htmlcov staticfiles
+
+bench-conversiones: install services
+	env $(REAL_SERVICES) $(PY) bench/conversiones.py
