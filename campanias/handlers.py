@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -13,7 +15,9 @@ from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, projections, queries, repository
-from .domain import Campania, SagaAprobacion
+from .domain import Campania, EstadoCampania, SagaAprobacion
+
+logger = logging.getLogger(__name__)
 
 COMANDOS_PAGOS = "comandos.pagos"
 
@@ -165,6 +169,36 @@ def _save_for_saga(campania: Campania | None, saga: SagaAprobacion, uow: UnitOfW
     uow.commit()
 
 
+# --- the campaign's budget: commissions of pagos ----------------------------------
+
+
+def comision_registrada(envelope: dict, uow: UnitOfWork) -> None:
+    _consumir_presupuesto(envelope, uow, Decimal(envelope["data"]["comision"]["valor"]))
+
+
+def comision_revertida(envelope: dict, uow: UnitOfWork) -> None:
+    _consumir_presupuesto(envelope, uow, -Decimal(envelope["data"]["comision"]["valor"]))
+
+
+def _consumir_presupuesto(envelope: dict, uow: UnitOfWork, valor: Decimal) -> None:
+    with uow:
+        projections.consumir_presupuesto(uuid.UUID(envelope["data"]["id_campania"]), valor)
+        uow.commit()
+
+
+def presupuesto_agotado(envelope: dict, uow: UnitOfWork) -> None:
+    id_campania = uuid.UUID(envelope["data"]["id_campania"])
+    with uow:
+        campania = repository.get(id_campania)
+        if campania.estado is not EstadoCampania.APROBADA:
+            # Paused, finished or cancelled meanwhile: nothing left to stop.
+            logger.info("PresupuestoAgotado for campaña %s, already %s: not paused", id_campania, campania.estado)
+            uow.commit()
+            return
+        campania.pausar("Presupuesto agotado.")
+        _save(campania, uow)
+
+
 # --- the local copy of clients: events of cliente ---------------------------------
 
 
@@ -219,6 +253,9 @@ EVENT_HANDLERS = {
         "PagoConfirmado": pago_confirmado,
         "PagoRechazado": pago_rechazado,
         "PagoRevertido": pago_revertido,
+        "ComisionRegistrada": comision_registrada,
+        "ComisionRevertida": comision_revertida,
+        "PresupuestoAgotado": presupuesto_agotado,
     },
 }
 

@@ -108,6 +108,19 @@ class SocioCampaniaView(models.Model):
         verbose_name_plural = "socios inscritos"
 
 
+class PresupuestoConsumido(models.Model):
+    """What pagos' commissions have consumed of a campaign's budget, fed by eventos.pagos.
+    Kept apart from CampaniaView because a rebuild empties the view, and pagos' events are not
+    in this context's store; a commission may also arrive before its campaign's row exists."""
+
+    id_campania = models.UUIDField(primary_key=True)
+    consumido = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+
+    class Meta:
+        verbose_name = "presupuesto consumido"
+        verbose_name_plural = "presupuestos consumidos"
+
+
 class ClienteLocal(models.Model):
     """What campanias knows of a client, fed only by eventos.cliente."""
 

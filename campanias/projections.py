@@ -1,18 +1,20 @@
 """Domain events → CampaniaView and SocioCampaniaView, in the handler's transaction.
 
-Every value comes from the events (and the local copy of clients), never from the clock,
-so `rebuild` replaying the store yields exactly the same rows.
+Every value comes from the events (and the local copy of clients and the budget consumed by
+pagos' commissions), never from the clock, so `rebuild` replaying the store yields exactly the
+same rows.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Callable
 
 from django.db import transaction
 from django.db.models import F
 
 from . import domain, repository
-from .models import CampaniaView, ClienteLocal, EventoCampania, SocioCampaniaView
+from .models import CampaniaView, ClienteLocal, EventoCampania, PresupuestoConsumido, SocioCampaniaView
 
 
 def project(event) -> None:
@@ -24,7 +26,7 @@ def campania_creada(event: domain.CampaniaCreada) -> None:
     CampaniaView.objects.create(
         id=event.aggregate_id, id_cliente=event.id_cliente, nombre=event.nombre,
         estado=domain.EstadoCampania.PENDIENTE.value, presupuesto=event.presupuesto.valor,
-        presupuesto_disponible=event.presupuesto.valor, moneda=event.presupuesto.moneda,
+        presupuesto_disponible=event.presupuesto.valor - _consumido(event.aggregate_id), moneda=event.presupuesto.moneda,
         fecha_inicio=event.fecha_inicio, fecha_fin=event.fecha_fin, comisiones=event.comisiones,
         dias_retencion=event.dias_retencion, version=1, creada_en=event.occurred_at, actualizada_en=event.occurred_at,
     )
@@ -85,9 +87,25 @@ def socio_suspendido(id_socio, suspendido: bool) -> None:
     SocioCampaniaView.objects.filter(id_socio=id_socio).update(suspendido=suspendido)
 
 
+def consumir_presupuesto(id_campania, valor: Decimal) -> None:
+    """A commission registered (positive `valor`) or reverted (negative) in pagos."""
+    # The row exists before the increment, so concurrent deliveries all add to one row; the
+    # increment is one UPDATE, which also holds the row until commit, so the view below is
+    # always written from the latest total.
+    PresupuestoConsumido.objects.bulk_create([PresupuestoConsumido(id_campania=id_campania)], ignore_conflicts=True)
+    PresupuestoConsumido.objects.filter(id_campania=id_campania).update(consumido=F("consumido") + valor)
+    CampaniaView.objects.filter(id=id_campania).update(presupuesto_disponible=F("presupuesto") - _consumido(id_campania))
+
+
+def _consumido(id_campania) -> Decimal:
+    consumido = PresupuestoConsumido.objects.filter(id_campania=id_campania).values_list("consumido", flat=True).first()
+    return consumido or Decimal(0)
+
+
 def rebuild(progress: Callable[[int], object]) -> int:
     """Empty the read models and replay every stored event into them, in one transaction
-    (readers see the old rows until it commits). `progress(total)` returns a bar with update()."""
+    (readers see the old rows until it commits). `progress(total)` returns a bar with update().
+    PresupuestoConsumido is kept: CampaniaCreada's projection subtracts it again."""
     total = EventoCampania.objects.count()
     bar = progress(total)
     with transaction.atomic():

@@ -1,12 +1,19 @@
-"""One plain function per command: load, call the domain, commit."""
+"""One plain function per command and per consumed event: load, call the domain, commit."""
+
+import logging
+import uuid
+from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
-from alpespartners.seedwork.domain import DomainError
+from alpespartners.seedwork.domain import DomainError, Monto
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
-from . import commands, repository
+from . import commands, projections, repository
 from .domain import Cliente
+
+logger = logging.getLogger(__name__)
 
 
 def registrar_cliente(command: commands.RegistrarCliente, uow: UnitOfWork) -> None:
@@ -60,6 +67,19 @@ def _save(cliente: Cliente, uow: UnitOfWork) -> None:
     uow.commit(resource_id=cliente.id)
 
 
+# --- payouts of pagos: the partner's totals -----------------------------------------
+
+
+def payout_exitoso(envelope: dict, uow: UnitOfWork) -> None:
+    data = envelope["data"]
+    monto = Monto(Decimal(data["monto_total"]["valor"]), data["monto_total"]["moneda"])
+    with uow:
+        if not projections.pago_recibido(uuid.UUID(data["id_socio"]), monto, datetime.fromisoformat(envelope["occurred_at"])):
+            # Not this context's inconsistency to fix: dead-lettering would not make the client appear.
+            logger.warning("PayoutExitoso %s for unknown cliente %s ignored", envelope["aggregate_id"], data["id_socio"])
+        uow.commit()
+
+
 COMMAND_HANDLERS = {
     commands.RegistrarCliente: registrar_cliente,
     commands.ActualizarCliente: actualizar_cliente,
@@ -69,4 +89,8 @@ COMMAND_HANDLERS = {
 }
 
 # Events of other contexts this one reacts to: {topic: {type: handler(envelope, uow)}}.
-EVENT_HANDLERS: dict[str, dict] = {}
+EVENT_HANDLERS = {
+    "eventos.pagos": {
+        "PayoutExitoso": payout_exitoso,
+    },
+}

@@ -1,6 +1,10 @@
-"""Domain events → ClienteView, in the handler's transaction."""
+"""Domain events → ClienteView, in the handler's transaction; and pagos' payouts → its totals."""
 
-from alpespartners.seedwork.domain import to_json_value
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from alpespartners.seedwork.domain import MINOR_UNITS, Monto, to_json_value
 
 from . import domain
 from .models import ClienteView
@@ -48,3 +52,23 @@ PROJECTORS = {
     domain.ClienteReactivado: cliente_reactivado,
     domain.MedioPagoRegistrado: medio_pago_registrado,
 }
+
+
+def pago_recibido(id_cliente: uuid.UUID, monto: Monto, pagado_en: datetime) -> bool:
+    """A successful payout to the partner, added to its currency's total. False for a client
+    this context does not know."""
+    # Locked: two payouts delivered at once would otherwise both add to the same old total.
+    view = ClienteView.objects.select_for_update().filter(id=id_cliente).first()
+    if view is None:
+        return False
+    totales = {total["moneda"]: Decimal(total["valor"]) for total in view.total_pagos}
+    totales[monto.moneda] = totales.get(monto.moneda, Decimal(0)) + monto.valor
+    view.total_pagos = [
+        {"valor": str(valor.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(moneda, 2)))), "moneda": moneda}
+        for moneda, valor in totales.items()
+    ]
+    # Each payout is its own key, so a partner's payouts may arrive out of order: the latest one wins.
+    if view.ultimo_pago is None or pagado_en > view.ultimo_pago:
+        view.ultimo_pago = pagado_en
+    view.save(update_fields=["total_pagos", "ultimo_pago"])
+    return True
