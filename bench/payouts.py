@@ -112,8 +112,9 @@ GAP_AFTER = {
     "por_pagar": "rows fetched and converted → PorPagar, supera_minimo, Payout objects built",
     "crear_payouts": "building the claiming UPDATE",
     "reclamar_transacciones": "PayoutCreado + ComisionesCalculadas built (uow.record), totals summed",
-    "cerrar_calculo": "uow.commit: projections, envelopes, OutboxMessage objects",
-    "outbox": "leaving the atomic block",
+    # An outbox written by COPY (psycopg's copy(), not cursor.execute) is not seen by the trace: then
+    # the write itself is in this gap, and there is no "outbox" row.
+    "cerrar_calculo": "uow.commit: projections, envelopes, OutboxMessage objects (+ the outbox write if not traced)",
 }
 
 
@@ -570,7 +571,8 @@ def breakdown(cycle: dict) -> list[tuple[str, int, float, float]]:
     before = next((at for what, at in cycle["published"] if what == "before"), None)
     after = next((at for what, at in cycle["published"] if what.startswith("after")), None)
     if before is not None and after is not None:
-        rows.append((f"COMMIT and {GAP_AFTER.get(spans[-1][0], 'leaving the atomic block')}", 0, 0.0, before - last))
+        tail = "" if spans[-1][0] == "outbox" else f"Python: {GAP_AFTER.get(spans[-1][0], 'after the last statement')}; "
+        rows.append((f"{tail}COMMIT (leaving the atomic block)", 0, 0.0, before - last))
         rows.append(("on_commit: procesar_ciclo published (memory:// broker)", 0, 0.0, after - before))
         rows.append(("return from the handler", 0, 0.0, cycle["seconds"] - after))
     else:
@@ -654,7 +656,8 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     lines += [
         "",
         f"Where the cycle's time goes (the same call, traced by statement; SQL = from sending a statement until "
-        f"PostgreSQL answered it; Python = the gaps, fetching and converting result rows included; "
+        f"PostgreSQL answered it; Python = the gaps, fetching and converting result rows included, and any "
+        f"write that is not a `cursor.execute` (COPY); "
         f"{len(cycle['spans']) + (1 if cycle['running'] else 0)} statements):",
         "",
         "| Step | Statements | SQL | Python | Total | Share |",
