@@ -9,7 +9,7 @@ export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 
-.PHONY: install demo test services services-down stack bench-relay bench-event-store clean
+.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
@@ -54,3 +54,6 @@ clean:
 
 bench-conversiones: install services
 	env $(REAL_SERVICES) $(PY) bench/conversiones.py
+
+bench-payouts: install services
+	env $(REAL_SERVICES) $(PY) bench/payouts.py

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Sum
 
+from alpespartners import bulk
 from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
 
 from . import domain
@@ -123,7 +124,7 @@ def transacciones_existentes(ids: set[uuid.UUID]) -> set[uuid.UUID]:
 def agregar_transacciones(comisiones: list[ComisionRegistrada]) -> None:
     """One INSERT for the whole batch. The campaigns are locked, so no concurrent batch inserts the
     same (campaign, id_externo); the unique constraint is the last word all the same."""
-    Transaccion.objects.bulk_create([
+    bulk.insert(Transaccion, [
         Transaccion(
             id=event.aggregate_id, id_campania=event.id_campania, id_socio=event.id_socio, id_externo=event.id_externo,
             tipo=event.tipo, monto_conversion=event.monto_conversion.valor if event.monto_conversion else None,

@@ -8,6 +8,7 @@ from typing import Iterable
 from django.conf import settings
 from django.db import transaction
 
+from alpespartners import bulk
 from alpespartners.seedwork.domain import DomainEvent, to_json_value
 
 from .models import OutboxMessage
@@ -38,7 +39,7 @@ def event_envelope(event: DomainEvent, correlation_id, causation_id) -> dict:
     )
 
 
-def add(topic: str, envelopes: Iterable[dict]) -> list[OutboxMessage]:
+def add(topic: str, envelopes: Iterable[dict]) -> None:
     """Store envelopes for `topic`; they leave only once the surrounding transaction commits."""
     rows = [
         OutboxMessage(
@@ -48,11 +49,10 @@ def add(topic: str, envelopes: Iterable[dict]) -> list[OutboxMessage]:
         for item in envelopes
     ]
     if not rows:
-        return []
-    OutboxMessage.objects.bulk_create(rows)
+        return
+    bulk.insert(OutboxMessage, rows)
     if not settings.PULSAR_URL:
         from . import in_process
 
         event_ids = [row.event_id for row in rows]
         transaction.on_commit(lambda: in_process.deliver(event_ids))
-    return rows
