@@ -288,7 +288,7 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
 
     with uow:
         payout = repository.payout(command.id_payout)
-        recuperadas = repository.recuperar_transacciones(payout.id) if payout.estado is domain.EstadoPayout.FALLIDO else 0
+        recuperadas = repository.recuperar_transacciones(payout) if payout.estado is domain.EstadoPayout.FALLIDO else 0
         payout.reintentar(recuperadas, repository.transacciones_del_payout(payout.id))
         repository.guardar_payout(payout)
         uow.commit(resource_id=payout.id)

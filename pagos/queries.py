@@ -1,7 +1,7 @@
 """The read side: CobroView, and Transaccion, CicloPago and Payout (set-based work writes them
 directly; they are their own read models)."""
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Now
 
 from .domain import EstadoTransaccion
@@ -37,7 +37,9 @@ def transacciones(*, id_socio=None, id_campania=None, id_payout=None, estado: st
     if id_campania:
         queryset = queryset.filter(id_campania=id_campania)
     if id_payout:
-        queryset = queryset.filter(id_payout=id_payout)
+        # Through the partner's index: id_payout has none (see Transaccion).
+        socio = Payout.objects.filter(id=id_payout).values("id_socio")[:1]
+        queryset = queryset.filter(id_socio=Subquery(socio), id_payout=id_payout)
     if estado:
         queryset = queryset.filter(estado_actual=estado)
     return queryset

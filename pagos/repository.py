@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from alpespartners import bulk
 from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
@@ -219,11 +219,20 @@ def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, grupos: list[PorPagar]) -> l
 
 
 def reclamar_transacciones(id_ciclo: uuid.UUID, limite) -> int:
-    """One UPDATE: every payable row of a partner and currency that got a payout now belongs to it."""
-    payout = Payout.objects.filter(id_ciclo=id_ciclo, id_socio=OuterRef("id_socio"), moneda=OuterRef("moneda"))
-    return _por_pagar(limite).filter(Exists(payout)).update(
-        estado=EstadoTransaccion.EN_PAYOUT.value, id_payout=Subquery(payout.values("id")[:1])
-    )
+    """One UPDATE joined to the cycle's payouts: every payable row of a partner and currency that got
+    a payout now belongs to it (suspended partners and totals under the minimum got none)."""
+    transacciones, payouts = Transaccion._meta.db_table, Payout._meta.db_table
+    field = Transaccion._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {transacciones} SET estado = %s, id_payout = p.id FROM {payouts} p "
+            f"WHERE p.id_ciclo = %s AND p.id_socio = {transacciones}.id_socio AND p.moneda = {transacciones}.moneda "
+            f"AND {transacciones}.estado IN (%s, %s) AND {transacciones}.pagable_desde < %s",
+            [EstadoTransaccion.EN_PAYOUT.value, field("id_payout").get_db_prep_value(id_ciclo, connection),
+             EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value,
+             field("pagable_desde").get_db_prep_value(limite, connection)],
+        )
+        return cursor.rowcount
 
 
 def cerrar_calculo(id_ciclo: uuid.UUID, payouts: list[Payout], ahora) -> None:
@@ -264,15 +273,17 @@ def guardar_payout(payout: domain.Payout) -> None:
     )
     payout.version += 1
     if payout.estado is domain.EstadoPayout.EXITOSO:
-        Transaccion.objects.filter(id_payout=payout.id, estado=EstadoTransaccion.EN_PAYOUT.value).update(
-            estado=EstadoTransaccion.PAGADA.value)
+        _del_payout(payout, EstadoTransaccion.EN_PAYOUT).update(estado=EstadoTransaccion.PAGADA.value)
     elif payout.estado is domain.EstadoPayout.FALLIDO:
         # The rows keep id_payout (the payout they were last in), which lets a retry take them back.
-        Transaccion.objects.filter(id_payout=payout.id, estado=EstadoTransaccion.EN_PAYOUT.value).update(
-            estado=EstadoTransaccion.PAGABLE.value)
+        _del_payout(payout, EstadoTransaccion.EN_PAYOUT).update(estado=EstadoTransaccion.PAGABLE.value)
 
 
-def recuperar_transacciones(id_payout: uuid.UUID) -> int:
+def recuperar_transacciones(payout: domain.Payout) -> int:
     """A retried payout takes back those of its released rows no later cycle has claimed."""
-    return Transaccion.objects.filter(id_payout=id_payout, estado=EstadoTransaccion.PAGABLE.value).update(
-        estado=EstadoTransaccion.EN_PAYOUT.value)
+    return _del_payout(payout, EstadoTransaccion.PAGABLE).update(estado=EstadoTransaccion.EN_PAYOUT.value)
+
+
+def _del_payout(payout: domain.Payout, estado: EstadoTransaccion) -> QuerySet:
+    # Through the partner's index: id_payout has none (see Transaccion).
+    return Transaccion.objects.filter(id_socio=payout.id_socio, id_payout=payout.id, estado=estado.value)
