@@ -489,11 +489,12 @@ class Payout(Aggregate):
                                   motivo=motivo))
 
     def reintentar(self, transacciones_recuperadas: int, transacciones: int) -> None:
-        """Only with every one of its commissions back: a later cycle may have paid some already."""
+        """Only with every one of its commissions back: a later cycle may have paid some, or a refund
+        reverted them, and the total it announced would no longer be what it pays."""
         self._exigir("reintentarse", EstadoPayout.FALLIDO)
         if transacciones_recuperadas != transacciones:
-            raise DomainError("Sus comisiones ya entraron en un ciclo posterior; no se puede reintentar este payout.",
-                              "estado")
+            raise DomainError("No se puede reintentar este payout: alguna de sus comisiones ya no está libre "
+                              "(la tomó un ciclo posterior o se revirtió).", "estado")
         self.estado, self.motivo_fallo = EstadoPayout.CALCULADO, ""
 
     def _exigir(self, accion: str, estado: EstadoPayout) -> None:
