@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -138,12 +137,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Initial schedules; beat copies them into django-celery-beat's tables, editable in the admin.
-CELERY_BEAT_SCHEDULE = {
-    "purgar-mensajes": {"task": "messaging.purgar_mensajes", "schedule": crontab(hour=3, minute=30)},
-    "finalizar-campanias-vencidas": {"task": "campanias.finalizar_vencidas", "schedule": crontab(minute=5)},
-    "vencer-sagas-de-aprobacion": {"task": "campanias.vencer_sagas", "schedule": 60.0},
-}
+# No CELERY_BEAT_SCHEDULE: beat would rewrite its entries at every start, undoing edits made in the
+# admin. Each app's data migration creates its periodic tasks once (alpespartners/schedules.py).
 
 # --- Messaging --------------------------------------------------------------
 # Unset: the in-process transport delivers committed outbox rows to local consumers.
@@ -183,5 +178,5 @@ PAGOS_MONTOS_MINIMOS = {
     moneda.strip(): Decimal(valor)
     for moneda, valor in (item.split("=") for item in os.environ.get("PAGOS_MONTOS_MINIMOS", "COP=10000,USD=5,EUR=5").split(","))
 }
-# Payout cycles run from a django-celery-beat schedule created once by a migration (pagos 0003),
-# daily at 02:00 in TIME_ZONE, and edited in the admin afterwards; beat never overwrites it.
+# Payout cycles run daily at 02:00 in TIME_ZONE from a periodic task created by migration pagos
+# 0004, edited in the admin afterwards.

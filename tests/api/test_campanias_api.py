@@ -3,6 +3,7 @@ Commands run on commit; events of cliente and pagos arrive through the real cons
 
 import uuid
 from datetime import date, timedelta
+from importlib import import_module
 
 import pytest
 from django.utils import timezone
@@ -225,10 +226,23 @@ def test_campaigns_past_their_end_are_finalised_once(api, marca):
     assert CommandLog.objects.get(type="FinalizarCampania").source == "programador"
 
 
-def test_the_scheduled_tasks_are_registered_with_beat(settings):
+@pytest.mark.parametrize("migration", [
+    "alpespartners.messaging.migrations.0003_programa_purga", "campanias.migrations.0003_programas",
+    "pagos.migrations.0004_programa_ciclo_diario",
+])
+def test_the_periodic_tasks_are_created_once_and_name_tasks_a_worker_knows(migration):
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
     from alpespartners.celery import app
 
+    # given the migration's periodic tasks (the test database is flushed between tests)
+    import_module(migration).crear(apps, None)
     app.loader.import_default_modules()  # what a worker does at start: autodiscover every tasks.py
-    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"campanias.vencer_sagas", "campanias.finalizar_vencidas"} <= scheduled
-    assert scheduled <= set(app.tasks)  # every schedule names a task a worker knows
+    created = list(PeriodicTask.objects.all())
+    assert created and {task.task for task in created} <= set(app.tasks)
+
+    # an operator's edit survives the migration running again (beat never rewrites these rows)
+    PeriodicTask.objects.update(enabled=False)
+    import_module(migration).crear(apps, None)
+    assert PeriodicTask.objects.count() == len(created) and not PeriodicTask.objects.filter(enabled=True).exists()
