@@ -310,7 +310,9 @@ def statement_label(sql: str) -> str:
     head = sql[:160].lstrip().upper()
     if head.startswith("SET TRANSACTION"):
         return "aislar_ciclo"
-    table = next((name for name in (TRANSACCION, PAYOUT, CICLO, OUTBOX, CLIENTE) if f'"{name.upper()}"' in head), "")
+    # The ORM quotes table names; the claim is raw SQL and does not.
+    words = head.replace('"', " ").split()
+    table = next((name for name in (TRANSACCION, PAYOUT, CICLO, OUTBOX, CLIENTE) if name.upper() in words), "")
     verb = head.split(None, 1)[0] if head else ""
     return {
         (CICLO, "INSERT"): "iniciar_ciclo", (CICLO, "SELECT"): "iniciar_ciclo", (CICLO, "UPDATE"): "cerrar_calculo",
