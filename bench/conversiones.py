@@ -38,7 +38,6 @@ import platform
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +64,6 @@ import pulsar  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -74,6 +72,8 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging.models import CommandLog, OutboxMessage  # noqa: E402
 from pagos.models import Transaccion  # noqa: E402
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average, percentile,  # noqa: E402
+                          server_settings, verdict)
 from tests import events  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_conversiones"  # not event_store.py's, so both can run
@@ -90,10 +90,6 @@ COMISIONES = {
     "CLICK": {"tipo": "FIJA", "valor": "0.10"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.01"},
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(Exception):
-    pass
 
 
 # --- set-up ---------------------------------------------------------------------
@@ -135,39 +131,6 @@ def refuse_unless_ready() -> None:
     if problem:
         print(f"bench/conversiones.py: {problem}", file=sys.stderr)
         sys.exit(2)
-
-
-def use_database(name: str) -> None:
-    """Point the default connection (of this process) at another database of the same server."""
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connection.settings_dict["NAME"] = name
-
-
-def create_scratch_database() -> str:
-    """Create and migrate the scratch database; returns the name of the database to go back to."""
-    home = connection.settings_dict["NAME"]
-    if home == BENCH_DATABASE:
-        raise BenchError(f"DATABASE_URL already names {BENCH_DATABASE}; point it at the project's database")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone():
-            print(f"dropping {BENCH_DATABASE}, left by an earlier run", file=sys.stderr)
-            cursor.execute(f'DROP DATABASE "{BENCH_DATABASE}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    use_database(BENCH_DATABASE)
-    print(f"migrating the scratch database {BENCH_DATABASE}", file=sys.stderr)
-    call_command("migrate", verbosity=0, interactive=False)
-    return home
-
-
-def drop_scratch_database(home: str) -> None:
-    use_database(home)
-    with connection.cursor() as cursor:
-        # FORCE: a child killed mid-transaction may leave a session behind; the database is ours.
-        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-    connections.close_all()
-    print(f"dropped the scratch database {BENCH_DATABASE}", file=sys.stderr)
 
 
 def scratch_database_url() -> str:
@@ -743,28 +706,6 @@ def measure_single(args, stack: Stack, given: Given) -> SingleResult:
 # --- report ---------------------------------------------------------------------
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def load_average() -> str:
-    with open("/proc/loadavg") as file:
-        return file.read().split()[0]
-
-
-def server_settings() -> dict[str, str]:
-    values = {}
-    with connection.cursor() as cursor:
-        for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers"):
-            cursor.execute(f"SHOW {name}")
-            values[name] = cursor.fetchone()[0].split()[0]
-    return values
-
-
 def broker_version() -> str:
     try:
         with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/brokers/version", timeout=5) as response:
@@ -910,7 +851,7 @@ def summary(args, env_info: dict, bulk: BulkResult, single: SingleResult, log_li
 
 def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
         namespace: PulsarNamespace) -> str:
-    env_info["postgres"] = server_settings()
+    env_info["postgres"] = server_settings("synchronous_commit", "fsync", "shared_buffers")
     env_info["redis"] = broker.version()
     given = set_up(args.partners)
     env = {
@@ -950,7 +891,7 @@ def main() -> int:
     try:
         broker.claim()
         namespace.create()
-        home = create_scratch_database()
+        home = create_scratch_database(BENCH_DATABASE)
         print(run(args, log_dir, started, env_info, broker, namespace))
         failed = False
     except BenchError as error:
@@ -962,7 +903,7 @@ def main() -> int:
         for child in reversed(started):
             child.stop()
         if home is not None:
-            drop_scratch_database(home)
+            drop_scratch_database(BENCH_DATABASE, home)
         broker.release()
         namespace.delete()
     if failed:

@@ -47,12 +47,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.seedwork.domain import Monto  # noqa: E402
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average, percentile,  # noqa: E402
+                          server_settings, use_database, verdict)
 from campanias import repository  # noqa: E402
 from campanias.domain import Campania, EstadoCampania  # noqa: E402
 from campanias.models import EventoCampania, SnapshotCampania  # noqa: E402
@@ -64,10 +65,6 @@ TARGET_APPENDS_PER_WRITER = 1_000  # appends/s
 TARGET_LOAD_MS = 20  # load with snapshot, p95
 STALL_SECONDS = 60  # give up when no writer progresses for this long
 HOY = date.today()
-
-
-class BenchError(Exception):
-    pass
 
 
 @dataclass
@@ -160,60 +157,6 @@ def refuse_unless_ready() -> None:
         print("bench/event_store.py: DATABASE_URL must point to PostgreSQL; on SQLite, with its single writer "
               "and no server, the figures would say nothing about the store in production.", file=sys.stderr)
         sys.exit(2)
-
-
-def use_database(name: str) -> None:
-    """Point the default connection (of this process) at another database of the same server."""
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connection.settings_dict["NAME"] = name
-
-
-def create_scratch_database() -> str:
-    """Create and migrate the scratch database; returns the name of the database to go back to."""
-    home = connection.settings_dict["NAME"]
-    if home == BENCH_DATABASE:
-        raise BenchError(f"DATABASE_URL already names {BENCH_DATABASE}; point it at the project's database")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone():
-            # Left by an interrupted run. Fails (and stops the bench) if a session still uses it.
-            print(f"dropping {BENCH_DATABASE}, left by an earlier run", file=sys.stderr)
-            cursor.execute(f'DROP DATABASE "{BENCH_DATABASE}"')
-        cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    use_database(BENCH_DATABASE)
-    print(f"migrating the scratch database {BENCH_DATABASE}", file=sys.stderr)
-    call_command("migrate", verbosity=0, interactive=False)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {COMMIT_TABLE} (id bigserial PRIMARY KEY, n integer NOT NULL)")
-    return home
-
-
-def drop_scratch_database(home: str) -> None:
-    use_database(home)
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
-    connections.close_all()
-    print(f"dropped the scratch database {BENCH_DATABASE}", file=sys.stderr)
-
-
-def load_average() -> str:
-    """The 1-minute load average: on a shared machine, how busy it already is before the benchmark."""
-    with open("/proc/loadavg") as file:
-        return file.read().split()[0]
-
-
-def server_settings() -> dict[str, str]:
-    values = {}
-    with connection.cursor() as cursor:
-        for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method", "commit_delay",
-                     "shared_buffers"):
-            cursor.execute(f"SHOW {name}")
-            values[name] = cursor.fetchone()[0].split()[0]
-    return values
-
-
-# --- campaigns ------------------------------------------------------------------
 
 
 def new_campaign(nombre: str) -> Campania:
@@ -499,14 +442,6 @@ def measure_loads(args) -> list[LoadResult]:
 # --- report ---------------------------------------------------------------------
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
 def summary(args, server: dict[str, str], load_before: str, round_trip: list[float], phases: list[PhaseResult],
             breakdown: Breakdown, loads: list[LoadResult]) -> str:
     every = settings.CAMPANIAS_SNAPSHOT_EVERY
@@ -628,7 +563,7 @@ def phases_of(args) -> list[Phase]:
 
 def run(args, load_before: str) -> str:
     use_database(BENCH_DATABASE)
-    server = server_settings()
+    server = server_settings("synchronous_commit", "fsync", "wal_sync_method", "commit_delay", "shared_buffers")
     round_trip = measure_round_trip()
     phase_results = []
     for phase in phases_of(args):
@@ -643,7 +578,9 @@ def main() -> int:
     refuse_unless_ready()
     load_before = load_average()
     try:
-        home = create_scratch_database()
+        home = create_scratch_database(BENCH_DATABASE)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE {COMMIT_TABLE} (id bigserial PRIMARY KEY, n integer NOT NULL)")
     except BenchError as error:
         print(f"bench/event_store.py: {error}", file=sys.stderr)
         return 1
@@ -653,7 +590,7 @@ def main() -> int:
         print(f"bench/event_store.py: {error}", file=sys.stderr)
         return 1
     finally:
-        drop_scratch_database(home)
+        drop_scratch_database(BENCH_DATABASE, home)
     return 0
 
 

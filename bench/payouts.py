@@ -77,13 +77,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection, connections  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging.models import OutboxMessage  # noqa: E402
 from alpespartners.seedwork.domain import Monto  # noqa: E402
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average,  # noqa: E402
+                          server_settings, use_database, verdict)
 from pagos import domain  # noqa: E402
 from pagos.models import CicloPago, ClienteLocal, Payout, Transaccion  # noqa: E402
 
@@ -118,10 +119,6 @@ GAP_AFTER = {
 }
 
 
-class BenchError(Exception):
-    pass
-
-
 # --- set-up ---------------------------------------------------------------------
 
 
@@ -146,65 +143,6 @@ def refuse_unless_ready() -> None:
         print("bench/payouts.py: DATABASE_URL must point to PostgreSQL; the cycle's isolation and set-based SQL "
               "are PostgreSQL's, and SQLite's figures would say nothing about production.", file=sys.stderr)
         sys.exit(2)
-
-
-def use_database(name: str) -> None:
-    """Point the default connection (of this process) at another database of the same server."""
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connection.settings_dict["NAME"] = name
-
-
-def create_scratch_database() -> None:
-    """Create and migrate the scratch database, and point this process's connection at it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-        if cursor.fetchone():
-            print(f"dropping {BENCH_DATABASE}, left by an earlier run", file=sys.stderr)
-            drop_database(cursor)
-        cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    use_database(BENCH_DATABASE)
-    print(f"migrating the scratch database {BENCH_DATABASE}", file=sys.stderr)
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def drop_database(cursor, attempts: int = 20) -> None:
-    """DROP DATABASE the scratch database. A session of this role still in it (a cycle given up on
-    by --max-seconds) is terminated first; autovacuum, busy after a million-row UPDATE, is stopped by
-    DROP DATABASE itself (WITH (FORCE) would fail on it: its worker is not this role's)."""
-    for attempt in range(attempts):
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                       "AND pid <> pg_backend_pid() AND usename = current_user", [BENCH_DATABASE])
-        try:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
-            return
-        except OperationalError:  # "being accessed by other users": a terminated session not gone yet
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.5)
-
-
-def drop_scratch_database(home: str) -> None:
-    use_database(home)
-    with connection.cursor() as cursor:
-        drop_database(cursor)
-    connections.close_all()
-    print(f"dropped the scratch database {BENCH_DATABASE}", file=sys.stderr)
-
-
-def load_average() -> str:
-    with open("/proc/loadavg") as file:
-        return file.read().split()[0]
-
-
-def server_settings() -> dict[str, str]:
-    values = {}
-    with connection.cursor() as cursor:
-        for name in ("server_version", "shared_buffers", "work_mem", "max_wal_size", "synchronous_commit",
-                     "effective_io_concurrency", "max_parallel_workers_per_gather"):
-            cursor.execute(f"SHOW {name}")
-            values[name] = cursor.fetchone()[0].split()[0]
-    return values
 
 
 def scalar(sql: str, params=None):
@@ -582,10 +520,6 @@ def breakdown(cycle: dict) -> list[tuple[str, int, float, float]]:
     return rows
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
 def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, extra) -> str:
     command = (f"python bench/payouts.py --transacciones {args.transacciones} --socios {args.socios} "
                f"--monedas {args.monedas} --group-by-runs {args.group_by_runs} --max-seconds {args.max_seconds:g}")
@@ -704,7 +638,8 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
 
 
 def run(args, load_before: str) -> str:
-    server = server_settings()
+    server = server_settings("shared_buffers", "work_mem", "max_wal_size", "synchronous_commit",
+                             "effective_io_concurrency", "max_parallel_workers_per_gather")
     loaded = load(args)
     fecha_corte = timezone.localdate()
     limite = domain.fin_del_corte(fecha_corte, timezone.get_current_timezone())
@@ -730,18 +665,15 @@ def main() -> int:
     refuse_unless_ready()
     load_before = load_average()
     home = connection.settings_dict["NAME"]
-    if home == BENCH_DATABASE:
-        print(f"bench/payouts.py: DATABASE_URL already names {BENCH_DATABASE}; point it at the project's database",
-              file=sys.stderr)
-        return 1
     try:
-        create_scratch_database()
+        create_scratch_database(BENCH_DATABASE)
         print(run(args, load_before))
     except BenchError as error:
         print(f"bench/payouts.py: {error}", file=sys.stderr)
         return 1
     finally:
-        drop_scratch_database(home)  # also when the migration or anything else failed
+        if home != BENCH_DATABASE:  # else create refused: nothing of ours to drop
+            drop_scratch_database(BENCH_DATABASE, home)  # also when the migration or anything else failed
     return 0
 
 

@@ -54,6 +54,7 @@ from tqdm import tqdm  # noqa: E402
 from alpespartners.messaging import outbox, pulsar_transport  # noqa: E402
 from alpespartners.messaging.models import OutboxMessage  # noqa: E402
 from alpespartners.messaging.relay import ADVISORY_LOCK_KEY  # noqa: E402
+from bench.common import BenchError, percentile  # noqa: E402
 
 RELAY_PRODUCER_NAME = "alpespartners-relay-bench"  # never the dev relay's producer names
 CHUNK = 1_000  # rows per insert transaction
@@ -61,10 +62,6 @@ AGGREGATES = 1_000
 POLL_SECONDS = 0.05
 STALL_SECONDS = 60  # give up when nothing progresses for this long
 NOTABLE_LOG_LINE = re.compile(r"\b(WARN|WARNING|ERROR|CRITICAL|FATAL|Traceback)\b")
-
-
-class BenchError(Exception):
-    pass
 
 
 @dataclass
@@ -338,10 +335,6 @@ def wait_for_delivery(committed: dict, received: dict, relay: subprocess.Popen) 
 
 
 # --- report and clean-up --------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
 def broker_version() -> str:

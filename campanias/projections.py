@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Callable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 
 from . import domain, repository
 from .models import CampaniaView, ClienteLocal, EventoCampania, PresupuestoConsumido, SocioCampaniaView
@@ -94,7 +94,8 @@ def consumir_presupuesto(id_campania, valor: Decimal) -> None:
     # always written from the latest total.
     PresupuestoConsumido.objects.bulk_create([PresupuestoConsumido(id_campania=id_campania)], ignore_conflicts=True)
     PresupuestoConsumido.objects.filter(id_campania=id_campania).update(consumido=F("consumido") + valor)
-    CampaniaView.objects.filter(id=id_campania).update(presupuesto_disponible=F("presupuesto") - _consumido(id_campania))
+    consumido = PresupuestoConsumido.objects.filter(id_campania=id_campania).values("consumido")
+    CampaniaView.objects.filter(id=id_campania).update(presupuesto_disponible=F("presupuesto") - Subquery(consumido))
 
 
 def _consumido(id_campania) -> Decimal:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from alpespartners.api import MontoInput, MontoOutput, monto_json
 from alpespartners.seedwork.domain import DomainError
 
-from .. import domain
+from .. import domain, queries
 
 MOTIVO_MAXIMO = 500
 
@@ -104,10 +104,14 @@ class CicloOutput(serializers.Serializer):
     payouts = serializers.IntegerField()
     transacciones = serializers.IntegerField()
     totales = MontoOutput(many=True)
-    payouts_por_estado = serializers.DictField(child=serializers.IntegerField())
+    payouts_por_estado = serializers.SerializerMethodField()
     iniciado_en = serializers.DateTimeField()
     calculado_en = serializers.DateTimeField(allow_null=True)
 
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_payouts_por_estado(self, ciclo) -> dict:
+        return queries.payouts_por_estado(ciclo.id)
 
 class PayoutFiltros(serializers.Serializer):
     id_socio = serializers.UUIDField(required=False)

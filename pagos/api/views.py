@@ -141,9 +141,9 @@ class TransaccionesView(ListAPIView):
 class TransaccionDetalleView(APIView):
     @extend_schema(summary="Detalle de una transacción", responses=serializers.TransaccionOutput)
     def get(self, request, id_transaccion):
-        if queries.transaccion(id_transaccion) is None:
+        if (transaccion := queries.transaccion(id_transaccion)) is None:
             raise NotFound(f"No existe la transacción {id_transaccion}.")
-        return Response(present_transaccion(id_transaccion))
+        return Response(serializers.TransaccionOutput(transaccion).data)
 
 
 # --- payout cycles and payouts -------------------------------------------------------------
@@ -154,9 +154,7 @@ def ciclo_path(id_ciclo) -> str:
 
 
 def present_ciclo(id_ciclo) -> dict:
-    ciclo = queries.ciclo(id_ciclo)
-    ciclo.payouts_por_estado = queries.payouts_por_estado(id_ciclo)
-    return serializers.CicloOutput(ciclo).data
+    return serializers.CicloOutput(queries.ciclo(id_ciclo)).data
 
 
 class CiclosView(ListAPIView):
@@ -164,10 +162,6 @@ class CiclosView(ListAPIView):
 
     def get_queryset(self):
         return queries.ciclos()
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([present_ciclo(ciclo.id) for ciclo in page])
 
     @extend_schema(summary="Listar ciclos de pagos")
     def get(self, request, *args, **kwargs):
@@ -189,9 +183,9 @@ class CiclosView(ListAPIView):
 class CicloDetalleView(APIView):
     @extend_schema(summary="Detalle de un ciclo de pagos", responses=serializers.CicloOutput)
     def get(self, request, id_ciclo):
-        if queries.ciclo(id_ciclo) is None:
+        if (ciclo := queries.ciclo(id_ciclo)) is None:
             raise NotFound(f"No existe el ciclo {id_ciclo}.")
-        return Response(present_ciclo(id_ciclo))
+        return Response(serializers.CicloOutput(ciclo).data)
 
 
 def payout_path(id_payout) -> str:
@@ -222,7 +216,9 @@ class PayoutsView(ListAPIView):
 class PayoutDetalleView(APIView):
     @extend_schema(summary="Detalle de un payout", responses=serializers.PayoutOutput)
     def get(self, request, id_payout):
-        return Response(present_payout(existing_payout(id_payout)))
+        if (payout := queries.payout(id_payout)) is None:
+            raise NotFound(f"No existe el payout {id_payout}.")
+        return Response(serializers.PayoutOutput(payout).data)
 
 
 class ReintentarPayoutView(APIView):
