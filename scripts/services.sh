@@ -123,6 +123,12 @@ pulsar_ready() {
     && curl -sf -m 3 "$PULSAR_ADMIN_URL/admin/v2/namespaces/public/default" >/dev/null
 }
 
+# The broker's own health check writes and reads a message on a heartbeat topic: a broker whose
+# bookie has gone faulty still answers the admin API but fails here (and would fail every test).
+pulsar_healthy() {
+  curl -sf -m 30 "$PULSAR_ADMIN_URL/admin/v2/brokers/health" | grep -q ok
+}
+
 pulsar_install() {
   [ -x "$PULSAR_HOME/bin/pulsar" ] && return
   mkdir -p "$CACHE_DIR"
@@ -163,9 +169,33 @@ CONF
 pulsar_up() {
   command -v curl >/dev/null || apt_install curl
   if pulsar_ready; then
-    log "Pulsar already answering on $PULSAR_ADMIN_URL, reusing it"
-    return
+    if pulsar_healthy; then
+      log "Pulsar already answering on $PULSAR_ADMIN_URL, reusing it"
+      return
+    fi
+    if ! pulsar_started_here; then
+      log "Pulsar answers on $PULSAR_ADMIN_URL but fails its health check, and was not started by this script"
+      return 1
+    fi
+    log "Pulsar answers but cannot store a message (health check failed): restarting it"
+    pulsar_down
   fi
+  pulsar_start
+  if ! wait_for 60 "Pulsar health check" pulsar_healthy; then
+    # Only a broker this script started, on its own cache directory, is ever wiped.
+    log "Pulsar still fails its health check after a restart: wiping its local data and starting afresh"
+    pulsar_wipe
+    pulsar_start
+    wait_for 60 "Pulsar health check" pulsar_healthy || { tail -30 "$PULSAR_LOG" >&2; return 1; }
+  fi
+  log "Pulsar ready"
+}
+
+pulsar_started_here() {
+  [ -f "$PULSAR_PID_FILE" ] && kill -0 "$(cat "$PULSAR_PID_FILE")" 2>/dev/null
+}
+
+pulsar_start() {
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
   pulsar_install
   pulsar_configure
@@ -178,7 +208,6 @@ pulsar_up() {
     echo $! >"$PULSAR_PID_FILE"
   )
   wait_for 240 Pulsar pulsar_ready || { tail -30 "$PULSAR_LOG" >&2; return 1; }
-  log "Pulsar ready"
 }
 
 pulsar_down() {
