@@ -19,11 +19,14 @@ In one run, in a scratch database of its own, it:
    ru_maxrss after the call is the peak RSS reported (ru_maxrss is a lifetime peak, hence the fresh
    process; it includes the interpreter and Django, whose share is reported too). PostgreSQL's
    own memory (the backend's work_mem, shared_buffers) is not included;
-4. checks the result: the cycle CALCULADO with one payout per partner and currency, every
-   transaction EN_PAYOUT in the payout of its partner and currency, each payout's total and count
-   equal to its transactions' (Decimal, exact), the sums per currency equal to the commissions
-   loaded, two outbox rows (PayoutCreado, ComisionesCalculadas) per payout, procesar_ciclo
-   enqueued once.
+4. checks the result: the cycle CALCULADO with one payout per partner and currency, each
+   payout's total and count equal to the rows it covers (its partner's and currency's payable rows
+   within its cut-off and `hasta_secuencia`; Decimal, exact), no transaction written by the cycle
+   (payouts claim their rows when sent), the sums per currency equal to the commissions loaded, two
+   outbox rows (PayoutCreado, ComisionesCalculadas) per payout, procesar_ciclo enqueued once;
+5. times what the cycle no longer does, for the record (not a target): the claim each payout makes
+   when it is first sent (`repository.reclamar`), on a sample of --claim-sample payouts, each in a
+   transaction rolled back afterwards.
 
 Where the cycle's time goes is read from the same, real call (not a re-implementation): a
 `connection.execute_wrapper` in the child records when each SQL statement starts and ends (a
@@ -77,15 +80,15 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging.models import OutboxMessage  # noqa: E402
 from alpespartners.seedwork.domain import Monto  # noqa: E402
 from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average,  # noqa: E402
-                          server_settings, use_database, verdict)
-from pagos import domain  # noqa: E402
+                          percentile, server_settings, use_database, verdict)
+from pagos import domain, repository  # noqa: E402
 from pagos.models import CicloPago, ClienteLocal, Payout, Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_payouts"
@@ -108,14 +111,13 @@ BARE_GROUP_BY = (
 )
 
 # What the Python gap after each step's last statement holds (the handler's order).
+# Writes by COPY (psycopg's copy(), not cursor.execute) are not seen by the trace: the payouts and
+# the outbox rows are written inside these gaps.
 GAP_AFTER = {
-    "iniciar_ciclo": "building the GROUP BY query",
-    "por_pagar": "rows fetched and converted → PorPagar, supera_minimo, Payout objects built",
-    "crear_payouts": "building the claiming UPDATE",
-    "reclamar_transacciones": "PayoutCreado + ComisionesCalculadas built (uow.record), totals summed",
-    # An outbox written by COPY (psycopg's copy(), not cursor.execute) is not seen by the trace: then
-    # the write itself is in this gap, and there is no "outbox" row.
-    "cerrar_calculo": "uow.commit: projections, envelopes, OutboxMessage objects (+ the outbox write if not traced)",
+    "payouts_en_curso": "building the GROUP BY query",
+    "por_pagar": ("rows fetched and converted → PorPagar, supera_minimo, Payout objects built and written by COPY, "
+                  "PayoutCreado + ComisionesCalculadas built (uow.record), totals summed"),
+    "cerrar_calculo": "uow.commit: projections, envelopes, OutboxMessage objects and their COPY",
 }
 
 
@@ -130,6 +132,7 @@ def parse_args() -> argparse.Namespace:
                         help=f"currencies each partner has rows in ({', '.join(MONEDAS)}, in that order)")
     parser.add_argument("--group-by-runs", type=int, default=3, help="runs of the bare GROUP BY (the median counts)")
     parser.add_argument("--max-seconds", type=float, default=600, help="give up on the cycle after this long")
+    parser.add_argument("--claim-sample", type=int, default=200, help="payouts whose claim at sending is timed")
     args = parser.parse_args()
     if args.socios < 1 or args.group_by_runs < 1:
         parser.error("need --socios ≥ 1 and --group-by-runs ≥ 1")
@@ -246,15 +249,15 @@ def bare_group_by(limite, runs: int) -> tuple[list[float], int]:
 
 def statement_label(sql: str) -> str:
     head = sql[:160].lstrip().upper()
-    if head.startswith("SET TRANSACTION"):
-        return "aislar_ciclo"
-    # The ORM quotes table names; the claim is raw SQL and does not.
+    if head.startswith("LOCK TABLE"):
+        return "bloquear_para_ciclo"
+    # The ORM quotes table names; raw SQL may not.
     words = head.replace('"', " ").split()
     table = next((name for name in (TRANSACCION, PAYOUT, CICLO, OUTBOX, CLIENTE) if name.upper() in words), "")
     verb = head.split(None, 1)[0] if head else ""
     return {
         (CICLO, "INSERT"): "iniciar_ciclo", (CICLO, "SELECT"): "iniciar_ciclo", (CICLO, "UPDATE"): "cerrar_calculo",
-        (TRANSACCION, "SELECT"): "por_pagar", (TRANSACCION, "UPDATE"): "reclamar_transacciones",
+        (TRANSACCION, "SELECT"): "por_pagar", (PAYOUT, "SELECT"): "payouts_en_curso",
         (PAYOUT, "INSERT"): "crear_payouts", (OUTBOX, "INSERT"): "outbox",
     }.get((table, verb), f"other: {head[:60]}")
 
@@ -420,17 +423,17 @@ def verify(args, loaded: dict, cycle: dict, fecha_corte) -> dict:
                        f"COUNT(*) FILTER (WHERE estado <> 'CALCULADO') FROM {PAYOUT} WHERE id_ciclo = %s "
                        "GROUP BY moneda ORDER BY moneda", [id_ciclo])
         payouts = {moneda: (count, total, rows, other) for moneda, count, total, rows, other in cursor.fetchall()}
-        cursor.execute(f"SELECT COUNT(*), COUNT(*) FILTER (WHERE estado = 'EN_PAYOUT' AND id_payout IS NOT NULL) "
-                       f"FROM {TRANSACCION}")
-        total_rows, claimed = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {TRANSACCION} t LEFT JOIN {PAYOUT} p ON p.id = t.id_payout "
-                       "WHERE p.id IS NULL OR p.id_socio <> t.id_socio OR p.moneda <> t.moneda "
-                       "OR p.id_ciclo <> %s", [id_ciclo])
-        misplaced = cursor.fetchone()[0]
-        cursor.execute(f"SELECT COUNT(*) FROM {PAYOUT} p LEFT JOIN (SELECT id_payout, SUM(comision) AS total, "
-                       f"COUNT(*) AS filas FROM {TRANSACCION} GROUP BY id_payout) t ON t.id_payout = p.id "
-                       "WHERE t.id_payout IS NULL OR t.total <> p.monto_total OR t.filas <> p.transacciones")
-        mismatched = cursor.fetchone()[0]
+        cursor.execute(f"SELECT COUNT(*), COUNT(*) FILTER (WHERE estado NOT IN ('PENDIENTE', 'PAGABLE') "
+                       f"OR id_payout IS NOT NULL) FROM {TRANSACCION}")
+        total_rows, written = cursor.fetchone()
+        # What each payout covers, as repository.cubiertas defines it, against what it announced.
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(c.filas), 0), COUNT(*) FILTER (WHERE c.filas <> p.transacciones "
+                       f"OR c.total IS DISTINCT FROM p.monto_total) FROM {PAYOUT} p CROSS JOIN LATERAL ("
+                       f"SELECT COUNT(*) AS filas, SUM(comision) AS total FROM {TRANSACCION} t "
+                       "WHERE t.id_socio = p.id_socio AND t.moneda = p.moneda AND t.estado IN ('PENDIENTE', 'PAGABLE') "
+                       "AND t.pagable_desde < p.pagable_antes_de AND t.secuencia <= p.hasta_secuencia) c "
+                       "WHERE p.id_ciclo = %s", [id_ciclo])
+        _, covered, mismatched = cursor.fetchone()
         cursor.execute(f"SELECT type, COUNT(*) FROM {OUTBOX} GROUP BY type ORDER BY type")
         outbox = dict(cursor.fetchall())
     count = sum(value[0] for value in payouts.values())
@@ -440,12 +443,12 @@ def verify(args, loaded: dict, cycle: dict, fecha_corte) -> dict:
         problems.append(f"the cycle row says {ciclo.payouts} payouts, {ciclo.transacciones} transactions")
     if any(value[3] for value in payouts.values()):
         problems.append("payouts not CALCULADO")
-    if claimed != total_rows or total_rows != args.transacciones:
-        problems.append(f"{claimed:,} of {total_rows:,} transactions EN_PAYOUT with an id_payout")
-    if misplaced:
-        problems.append(f"{misplaced:,} transactions in no payout, or in another partner's or currency's")
+    if covered != total_rows or total_rows != args.transacciones:
+        problems.append(f"the payouts cover {covered:,} of {total_rows:,} transactions")
+    if written:
+        problems.append(f"{written:,} transactions written by the cycle (state or id_payout changed)")
     if mismatched:
-        problems.append(f"{mismatched:,} payouts whose total or count differs from their transactions'")
+        problems.append(f"{mismatched:,} payouts whose total or count differs from the rows they cover")
     for moneda, (total, rows) in loaded["por_moneda"].items():
         got = payouts.get(moneda, (0, Decimal(0), 0, 0))
         if got[1] != total or got[2] != rows:
@@ -462,7 +465,7 @@ def verify(args, loaded: dict, cycle: dict, fecha_corte) -> dict:
         problems.append(f"procesar_ciclo messages in the child's broker: {cycle['messages']}")
     if problems:
         raise BenchError("the cycle's result is wrong:\n- " + "\n- ".join(problems))
-    return {"payouts": payouts, "claimed": claimed, "outbox": outbox, "id_ciclo": id_ciclo}
+    return {"payouts": payouts, "covered": covered, "outbox": outbox, "id_ciclo": id_ciclo}
 
 
 def unfinished_state() -> dict:
@@ -472,6 +475,26 @@ def unfinished_state() -> dict:
                        f"(SELECT COUNT(*) FROM {TRANSACCION} WHERE estado = 'EN_PAYOUT'), (SELECT COUNT(*) FROM {OUTBOX})")
         ciclos, payouts, claimed, outbox = cursor.fetchone()
     return {"ciclos": ciclos, "payouts": payouts, "claimed": claimed, "outbox": outbox}
+
+
+# --- 5. the claims the payouts make when sent ---------------------------------------
+
+
+def time_claims(id_ciclo, sample: int) -> list[float]:
+    """Each sampled payout claims its rows as its first sending does, in a transaction rolled back."""
+    timings = []
+    ids = list(Payout.objects.filter(id_ciclo=id_ciclo).order_by("id").values_list("id", flat=True)[:sample])
+    for id_payout in tqdm(ids, desc="claims at sending", unit="payout", file=sys.stderr):
+        with transaction.atomic():
+            payout = repository.payout(id_payout)
+            began = time.perf_counter()
+            transacciones, total = repository.reclamar(payout)
+            timings.append(time.perf_counter() - began)
+            if (transacciones, total) != (payout.transacciones, payout.monto_total):
+                raise BenchError(f"payout {id_payout} claimed {transacciones} rows for {total}, "
+                                 f"announced {payout.transacciones} for {payout.monto_total}")
+            transaction.set_rollback(True)
+    return timings
 
 
 # --- report ---------------------------------------------------------------------
@@ -522,7 +545,8 @@ def breakdown(cycle: dict) -> list[tuple[str, int, float, float]]:
 
 def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, extra) -> str:
     command = (f"python bench/payouts.py --transacciones {args.transacciones} --socios {args.socios} "
-               f"--monedas {args.monedas} --group-by-runs {args.group_by_runs} --max-seconds {args.max_seconds:g}")
+               f"--monedas {args.monedas} --group-by-runs {args.group_by_runs} --max-seconds {args.max_seconds:g} "
+               f"--claim-sample {args.claim_sample}")
     finished = cycle["finished"]
     median = statistics.median(group_by)
     seconds = cycle["seconds"]
@@ -534,7 +558,7 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     estados = ", ".join(f"{count:,} {estado}" for estado, count in sorted(loaded["estados"].items()))
     expected_payouts = args.socios * args.monedas
     if finished:
-        cycle_row = (f"| Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts, {checks['claimed']:,} "
+        cycle_row = (f"| Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts, {checks['covered']:,} "
                      f"transactions) | {seconds:.1f} s | ≤ {TARGET_SECONDS} s | {verdict(seconds <= TARGET_SECONDS)} |")
         ratio_value, peak_note = f"×{ratio:.1f}", ""
     else:
@@ -577,8 +601,8 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     if finished:
         lines.append(
             f"Checked after the cycle: cycle {checks['id_ciclo']} CALCULADO; one CALCULADO payout per partner and "
-            f"currency; every transaction EN_PAYOUT in the payout of its partner and currency; each payout's total "
-            f"and count equal to its transactions' (exact decimals); per currency, the payouts' totals equal the "
+            f"currency; each payout's total and count equal to the rows it covers (exact decimals), together every "
+            f"transaction, none of them written by the cycle; per currency, the payouts' totals equal the "
             f"commissions loaded ("
             + ", ".join(f"{moneda} {total}" for moneda, (total, _) in sorted(loaded["por_moneda"].items()))
             + f"); {checks['outbox'].get('PayoutCreado', 0):,} PayoutCreado and "
@@ -620,11 +644,13 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     if "por_pagar" in by_label:
         lines.append(f"- the cycle's own `GROUP BY` (`por_pagar`: ORM, suspended partners excluded) took "
                      f"{by_label['por_pagar']:.2f} s, ×{by_label['por_pagar'] / median:.1f} the bare one")
-    if "reclamar_transacciones" in by_label:
-        update = by_label["reclamar_transacciones"]
-        lines.append(f"- the claiming `UPDATE` (`reclamar_transacciones`) took {at_least}{update:.2f} s, "
-                     f"{update / seconds * 100:.0f} % of the cycle and {at_least}×{update / median:.1f} the bare "
-                     "`GROUP BY`")
+    if extra.get("claims"):
+        claims = extra["claims"]
+        lines.append(f"- moved out of the cycle: each payout claims its rows when first sent — "
+                     f"{len(claims)} sampled claims of ~{args.transacciones // max(expected_payouts, 1)} rows: median "
+                     f"{statistics.median(claims) * 1000:.1f} ms, p95 {percentile(sorted(claims), 0.95) * 1000:.1f} ms "
+                     f"(≈ {statistics.median(claims) * expected_payouts:.0f} s over all {expected_payouts:,} payouts, "
+                     "spread over the sending tasks)")
     lines.append(f"- {mb(extra['wal_bytes'])} of WAL written while the cycle ran (cluster-wide: other databases' "
                  f"writes included), {extra['checkpoints']} checkpoint(s) during it; the table grew by "
                  f"{mb(extra['heap_after'] - loaded['heap'])} of heap and "
@@ -657,6 +683,8 @@ def run(args, load_before: str) -> str:
     extra.update(heap_after=heap_after, indexes_after=indexes_after)
     print("checking the result", file=sys.stderr)
     checks = verify(args, loaded, cycle, fecha_corte) if cycle["finished"] else unfinished_state()
+    if cycle["finished"] and args.claim_sample:
+        extra["claims"] = time_claims(checks["id_ciclo"], args.claim_sample)
     return summary(args, server, load_before, loaded, group_by, groups, cycle, checks, extra)
 
 

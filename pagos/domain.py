@@ -368,13 +368,17 @@ class Transaccion:
     revertida_tras_pago: bool  # a PAGADA commission already refunded by an adjustment
 
 
-def verificar_reversible(transaccion: Transaccion) -> None:
-    """PENDIENTE or PAGABLE ⇒ REVERTIDA; PAGADA ⇒ a negative adjustment; EN_PAYOUT must wait for its payout's answer."""
+def verificar_reversible(transaccion: Transaccion, payout_que_la_cubre: uuid.UUID | None) -> None:
+    """PENDIENTE or PAGABLE ⇒ REVERTIDA; PAGADA ⇒ a negative adjustment; in a payout (sent, or
+    calculated and about to be) it must wait for that payout's answer."""
     if transaccion.estado == EstadoTransaccion.REVERTIDA or transaccion.revertida_tras_pago:
         raise DomainError("La conversión ya fue revertida.", "id_externo")
     if transaccion.estado == EstadoTransaccion.EN_PAYOUT:
         raise DomainError("La comisión está en un payout en proceso; se puede revertir cuando el payout termine.",
                           "id_externo")
+    if payout_que_la_cubre is not None:
+        raise DomainError(f"La comisión está en el payout {payout_que_la_cubre}, calculado y por enviarse; se puede "
+                          "revertir cuando el payout termine.", "id_externo")
 
 
 # --- events of commissions ---------------------------------------------------------------
@@ -456,11 +460,12 @@ class Payout(Aggregate):
     """CALCULADO → EN_PROCESO → EXITOSO | FALLIDO; FALLIDO → CALCULADO when retried (PENDIENTE is the
     instant between its creation and its calculation, inside the cycle's transaction)."""
 
-    def __init__(self, id: uuid.UUID, *, id_socio: uuid.UUID, monto_total: Monto, estado: str, intentos: int,
-                 confirmacion: str = "", motivo_fallo: str = "", version: int = 1):
+    def __init__(self, id: uuid.UUID, *, id_socio: uuid.UUID, monto_total: Monto, transacciones: int, estado: str,
+                 intentos: int, confirmacion: str = "", motivo_fallo: str = "", version: int = 1):
         super().__init__(id, version)
         self.id_socio = id_socio
         self.monto_total = monto_total
+        self.transacciones = transacciones
         self.estado = EstadoPayout(estado)
         self.intentos = intentos
         self.confirmacion = confirmacion
@@ -488,11 +493,27 @@ class Payout(Aggregate):
         self.record(PayoutFallido(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                   motivo=motivo))
 
-    def reintentar(self, transacciones_recuperadas: int, transacciones: int) -> None:
+    @property
+    def primer_envio(self) -> bool:
+        """Sent for the first time: it has yet to claim the commissions it covers."""
+        return self.estado is EstadoPayout.EN_PROCESO and self.intentos == 1
+
+    def verificar_reclamo(self, transacciones: int, total: Monto) -> bool:
+        """What its first sending claimed must be what its cycle calculated, or it is not sent: it
+        fails and the commissions wait for the next cycle. (Refunds of covered commissions are
+        refused, so only a writer outside these rules could cause it.)"""
+        if (transacciones, total) == (self.transacciones, self.monto_total):
+            return True
+        self.registrar_fallo(f"Sus comisiones cambiaron desde el cálculo ({self.transacciones} por "
+                             f"{self.monto_total.valor} {self.monto_total.moneda}; ahora {transacciones} por "
+                             f"{total.valor} {total.moneda}); el próximo ciclo las paga.")
+        return False
+
+    def reintentar(self, transacciones_recuperadas: int) -> None:
         """Only with every one of its commissions back: a later cycle may have paid some, or a refund
         reverted them, and the total it announced would no longer be what it pays."""
         self._exigir("reintentarse", EstadoPayout.FALLIDO)
-        if transacciones_recuperadas != transacciones:
+        if transacciones_recuperadas != self.transacciones:
             raise DomainError("No se puede reintentar este payout: alguna de sus comisiones ya no está libre "
                               "(la tomó un ciclo posterior o se revirtió).", "estado")
         self.estado, self.motivo_fallo = EstadoPayout.CALCULADO, ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
+from alpespartners.seedwork.domain import Monto, NotFound
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
@@ -188,11 +188,12 @@ def _anunciar_agotado(presupuesto: repository.Presupuesto, uow: UnitOfWork) -> b
 
 def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -> None:
     with uow:
+        repository.esperar_ciclo_en_curso()
         transaccion = repository.transaccion_bloqueada(command.id_campania, command.id_externo)
         if transaccion is None:
             raise NotFound(f"La campaña {command.id_campania} no tiene una conversión {command.id_externo}.",
                            "id_externo")
-        domain.verificar_reversible(transaccion)
+        domain.verificar_reversible(transaccion, repository.payout_que_cubre(transaccion.id))
         ajuste = None
         if transaccion.estado == EstadoTransaccion.PAGADA:
             ajuste = Monto(-transaccion.comision.valor, transaccion.comision.moneda)
@@ -212,24 +213,22 @@ def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -
 
 
 def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
-    """Calculate a cycle set-based in one transaction: one GROUP BY, one INSERT of payouts, one
-    UPDATE claiming their transactions. Sending them to the gateway starts after commit."""
+    """Calculate a cycle set-based in one transaction: one GROUP BY and one INSERT of payouts. It
+    writes no commission: each payout claims the rows it covers when it is sent, after commit."""
     from . import tasks
 
     id_ciclo = domain.id_ciclo(command.fecha_corte)
     with uow:
-        repository.aislar_ciclo()
+        repository.bloquear_para_ciclo()
         if not repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
             uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": False, "payouts": 0})
             return
         limite = domain.fin_del_corte(command.fecha_corte, timezone.get_current_timezone())
+        en_curso = repository.payouts_en_curso()
         grupos = [grupo for grupo in repository.por_pagar(limite)
-                  if domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
-        payouts = repository.crear_payouts(id_ciclo, command.fecha_corte, grupos)
-        reclamadas = repository.reclamar_transacciones(id_ciclo, limite)
-        if reclamadas != sum(grupo.transacciones for grupo in grupos):
-            # Cannot happen within one snapshot; if it ever does, nothing is kept and the cycle reruns.
-            raise ConcurrencyConflict(f"ciclo {command.fecha_corte}: {reclamadas} transacciones reclamadas")
+                  if (grupo.id_socio, grupo.moneda) not in en_curso
+                  and domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
+        payouts = repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos)
         for payout in payouts:
             monto_total = domain.normalizar(Monto(payout.monto_total, payout.moneda))
             uow.record([
@@ -240,7 +239,7 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
             ])
         repository.cerrar_calculo(id_ciclo, payouts, timezone.now())
         uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(payouts),
-                                                 "transacciones": reclamadas})
+                                                 "transacciones": sum(grupo.transacciones for grupo in grupos)})
         tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
 
 
@@ -251,11 +250,15 @@ def procesar_payout(id_payout: uuid.UUID, uow_factory) -> None:
         payout = repository.payout(id_payout)
         if payout.estado is domain.EstadoPayout.CALCULADO:
             payout.procesar()
+            if payout.primer_envio:
+                payout.verificar_reclamo(*repository.reclamar(payout))
         elif payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return  # already answered: a redelivered task does nothing
         repository.guardar_payout(payout)
         uow.collect(payout)
         uow.commit()
+    if payout.estado is not domain.EstadoPayout.EN_PROCESO:
+        return  # failed before sending: what it covers changed
     socio = repository.cliente(payout.id_socio)
     motivo, confirmacion = None, None
     if socio is None or not socio.token_predeterminado:
@@ -289,7 +292,7 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
     with uow:
         payout = repository.payout(command.id_payout)
         recuperadas = repository.recuperar_transacciones(payout) if payout.estado is domain.EstadoPayout.FALLIDO else 0
-        payout.reintentar(recuperadas, repository.transacciones_del_payout(payout.id))
+        payout.reintentar(recuperadas)
         repository.guardar_payout(payout)
         uow.commit(resource_id=payout.id)
         tasks.procesar_payout.delay_on_commit(str(payout.id))

@@ -129,10 +129,9 @@ class Transaccion(models.Model):
     The database keeps one commission per (campaign, id_externo).
 
     No index covers `estado` or `id_payout`, and the table keeps half of each page free
-    (fillfactor 50, migration 0005): a cycle's claim and a payout's answer then rewrite each row in
-    place (PostgreSQL's HOT update) instead of adding a row version and an entry in every index —
-    measured ×10 faster on a claim of 1,000,000 rows (docs/PERFORMANCE.md). Rows of a payout are
-    found through its partner (`id_socio` is indexed)."""
+    (fillfactor 50, migration 0005): a payout's claim and its answer then rewrite each row in place
+    (PostgreSQL's HOT update) instead of adding a row version and an entry in every index. Rows of
+    a payout are found through its partner (`id_socio` is indexed)."""
 
     id = models.UUIDField(primary_key=True)
     id_campania = models.UUIDField()
@@ -145,7 +144,11 @@ class Transaccion(models.Model):
     estado = models.CharField(max_length=16)
     ocurrida_en = models.DateTimeField()
     pagable_desde = models.DateTimeField()
-    id_payout = models.UUIDField(null=True, blank=True)
+    id_payout = models.UUIDField(null=True, blank=True)  # set when its payout is sent, not when calculated
+    # Numbered by the database at insert (migration 0006), in commit order as far as a payout cycle
+    # can tell: the cycle locks the table while it reads, so every row it did not see gets a higher
+    # number. A payout covers its partner's rows up to the highest number it saw.
+    secuencia = models.BigIntegerField(null=True, editable=False)
     id_transaccion_original = models.UUIDField(null=True, blank=True)  # an AJUSTE's commission
     motivo_reversion = models.TextField(blank=True)
     fecha_creacion = models.DateTimeField(auto_now_add=True)
@@ -206,6 +209,10 @@ class Payout(models.Model):
     monto_total = models.DecimalField(**VALOR)
     transacciones = models.PositiveIntegerField()
     estado = models.CharField(max_length=16, db_index=True)
+    # What it covers, until it claims its rows when first sent: its partner's payable rows in its
+    # currency payable before `pagable_antes_de` and numbered up to `hasta_secuencia`.
+    pagable_antes_de = models.DateTimeField()
+    hasta_secuencia = models.BigIntegerField()
     intentos = models.PositiveIntegerField(default=0)  # sendings to the gateway (a retry after FALLIDO adds one)
     confirmacion = models.CharField(max_length=128, blank=True)
     motivo_fallo = models.TextField(blank=True)
@@ -216,7 +223,12 @@ class Payout(models.Model):
     class Meta:
         db_table = "pagos_payout"
         ordering = ["-creado_en"]
-        constraints = [models.UniqueConstraint(fields=["id_ciclo", "id_socio", "moneda"], name="pagos_payout_unico")]
+        constraints = [
+            models.UniqueConstraint(fields=["id_ciclo", "id_socio", "moneda"], name="pagos_payout_unico"),
+            # One payout in flight per partner and currency: what it covers is then still what it pays.
+            models.UniqueConstraint(fields=["id_socio", "moneda"], name="pagos_un_payout_en_curso",
+                                    condition=models.Q(estado__in=["CALCULADO", "EN_PROCESO"])),
+        ]
 
     def __str__(self):
         return f"Payout {self.monto_total} {self.moneda} a {self.id_socio} ({self.estado})"

@@ -4,7 +4,8 @@ directly; they are their own read models)."""
 from django.db.models import Case, Count, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Now
 
-from .domain import EstadoTransaccion
+from . import repository
+from .domain import EstadoPayout, EstadoTransaccion
 from .models import CicloPago, CobroView, Payout, Transaccion
 
 
@@ -37,12 +38,20 @@ def transacciones(*, id_socio=None, id_campania=None, id_payout=None, estado: st
     if id_campania:
         queryset = queryset.filter(id_campania=id_campania)
     if id_payout:
-        # Through the partner's index: id_payout has none (see Transaccion).
-        socio = Payout.objects.filter(id=id_payout).values("id_socio")[:1]
-        queryset = queryset.filter(id_socio=Subquery(socio), id_payout=id_payout)
+        queryset = queryset.filter(pk__in=_del_payout(id_payout).values("pk"))
     if estado:
         queryset = queryset.filter(estado_actual=estado)
     return queryset
+
+
+def _del_payout(id_payout) -> QuerySet[Transaccion]:
+    """The rows a payout pays: those it covers until it is first sent, then those it claimed."""
+    sin_enviar = Payout.objects.filter(id=id_payout, estado=EstadoPayout.CALCULADO.value, intentos=0).exists()
+    if sin_enviar:
+        return repository.cubiertas(id_payout)
+    # Through the partner's index: id_payout has none (see Transaccion).
+    socio = Payout.objects.filter(id=id_payout).values("id_socio")[:1]
+    return Transaccion.objects.filter(id_socio=Subquery(socio), id_payout=id_payout)
 
 
 def transaccion(id_transaccion) -> Transaccion | None:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Max, QuerySet, Subquery, Sum
 
 from alpespartners import bulk
-from alpespartners.seedwork.domain import ConcurrencyConflict, Monto, NotFound
+from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError, Monto, NotFound
 
 from . import domain
 from .domain import CampaniaVigente, CobroDuplicado, ComisionRegistrada, EstadoTransaccion, ClienteConocido, Pago, normalizar
@@ -167,30 +167,40 @@ def agregar_ajuste(transaccion: domain.Transaccion, ajuste: Monto, motivo: str, 
 
 @dataclass(frozen=True)
 class PorPagar:
-    """One partner's net payable total in one currency, as the cycle's GROUP BY finds it."""
+    """One partner's net payable total in one currency, as the cycle's GROUP BY finds it, and the
+    highest row number it covers."""
 
     id_socio: uuid.UUID
     moneda: str
     total: Decimal
     transacciones: int
+    hasta_secuencia: int
 
 
-def aislar_ciclo() -> None:
-    """The cycle reads what is payable and claims it in one snapshot (REPEATABLE READ on
-    PostgreSQL; SQLite serialises writers anyway). A concurrent cycle or refund touching the same
-    rows makes one of them fail with a serialization error, which is transient: it is retried and
-    then sees the other's commit. Must be the transaction's first statement."""
+def bloquear_para_ciclo() -> None:
+    """The cycle reads commissions with no writer in flight: SHARE mode waits for the transactions
+    writing them to commit and holds new ones until the cycle commits (about a second per million
+    rows, measured in docs/PERFORMANCE.md). So every row the cycle did not see is numbered above
+    what it saw, and a refund waits to see the payouts that cover its commission. SQLite serialises
+    writers already. Must come before the transaction's first query."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(f"LOCK TABLE {Transaccion._meta.db_table} IN SHARE MODE")
+
+
+def esperar_ciclo_en_curso() -> None:
+    """A refund takes the lock a commission's writer takes, first: a cycle calculating now commits
+    before the refund reads whether a payout covers the commission."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Transaccion._meta.db_table} IN ROW EXCLUSIVE MODE")
 
 
 def iniciar_ciclo(id_ciclo: uuid.UUID, fecha_corte, origen: str) -> bool:
-    """True if this call created the cycle; False if that cut-off already has one."""
+    """True if this call created the cycle; False if that cut-off already has one (a concurrent
+    cycle for the same cut-off waits here for the first to commit)."""
     CicloPago.objects.bulk_create([CicloPago(id=id_ciclo, fecha_corte=fecha_corte, estado="EN_CURSO", origen=origen)],
                                   ignore_conflicts=True)
-    # Under REPEATABLE READ a cycle committed by another transaction after this one's snapshot is
-    # not visible (PostgreSQL then raises a serialization error, retried, at the insert).
     return CicloPago.objects.filter(id=id_ciclo, estado="EN_CURSO").exists()
 
 
@@ -203,36 +213,34 @@ def _por_pagar(limite) -> QuerySet:
 def por_pagar(limite) -> list[PorPagar]:
     """One GROUP BY over the payable commissions and adjustments: suspended partners left out."""
     rows = (_por_pagar(limite).order_by().values("id_socio", "moneda")
-            .annotate(total=Sum("comision"), transacciones=Count("id")).values_list("id_socio", "moneda", "total",
-                                                                                     "transacciones"))
-    return [PorPagar(id_socio, moneda, total, transacciones) for id_socio, moneda, total, transacciones in rows]
+            .annotate(total=Sum("comision"), transacciones=Count("id"), hasta_secuencia=Max("secuencia"))
+            .values_list("id_socio", "moneda", "total", "transacciones", "hasta_secuencia"))
+    return [PorPagar(*row) for row in rows]
 
 
-def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, grupos: list[PorPagar]) -> list[Payout]:
+def payouts_en_curso() -> set[tuple[uuid.UUID, str]]:
+    """(partner, currency) pairs with a payout not answered yet: their rows wait for its answer."""
+    return set(Payout.objects.filter(estado__in=EN_CURSO).values_list("id_socio", "moneda"))
+
+
+EN_CURSO = [domain.EstadoPayout.CALCULADO.value, domain.EstadoPayout.EN_PROCESO.value]
+
+
+def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPagar]) -> list[Payout]:
     payouts = [
         Payout(id=domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), id_ciclo=id_ciclo, fecha_corte=fecha_corte,
                id_socio=grupo.id_socio, moneda=grupo.moneda, monto_total=grupo.total,
-               transacciones=grupo.transacciones, estado=domain.EstadoPayout.CALCULADO.value)
+               transacciones=grupo.transacciones, estado=domain.EstadoPayout.CALCULADO.value,
+               pagable_antes_de=limite, hasta_secuencia=grupo.hasta_secuencia)
         for grupo in grupos
     ]
-    return Payout.objects.bulk_create(payouts, batch_size=2_000)
-
-
-def reclamar_transacciones(id_ciclo: uuid.UUID, limite) -> int:
-    """One UPDATE joined to the cycle's payouts: every payable row of a partner and currency that got
-    a payout now belongs to it (suspended partners and totals under the minimum got none)."""
-    transacciones, payouts = Transaccion._meta.db_table, Payout._meta.db_table
-    field = Transaccion._meta.get_field
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {transacciones} SET estado = %s, id_payout = p.id FROM {payouts} p "
-            f"WHERE p.id_ciclo = %s AND p.id_socio = {transacciones}.id_socio AND p.moneda = {transacciones}.moneda "
-            f"AND {transacciones}.estado IN (%s, %s) AND {transacciones}.pagable_desde < %s",
-            [EstadoTransaccion.EN_PAYOUT.value, field("id_payout").get_db_prep_value(id_ciclo, connection),
-             EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value,
-             field("pagable_desde").get_db_prep_value(limite, connection)],
-        )
-        return cursor.rowcount
+    try:
+        bulk.insert(Payout, payouts)
+    except IntegrityError as error:
+        # pagos_un_payout_en_curso: a concurrent cycle committed a payout for one of these partners
+        # after this one read payouts_en_curso. Rerun, this cycle leaves that partner out.
+        raise ConcurrencyConflict(f"ciclo {fecha_corte}: un ciclo concurrente creó payouts") from error
+    return payouts
 
 
 def cerrar_calculo(id_ciclo: uuid.UUID, payouts: list[Payout], ahora) -> None:
@@ -257,20 +265,56 @@ def payout(id_payout: uuid.UUID) -> domain.Payout:
     if row is None:
         raise NotFound(f"No existe el payout {id_payout}.", "id_payout")
     return domain.Payout(row.id, id_socio=row.id_socio, monto_total=normalizar(Monto(row.monto_total, row.moneda)),
-                         estado=row.estado, intentos=row.intentos, confirmacion=row.confirmacion,
-                         motivo_fallo=row.motivo_fallo, version=row.version)
+                         transacciones=row.transacciones, estado=row.estado, intentos=row.intentos,
+                         confirmacion=row.confirmacion, motivo_fallo=row.motivo_fallo, version=row.version)
 
 
-def transacciones_del_payout(id_payout: uuid.UUID) -> int:
-    return Payout.objects.filter(id=id_payout).values_list("transacciones", flat=True).get()
+def cubiertas(id_payout: uuid.UUID) -> QuerySet:
+    """The rows a payout covers until it claims them: its partner's payable rows in its currency,
+    within its cut-off and numbered up to the highest its cycle saw."""
+    payout = Payout.objects.filter(id=id_payout)
+    return Transaccion.objects.filter(
+        id_socio=Subquery(payout.values("id_socio")), moneda=Subquery(payout.values("moneda")),
+        estado__in=[EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value],
+        pagable_desde__lt=Subquery(payout.values("pagable_antes_de")),
+        secuencia__lte=Subquery(payout.values("hasta_secuencia")),
+    )
+
+
+def reclamar(payout: domain.Payout) -> tuple[int, Monto]:
+    """A payout sent for the first time takes the rows it covers; what they add up to is returned.
+    Refunds of covered rows are refused and no other payout of the partner is in flight, so this is
+    what its cycle calculated."""
+    reclamadas = cubiertas(payout.id).update(estado=EstadoTransaccion.EN_PAYOUT.value, id_payout=payout.id)
+    total = _del_payout(payout, EstadoTransaccion.EN_PAYOUT).aggregate(total=Sum("comision"))["total"]
+    return reclamadas, normalizar(Monto(total or Decimal(0), payout.monto_total.moneda))
+
+
+def payout_que_cubre(id_transaccion: uuid.UUID) -> uuid.UUID | None:
+    """The payout, not sent yet, that will pay this PENDIENTE or PAGABLE row."""
+    fila = Transaccion.objects.filter(id=id_transaccion)
+    return (Payout.objects.filter(
+        id_socio=Subquery(fila.values("id_socio")), moneda=Subquery(fila.values("moneda")),
+        estado=domain.EstadoPayout.CALCULADO.value, intentos=0,
+        pagable_antes_de__gt=Subquery(fila.values("pagable_desde")),
+        hasta_secuencia__gte=Subquery(fila.values("secuencia")),
+    ).values_list("id", flat=True).first())
 
 
 def guardar_payout(payout: domain.Payout) -> None:
     """Its transactions follow its state: PAGADA when paid, back to PAGABLE (released) when it failed."""
-    Payout.objects.filter(id=payout.id).update(
-        estado=payout.estado.value, intentos=payout.intentos, confirmacion=payout.confirmacion,
-        motivo_fallo=payout.motivo_fallo, version=payout.version + 1,
-    )
+    try:
+        with transaction.atomic():
+            Payout.objects.filter(id=payout.id).update(
+                estado=payout.estado.value, intentos=payout.intentos, confirmacion=payout.confirmacion,
+                motivo_fallo=payout.motivo_fallo, version=payout.version + 1,
+            )
+    except IntegrityError as error:
+        # pagos_un_payout_en_curso, on a retry: a later cycle has a payout in flight for this partner.
+        en_curso = Payout.objects.filter(id_socio=payout.id_socio, moneda=payout.monto_total.moneda,
+                                         estado__in=EN_CURSO).values_list("id", flat=True).first()
+        raise DomainError(f"El socio tiene otro payout en curso ({en_curso}); reintente cuando termine.",
+                          "id_payout") from error
     payout.version += 1
     if payout.estado is domain.EstadoPayout.EXITOSO:
         _del_payout(payout, EstadoTransaccion.EN_PAYOUT).update(estado=EstadoTransaccion.PAGADA.value)

@@ -12,14 +12,15 @@ from io import StringIO
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from alpespartners.celery import app
 from alpespartners.messaging.models import CommandLog, OutboxMessage
-from pagos import domain, tasks
+from alpespartners.seedwork.domain import DomainError, Monto
+from pagos import commands, domain, handlers, integration, tasks
 from pagos.models import CicloPago, OperacionSimulada, Payout, Transaccion
 from tests import events
 from tests.api.test_clientes_api import assert_error
@@ -222,6 +223,87 @@ def test_a_failed_payout_whose_commissions_went_to_a_later_cycle_cannot_be_retri
     assert "ciclo posterior" in error["message"]
     assert Payout.objects.get(id=fallido).estado == "FALLIDO"
     assert Transaccion.objects.get().estado == "PAGADA" and len(events_of("PayoutExitoso")) == 1
+
+
+# --- between a cycle's calculation and its payouts' sending ---------------------------------
+# A cycle writes no commission: each payout claims what it covers when it is first sent. Inside an
+# outer atomic block the sending (an on_commit task) waits until the block commits, which holds
+# the platform in that gap while the test acts.
+
+
+def calcular(fecha_corte) -> None:
+    handlers.ejecutar_ciclo(commands.EjecutarCiclo(fecha_corte=fecha_corte), integration.unit_of_work())
+
+
+def test_a_commission_registered_after_the_cycle_calculated_waits_for_the_next_cycle(api):
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00")
+    with transaction.atomic():
+        calcular(HOY())
+        # dated before the cut-off, but registered once the cycle had calculated
+        tarde = commands.RegistrarConversion(id_externo="tarde", id_campania=id_campania, id_socio=id_socio,
+                                             tipo="VENTA", monto=Monto(Decimal("600.00"), "COP"),
+                                             ocurrida_en=timezone.now() - timedelta(minutes=5))
+        handlers.registrar_conversion(tarde, integration.unit_of_work())
+
+    (pagado,) = Payout.objects.filter(id_socio=id_socio)
+    assert (pagado.estado, pagado.monto_total, pagado.transacciones) == ("EXITOSO", Decimal("20.00"), 1)
+    assert OperacionSimulada.objects.get(clave_idempotencia=f"payout:{pagado.id}").valor == Decimal("20.00")
+    assert Transaccion.objects.get(id_externo="tarde").estado == "PENDIENTE"  # payable, for the next cycle
+    siguiente = ciclo(api, HOY() + timedelta(days=1), **WAIT).json()
+    assert (siguiente["payouts"], siguiente["totales"]) == (1, [{"valor": "30.00", "moneda": "COP"}])
+
+
+def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(api):
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00", id_externo="pedido-1")
+    refund = commands.RevertirConversion(id_campania=id_campania, id_externo="pedido-1", motivo="Devolución")
+    with transaction.atomic():
+        calcular(HOY())
+        (calculado,) = Payout.objects.filter(id_socio=id_socio, estado="CALCULADO")
+        # the payout lists the commission it covers before claiming it
+        listed = api.get(f"/api/v1/pagos/transacciones?id_payout={calculado.id}").json()
+        assert [row["id_externo"] for row in listed["results"]] == ["pedido-1"]
+        with pytest.raises(DomainError, match=f"está en el payout {calculado.id}, calculado y por enviarse"):
+            handlers.revertir_conversion(refund, integration.unit_of_work())
+        assert not events_of("ComisionRevertida") and Transaccion.objects.get().estado == "PENDIENTE"
+
+    # once paid, the refund is a negative adjustment for the next payout
+    assert Transaccion.objects.get().estado == "PAGADA"
+    handlers.revertir_conversion(refund, integration.unit_of_work())
+    assert Transaccion.objects.get(tipo="AJUSTE").comision == Decimal("-20.00")
+
+
+def test_a_payout_whose_commissions_changed_before_sending_fails_unsent(api):
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00")
+    ganar(api, id_campania, id_socio, "200.00", id_externo="cambiada")
+    with transaction.atomic():
+        calcular(HOY())
+        # a writer outside the rules of pagos reverts a covered commission
+        Transaccion.objects.filter(id_externo="cambiada").update(estado="REVERTIDA")
+
+    (payout,) = Payout.objects.filter(id_socio=id_socio)
+    assert payout.estado == "FALLIDO" and payout.motivo_fallo.startswith("Sus comisiones cambiaron desde el cálculo")
+    assert not OperacionSimulada.objects.exists() and not events_of("PayoutExitoso")
+    assert Transaccion.objects.get(estado__in=["PAGABLE", "PENDIENTE"]).comision == Decimal("20.00")  # released
+
+
+def test_a_failed_payout_is_not_retried_while_a_later_one_of_the_partner_is_in_flight(api):
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_rechazado")
+    ganar(api, id_campania, id_socio, "400.00")
+    ciclo(api, HOY(), **WAIT)
+    (fallido,) = Payout.objects.filter(id_socio=id_socio)
+    with transaction.atomic():
+        calcular(HOY() + timedelta(days=1))  # covers the released commission
+        (siguiente,) = Payout.objects.filter(id_socio=id_socio, estado="CALCULADO")
+        with pytest.raises(DomainError, match=f"otro payout en curso \\({siguiente.id}\\)"):
+            handlers.reintentar_payout(commands.ReintentarPayout(id_payout=fallido.id), integration.unit_of_work())
+        assert Payout.objects.get(id=fallido.id).estado == "FALLIDO"
 
 
 def test_the_daily_schedule_runs_at_two_in_bogota_and_issues_one_cycle_per_day():

@@ -105,7 +105,8 @@ def test_a_partner_is_paid_from_the_currency_minimum_and_never_a_net_negative(to
 
 
 def calculado() -> Payout:
-    return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), monto_total=cop("30.03"), estado="CALCULADO", intentos=0)
+    return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), monto_total=cop("30.03"), transacciones=3, estado="CALCULADO",
+                  intentos=0)
 
 
 def test_a_payout_goes_calculated_in_process_paid_and_says_so():
@@ -123,10 +124,26 @@ def test_a_failed_payout_is_retried_with_a_new_key_only_with_all_its_commissions
     payout.procesar()
     payout.registrar_fallo("Fondos insuficientes.")
     with pytest.raises(DomainError, match="ciclo posterior"):
-        payout.reintentar(transacciones_recuperadas=2, transacciones=3)
-    payout.reintentar(transacciones_recuperadas=3, transacciones=3)
+        payout.reintentar(transacciones_recuperadas=2)
+    payout.reintentar(transacciones_recuperadas=3)
     payout.procesar()
     assert (payout.estado, payout.clave) == (EstadoPayout.EN_PROCESO, f"payout:{payout.id}:2")
+    assert not payout.primer_envio  # its rows came back with the retry: nothing to claim
+
+
+def test_a_first_sending_claims_what_its_cycle_calculated_or_fails_unsent():
+    payout = calculado()
+    payout.procesar()
+    assert payout.primer_envio and payout.verificar_reclamo(3, cop("30.03"))
+    assert payout.estado is EstadoPayout.EN_PROCESO
+
+    cambiado = calculado()
+    cambiado.procesar()
+    assert not cambiado.verificar_reclamo(2, cop("20.02"))
+    assert cambiado.estado is EstadoPayout.FALLIDO
+    assert cambiado.motivo_fallo == ("Sus comisiones cambiaron desde el cálculo (3 por 30.03 COP; ahora 2 por "
+                                     "20.02 COP); el próximo ciclo las paga.")
+    assert [event.type for event in cambiado.pull_events()] == ["PayoutProcesado", "PayoutFallido"]
 
 
 def test_only_a_calculated_payout_is_sent():
