@@ -115,9 +115,9 @@ BARE_GROUP_BY = (
 # the outbox rows are written inside these gaps.
 GAP_AFTER = {
     "payouts_en_curso": "building the GROUP BY query",
-    "por_pagar": ("rows fetched and converted → PorPagar, supera_minimo, Payout objects built and written by COPY, "
+    "por_pagar": ("rows fetched and converted → PorPagar, supera_minimo, payout rows built and written by COPY, "
                   "PayoutCreado + ComisionesCalculadas built (uow.record), totals summed"),
-    "cerrar_calculo": "uow.commit: projections, envelopes, OutboxMessage objects and their COPY",
+    "cerrar_calculo": "uow.commit: projections, envelopes, outbox rows and their COPY",
 }
 
 

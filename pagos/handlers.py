@@ -228,17 +228,16 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
         grupos = [grupo for grupo in repository.por_pagar(limite)
                   if (grupo.id_socio, grupo.moneda) not in en_curso
                   and domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
-        payouts = repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos)
-        for payout in payouts:
-            monto_total = domain.normalizar(Monto(payout.monto_total, payout.moneda))
+        for id_payout, grupo in repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos):
             uow.record([
-                PayoutCreado(aggregate_id=payout.id, id_socio=payout.id_socio, id_ciclo=id_ciclo,
-                             fecha_corte=command.fecha_corte, moneda=payout.moneda),
-                ComisionesCalculadas(aggregate_id=payout.id, id_socio=payout.id_socio, id_ciclo=id_ciclo,
-                                     monto_total=monto_total, transacciones=payout.transacciones),
+                PayoutCreado(aggregate_id=id_payout, id_socio=grupo.id_socio, id_ciclo=id_ciclo,
+                             fecha_corte=command.fecha_corte, moneda=grupo.moneda),
+                ComisionesCalculadas(aggregate_id=id_payout, id_socio=grupo.id_socio, id_ciclo=id_ciclo,
+                                     monto_total=domain.normalizar(Monto(grupo.total, grupo.moneda)),
+                                     transacciones=grupo.transacciones),
             ])
-        repository.cerrar_calculo(id_ciclo, payouts, timezone.now())
-        uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(payouts),
+        repository.cerrar_calculo(id_ciclo, grupos, timezone.now())
+        uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(grupos),
                                                  "transacciones": sum(grupo.transacciones for grupo in grupos)})
         tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
 

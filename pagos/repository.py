@@ -125,12 +125,11 @@ def agregar_transacciones(comisiones: list[ComisionRegistrada]) -> None:
     """One INSERT for the whole batch. The campaigns are locked, so no concurrent batch inserts the
     same (campaign, id_externo); the unique constraint is the last word all the same."""
     bulk.insert(Transaccion, [
-        Transaccion(
-            id=event.aggregate_id, id_campania=event.id_campania, id_socio=event.id_socio, id_externo=event.id_externo,
-            tipo=event.tipo, monto_conversion=event.monto_conversion.valor if event.monto_conversion else None,
-            comision=event.comision.valor, moneda=event.comision.moneda, estado=EstadoTransaccion.PENDIENTE.value,
-            ocurrida_en=event.ocurrida_en, pagable_desde=event.pagable_desde,
-        )
+        {"id": event.aggregate_id, "id_campania": event.id_campania, "id_socio": event.id_socio,
+         "id_externo": event.id_externo, "tipo": event.tipo,
+         "monto_conversion": event.monto_conversion.valor if event.monto_conversion else None,
+         "comision": event.comision.valor, "moneda": event.comision.moneda, "estado": EstadoTransaccion.PENDIENTE.value,
+         "ocurrida_en": event.ocurrida_en, "pagable_desde": event.pagable_desde}
         for event in comisiones
     ])
 
@@ -226,16 +225,17 @@ def payouts_en_curso() -> set[tuple[uuid.UUID, str]]:
 EN_CURSO = [domain.EstadoPayout.CALCULADO.value, domain.EstadoPayout.EN_PROCESO.value]
 
 
-def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPagar]) -> list[Payout]:
-    payouts = [
-        Payout(id=domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), id_ciclo=id_ciclo, fecha_corte=fecha_corte,
-               id_socio=grupo.id_socio, moneda=grupo.moneda, monto_total=grupo.total,
-               transacciones=grupo.transacciones, estado=domain.EstadoPayout.CALCULADO.value,
-               pagable_antes_de=limite, hasta_secuencia=grupo.hasta_secuencia)
-        for grupo in grupos
-    ]
+def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPagar]) -> list[tuple[uuid.UUID, PorPagar]]:
+    """One CALCULADO payout per group, in one statement; returns each one's id with its group."""
+    payouts = [(domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), grupo) for grupo in grupos]
     try:
-        bulk.insert(Payout, payouts)
+        bulk.insert(Payout, [
+            {"id": id_payout, "id_ciclo": id_ciclo, "fecha_corte": fecha_corte, "id_socio": grupo.id_socio,
+             "moneda": grupo.moneda, "monto_total": grupo.total, "transacciones": grupo.transacciones,
+             "estado": domain.EstadoPayout.CALCULADO.value, "pagable_antes_de": limite,
+             "hasta_secuencia": grupo.hasta_secuencia}
+            for id_payout, grupo in payouts
+        ])
     except IntegrityError as error:
         # pagos_un_payout_en_curso: a concurrent cycle committed a payout for one of these partners
         # after this one read payouts_en_curso. Rerun, this cycle leaves that partner out.
@@ -243,12 +243,12 @@ def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPaga
     return payouts
 
 
-def cerrar_calculo(id_ciclo: uuid.UUID, payouts: list[Payout], ahora) -> None:
+def cerrar_calculo(id_ciclo: uuid.UUID, grupos: list[PorPagar], ahora) -> None:
     totales: dict[str, Decimal] = {}
-    for payout in payouts:
-        totales[payout.moneda] = totales.get(payout.moneda, Decimal(0)) + payout.monto_total
+    for grupo in grupos:
+        totales[grupo.moneda] = totales.get(grupo.moneda, Decimal(0)) + grupo.total
     CicloPago.objects.filter(id=id_ciclo).update(
-        estado="CALCULADO", payouts=len(payouts), transacciones=sum(payout.transacciones for payout in payouts),
+        estado="CALCULADO", payouts=len(grupos), transacciones=sum(grupo.transacciones for grupo in grupos),
         totales=[normalizar(Monto(valor, moneda)).as_dict() for moneda, valor in sorted(totales.items())],
         calculado_en=ahora,
     )

@@ -42,10 +42,8 @@ def event_envelope(event: DomainEvent, correlation_id, causation_id) -> dict:
 def add(topic: str, envelopes: Iterable[dict]) -> None:
     """Store envelopes for `topic`; they leave only once the surrounding transaction commits."""
     rows = [
-        OutboxMessage(
-            event_id=item["id"], topic=topic, type=item["type"], version=item["version"],
-            aggregate_id=item["aggregate_id"], envelope=item,
-        )
+        {"event_id": item["id"], "topic": topic, "type": item["type"], "version": item["version"],
+         "aggregate_id": item["aggregate_id"], "envelope": item}
         for item in envelopes
     ]
     if not rows:
@@ -54,5 +52,5 @@ def add(topic: str, envelopes: Iterable[dict]) -> None:
     if not settings.PULSAR_URL:
         from . import in_process
 
-        event_ids = [row.event_id for row in rows]
+        event_ids = [row["event_id"] for row in rows]
         transaction.on_commit(lambda: in_process.deliver(event_ids))

@@ -84,12 +84,13 @@ class DomainEvent:
 
     def data(self) -> dict[str, Any]:
         """The event's own fields as JSON-ready values (the `data` of the envelope)."""
+        return {name: to_json_value(getattr(self, name)) for name in type(self)._data_fields()}
+
+    @classmethod
+    @functools.cache
+    def _data_fields(cls) -> tuple[str, ...]:
         skipped = {"aggregate_id", "event_id", "occurred_at"}
-        return {
-            item.name: to_json_value(getattr(self, item.name))
-            for item in dataclasses.fields(self)
-            if item.name not in skipped
-        }
+        return tuple(item.name for item in dataclasses.fields(cls) if item.name not in skipped)
 
 
 def to_json_value(value: Any) -> Any:
