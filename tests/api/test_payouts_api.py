@@ -306,6 +306,57 @@ def test_a_failed_payout_is_not_retried_while_a_later_one_of_the_partner_is_in_f
         assert Payout.objects.get(id=fallido.id).estado == "FALLIDO"
 
 
+def test_a_cycle_waits_for_a_commission_being_written_and_pays_it_with_the_later_ones(api):
+    # given a partner in two campaigns, a commission registered long ago
+    primera, segunda = campania("100000.00", dias_retencion=0), campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(primera, "tok_ok")
+    events.deliver("pagos", "eventos.campanias", events.envelope("SocioInscrito", segunda, {"id_socio": str(id_socio)}))
+    ganar(api, primera, id_socio, "400.00")
+    inserted, go, committed, calculated = (threading.Event() for _ in range(4))
+
+    def venta(id_campania, id_externo):
+        return commands.RegistrarConversion(id_externo=id_externo, id_campania=id_campania, id_socio=id_socio,
+                                            tipo="VENTA", monto=Monto(Decimal("200.00"), "COP"),
+                                            ocurrida_en=timezone.now() - timedelta(minutes=1))
+
+    def slow_writer():  # a commission numbered first, committed last
+        try:
+            with transaction.atomic():
+                handlers.registrar_conversion(venta(primera, "lenta"), integration.unit_of_work())
+                inserted.set()
+                go.wait(10)
+            committed.set()
+        finally:
+            connection.close()
+
+    def cycle():  # sends its payout only once the slow writer has committed
+        try:
+            with transaction.atomic():
+                calcular(HOY())
+                calculated.set()
+                committed.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert inserted.wait(10)
+    handlers.registrar_conversion(venta(segunda, "rapida"), integration.unit_of_work())  # numbered after, committed
+    calculator = threading.Thread(target=cycle)
+    calculator.start()
+    # when the cycle starts while the first commission is still being written
+    waited = not calculated.wait(1)
+    go.set()
+    for thread in (writer, calculator):
+        thread.join(20)
+
+    # then the cycle waited for it, and its payout pays all three, as announced
+    assert waited, "the cycle calculated while a commission was being written"
+    (payout,) = Payout.objects.filter(id_socio=id_socio)
+    assert (payout.estado, payout.transacciones, payout.monto_total) == ("EXITOSO", 3, Decimal("40.00"))
+    assert set(Transaccion.objects.values_list("estado", flat=True)) == {"PAGADA"}
+
+
 def test_the_daily_schedule_runs_at_two_in_bogota_and_issues_one_cycle_per_day():
     # given the schedule as pagos' migration creates it (the test database is flushed between tests)
     migration = import_module("pagos.migrations.0004_programa_ciclo_diario")
