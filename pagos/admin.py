@@ -95,8 +95,8 @@ class PayoutAdmin(CommandActionsAdmin):
     search_fields = ["id_socio", "id", "id_ciclo"]
     actions = ["reintentar"]
     fields = ["id", "ciclo", "fecha_corte", "id_socio", "monto_display", "estado", "intentos", "transacciones",
-              "confirmacion", "motivo_fallo", "version", "creado_en", "actualizado_en", "detalle_transacciones",
-              "comandos"]
+              "pagable_antes_de", "hasta_secuencia", "confirmacion", "motivo_fallo", "version", "creado_en",
+              "actualizado_en", "detalle_transacciones", "comandos"]
     readonly_fields = fields
 
     comandos = commands_link("Ver los comandos de este payout")
@@ -118,13 +118,14 @@ class PayoutAdmin(CommandActionsAdmin):
              transaccion.estado_actual)
             for transaccion in transacciones[:TRANSACCIONES_EN_DETALLE]
         ))
+        tabla = "<table><tr><th>id externo</th><th>tipo</th><th>comisión</th><th>estado</th></tr>{}</table>{}"
+        if obj.estado == "CALCULADO" and obj.intentos == 0:
+            # Not claimed yet (they take its id when it is sent): the list cannot filter by it.
+            return format_html(tabla, rows, "Las comisiones que cubre; las toma al enviarse.")
         url = reverse("admin:pagos_transaccion_changelist") + f"?id_payout={obj.id}"
         todas = (f"Solo se muestran las primeras {TRANSACCIONES_EN_DETALLE}; ver todas"
                  if len(transacciones) > TRANSACCIONES_EN_DETALLE else "Ver en la lista de transacciones")
-        return format_html(
-            "<table><tr><th>id externo</th><th>tipo</th><th>comisión</th><th>estado</th></tr>{}</table>{}",
-            rows, enlace(url, todas),
-        )
+        return format_html(tabla, rows, enlace(url, todas))
 
     @admin.action(description="Reintentar los payouts FALLIDOS seleccionados", permissions=["emitir_comandos"])
     def reintentar(self, request, queryset):

@@ -498,16 +498,15 @@ class Payout(Aggregate):
         """Sent for the first time: it has yet to claim the commissions it covers."""
         return self.estado is EstadoPayout.EN_PROCESO and self.intentos == 1
 
-    def verificar_reclamo(self, transacciones: int, total: Monto) -> bool:
+    def verificar_reclamo(self, transacciones: int, total: Monto) -> None:
         """What its first sending claimed must be what its cycle calculated, or it is not sent: it
         fails and the commissions wait for the next cycle. (Refunds of covered commissions are
-        refused, so only a writer outside these rules could cause it.)"""
-        if (transacciones, total) == (self.transacciones, self.monto_total):
-            return True
-        self.registrar_fallo(f"Sus comisiones cambiaron desde el cálculo ({self.transacciones} por "
-                             f"{self.monto_total.valor} {self.monto_total.moneda}; ahora {transacciones} por "
-                             f"{total.valor} {total.moneda}); el próximo ciclo las paga.")
-        return False
+        refused and a cycle waits for commissions being written, so only a writer outside these
+        rules could cause it.)"""
+        if (transacciones, total) != (self.transacciones, self.monto_total):
+            self.registrar_fallo(f"Sus comisiones cambiaron desde el cálculo ({self.transacciones} por "
+                                 f"{self.monto_total.valor} {self.monto_total.moneda}; ahora {transacciones} por "
+                                 f"{total.valor} {total.moneda}); el próximo ciclo las paga.")
 
     def reintentar(self, transacciones_recuperadas: int) -> None:
         """Only with every one of its commissions back: a later cycle may have paid some, or a refund

@@ -244,7 +244,8 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
 
 def procesar_payout(id_payout: uuid.UUID, uow_factory) -> None:
     """Send one CALCULADO payout (or finish one left EN_PROCESO by a crash or a transient error)
-    through the gateway. The gateway is called between two transactions, with the payout's key."""
+    through the gateway. Its first sending claims the commissions it covers, in the transaction that
+    moves it to EN_PROCESO. The gateway is called between two transactions, with the payout's key."""
     with uow_factory() as uow:
         payout = repository.payout(id_payout)
         if payout.estado is domain.EstadoPayout.CALCULADO:

@@ -255,7 +255,7 @@ def test_a_commission_registered_after_the_cycle_calculated_waits_for_the_next_c
     assert (siguiente["payouts"], siguiente["totales"]) == (1, [{"valor": "30.00", "moneda": "COP"}])
 
 
-def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(api):
+def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(api, admin_client):
     id_campania = campania("100000.00", dias_retencion=0)
     id_socio = socio_con_medio(id_campania, "tok_ok")
     ganar(api, id_campania, id_socio, "400.00", id_externo="pedido-1")
@@ -266,6 +266,8 @@ def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(a
         # the payout lists the commission it covers before claiming it
         listed = api.get(f"/api/v1/pagos/transacciones?id_payout={calculado.id}").json()
         assert [row["id_externo"] for row in listed["results"]] == ["pedido-1"]
+        page = admin_client.get(f"/admin/pagos/payout/{calculado.id}/change/").content.decode()
+        assert "pedido-1" in page and "Las comisiones que cubre; las toma al enviarse." in page
         with pytest.raises(DomainError, match=f"está en el payout {calculado.id}, calculado y por enviarse"):
             handlers.revertir_conversion(refund, integration.unit_of_work())
         assert not events_of("ComisionRevertida") and Transaccion.objects.get().estado == "PENDIENTE"
