@@ -458,12 +458,19 @@ def supera_minimo(total: Decimal, moneda: str, minimos: dict[str, Decimal]) -> b
 
 class Payout(Aggregate):
     """CALCULADO → EN_PROCESO → EXITOSO | FALLIDO; FALLIDO → CALCULADO when retried (PENDIENTE is the
-    instant between its creation and its calculation, inside the cycle's transaction)."""
+    instant between its creation and its calculation, inside the cycle's transaction).
 
-    def __init__(self, id: uuid.UUID, *, id_socio: uuid.UUID, monto_total: Monto, transacciones: int, estado: str,
-                 intentos: int, confirmacion: str = "", motivo_fallo: str = "", version: int = 1):
+    A cycle only writes its payouts; each one announces itself (PayoutCreado, ComisionesCalculadas)
+    with its first sending, in the transaction where it claims the commissions it covers: the
+    cycle, which holds writers of commissions back while it runs, stays as short as it can."""
+
+    def __init__(self, id: uuid.UUID, *, id_socio: uuid.UUID, id_ciclo: uuid.UUID, fecha_corte: date,
+                 monto_total: Monto, transacciones: int, estado: str, intentos: int, confirmacion: str = "",
+                 motivo_fallo: str = "", version: int = 1):
         super().__init__(id, version)
         self.id_socio = id_socio
+        self.id_ciclo = id_ciclo
+        self.fecha_corte = fecha_corte
         self.monto_total = monto_total
         self.transacciones = transacciones
         self.estado = EstadoPayout(estado)
@@ -477,6 +484,11 @@ class Payout(Aggregate):
 
     def procesar(self) -> None:
         self._exigir("enviarse", EstadoPayout.CALCULADO)
+        if self.intentos == 0:
+            self.record(PayoutCreado(aggregate_id=self.id, id_socio=self.id_socio, id_ciclo=self.id_ciclo,
+                                     fecha_corte=self.fecha_corte, moneda=self.monto_total.moneda))
+            self.record(ComisionesCalculadas(aggregate_id=self.id, id_socio=self.id_socio, id_ciclo=self.id_ciclo,
+                                             monto_total=self.monto_total, transacciones=self.transacciones))
         self.estado, self.intentos = EstadoPayout.EN_PROCESO, self.intentos + 1
         self.record(PayoutProcesado(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                     intento=self.intentos))

@@ -14,8 +14,8 @@ from alpespartners.seedwork.domain import Monto, NotFound
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
-from .domain import (CobroDuplicado, ComisionesCalculadas, ComisionRegistrada, ComisionRevertida, EstadoTransaccion,
-                     Pago, PagoDeclinado, PayoutCreado, PresupuestoAgotado, Rechazo, Resultado)
+from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
+                     PresupuestoAgotado, Rechazo, Resultado)
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,8 @@ def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -
 
 def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
     """Calculate a cycle set-based in one transaction: one GROUP BY and one INSERT of payouts. It
-    writes no commission: each payout claims the rows it covers when it is sent, after commit."""
+    writes no commission and no event: each payout claims the rows it covers, and announces
+    itself, when it is first sent, after commit (see domain.Payout)."""
     from . import tasks
 
     id_ciclo = domain.id_ciclo(command.fecha_corte)
@@ -228,14 +229,7 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
         grupos = [grupo for grupo in repository.por_pagar(limite)
                   if (grupo.id_socio, grupo.moneda) not in en_curso
                   and domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
-        for id_payout, grupo in repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos):
-            uow.record([
-                PayoutCreado(aggregate_id=id_payout, id_socio=grupo.id_socio, id_ciclo=id_ciclo,
-                             fecha_corte=command.fecha_corte, moneda=grupo.moneda),
-                ComisionesCalculadas(aggregate_id=id_payout, id_socio=grupo.id_socio, id_ciclo=id_ciclo,
-                                     monto_total=domain.normalizar(Monto(grupo.total, grupo.moneda)),
-                                     transacciones=grupo.transacciones),
-            ])
+        repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos)
         repository.cerrar_calculo(id_ciclo, grupos, timezone.now())
         uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(grupos),
                                                  "transacciones": sum(grupo.transacciones for grupo in grupos)})

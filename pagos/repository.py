@@ -225,22 +225,20 @@ def payouts_en_curso() -> set[tuple[uuid.UUID, str]]:
     return set(Payout.objects.filter(estado__in=EN_CURSO).values_list("id_socio", "moneda"))
 
 
-def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPagar]) -> list[tuple[uuid.UUID, PorPagar]]:
-    """One CALCULADO payout per group, in one statement; returns each one's id with its group."""
-    payouts = [(domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), grupo) for grupo in grupos]
+def crear_payouts(id_ciclo: uuid.UUID, fecha_corte, limite, grupos: list[PorPagar]) -> None:
+    """One CALCULADO payout per group, in one statement."""
     try:
         bulk.insert(Payout, [
-            {"id": id_payout, "id_ciclo": id_ciclo, "fecha_corte": fecha_corte, "id_socio": grupo.id_socio,
-             "moneda": grupo.moneda, "monto_total": grupo.total, "transacciones": grupo.transacciones,
-             "estado": domain.EstadoPayout.CALCULADO.value, "pagable_antes_de": limite,
-             "hasta_secuencia": grupo.hasta_secuencia}
-            for id_payout, grupo in payouts
+            {"id": domain.id_payout(id_ciclo, grupo.id_socio, grupo.moneda), "id_ciclo": id_ciclo,
+             "fecha_corte": fecha_corte, "id_socio": grupo.id_socio, "moneda": grupo.moneda, "monto_total": grupo.total,
+             "transacciones": grupo.transacciones, "estado": domain.EstadoPayout.CALCULADO.value,
+             "pagable_antes_de": limite, "hasta_secuencia": grupo.hasta_secuencia}
+            for grupo in grupos
         ])
     except IntegrityError as error:
         # pagos_un_payout_en_curso: a concurrent cycle committed a payout for one of these partners
         # after this one read payouts_en_curso. Rerun, this cycle leaves that partner out.
         raise ConcurrencyConflict(f"ciclo {fecha_corte}: un ciclo concurrente creó payouts") from error
-    return payouts
 
 
 def cerrar_calculo(id_ciclo: uuid.UUID, grupos: list[PorPagar], ahora) -> None:
@@ -264,8 +262,8 @@ def payout(id_payout: uuid.UUID) -> domain.Payout:
     row = Payout.objects.select_for_update().filter(id=id_payout).first()
     if row is None:
         raise NotFound(f"No existe el payout {id_payout}.", "id_payout")
-    return domain.Payout(row.id, id_socio=row.id_socio, monto_total=normalizar(Monto(row.monto_total, row.moneda)),
-                         transacciones=row.transacciones, estado=row.estado, intentos=row.intentos,
+    return domain.Payout(row.id, id_socio=row.id_socio, id_ciclo=row.id_ciclo, fecha_corte=row.fecha_corte,
+                         monto_total=normalizar(Monto(row.monto_total, row.moneda)), transacciones=row.transacciones, estado=row.estado, intentos=row.intentos,
                          confirmacion=row.confirmacion, motivo_fallo=row.motivo_fallo, version=row.version)
 
 

@@ -105,8 +105,8 @@ def test_a_partner_is_paid_from_the_currency_minimum_and_never_a_net_negative(to
 
 
 def calculado() -> Payout:
-    return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), monto_total=cop("30.03"), transacciones=3, estado="CALCULADO",
-                  intentos=0)
+    return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), id_ciclo=uuid.uuid4(), fecha_corte=date(2026, 11, 28),
+                  monto_total=cop("30.03"), transacciones=3, estado="CALCULADO", intentos=0)
 
 
 def test_a_payout_goes_calculated_in_process_paid_and_says_so():
@@ -114,7 +114,12 @@ def test_a_payout_goes_calculated_in_process_paid_and_says_so():
     payout.procesar()
     assert (payout.estado, payout.intentos, payout.clave) == (EstadoPayout.EN_PROCESO, 1, f"payout:{payout.id}")
     payout.registrar_exito("sim_po_1")
-    assert [event.type for event in payout.pull_events()] == ["PayoutProcesado", "PayoutExitoso"]
+    creado, calculadas, *rest = payout.pull_events()
+    # its first sending announces what its cycle calculated
+    assert (creado.type, creado.id_ciclo, creado.fecha_corte, creado.moneda) == (
+        "PayoutCreado", payout.id_ciclo, date(2026, 11, 28), "COP")
+    assert (calculadas.type, calculadas.monto_total, calculadas.transacciones) == ("ComisionesCalculadas", cop("30.03"), 3)
+    assert [event.type for event in rest] == ["PayoutProcesado", "PayoutExitoso"]
     with pytest.raises(DomainError, match="Solo un payout EN_PROCESO puede fallar; este está EXITOSO."):
         payout.registrar_fallo("tarde")
 
@@ -126,8 +131,10 @@ def test_a_failed_payout_is_retried_with_a_new_key_only_with_all_its_commissions
     with pytest.raises(DomainError, match="ciclo posterior"):
         payout.reintentar(transacciones_recuperadas=2)
     payout.reintentar(transacciones_recuperadas=3)
+    payout.pull_events()
     payout.procesar()
     assert (payout.estado, payout.clave) == (EstadoPayout.EN_PROCESO, f"payout:{payout.id}:2")
+    assert [event.type for event in payout.pull_events()] == ["PayoutProcesado"]  # announced once, the first time
     assert not payout.primer_envio  # its rows came back with the retry: nothing to claim
 
 
@@ -144,7 +151,8 @@ def test_a_first_sending_claims_what_its_cycle_calculated_or_fails_unsent():
     assert cambiado.estado is EstadoPayout.FALLIDO
     assert cambiado.motivo_fallo == ("Sus comisiones cambiaron desde el cálculo (3 por 30.03 COP; ahora 2 por "
                                      "20.02 COP); el próximo ciclo las paga.")
-    assert [event.type for event in cambiado.pull_events()] == ["PayoutProcesado", "PayoutFallido"]
+    assert [event.type for event in cambiado.pull_events()] == ["PayoutCreado", "ComisionesCalculadas",
+                                                                 "PayoutProcesado", "PayoutFallido"]
 
 
 def test_only_a_calculated_payout_is_sent():
