@@ -223,6 +223,9 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
         repository.bloquear_para_ciclo()
         if not repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
             uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": False, "payouts": 0})
+            # Running a cut-off again sends whatever of it is still CALCULADO (its fan-out was
+            # lost after commit, say); answered payouts are left as they are.
+            tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
             return
         limite = domain.fin_del_corte(command.fecha_corte, timezone.get_current_timezone())
         en_curso = repository.payouts_en_curso()

@@ -178,8 +178,8 @@ class PorPagar:
 
 def bloquear_para_ciclo() -> None:
     """The cycle reads commissions with no writer in flight: SHARE mode waits for the transactions
-    writing them to commit and holds new ones until the cycle commits (2–3 s for a million rows and
-    10,000 payouts, docs/PERFORMANCE.md). So every row the cycle did not see is numbered above
+    writing them to commit and holds new ones until the cycle commits (under a second for a million
+    rows and 10,000 payouts, docs/PERFORMANCE.md). So every row the cycle did not see is numbered above
     what it saw, and a refund waits to see the payouts that cover its commission. SQLite serialises
     writers already. Must come before the transaction's first query."""
     if connection.vendor == "postgresql":

@@ -111,6 +111,23 @@ def test_the_same_cut_off_twice_is_one_cycle_and_pays_nothing_twice(api):
                                                                                           "payouts": 0}
 
 
+def test_running_a_cut_off_again_sends_its_payouts_whose_sending_was_lost(api):
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00")
+    with transaction.atomic():
+        pending = len(connection.run_on_commit)
+        calcular(HOY())
+        del connection.run_on_commit[pending:]  # the fan-out is lost: the broker never got it
+    assert Payout.objects.get(id_socio=id_socio).estado == "CALCULADO"
+
+    again = ciclo(api, HOY(), **WAIT).json()
+
+    assert again["id"] == str(domain.id_ciclo(HOY())) and Payout.objects.count() == 1
+    assert Payout.objects.get(id_socio=id_socio).estado == "EXITOSO"
+    assert len(events_of("PayoutExitoso")) == 1
+
+
 def test_two_cycles_started_at_the_same_moment_pay_each_partner_once(user):
     # given 20 partners with payable commissions
     id_campania = campania("100000.00", dias_retencion=0)
