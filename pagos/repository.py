@@ -257,6 +257,12 @@ def payouts_por_procesar(id_ciclo: uuid.UUID) -> list[uuid.UUID]:
                 .values_list("id", flat=True))
 
 
+def payouts_sin_enviar(calculados_antes_de) -> list[uuid.UUID]:
+    """CALCULADO since before that instant (calculated, or set back to CALCULADO by a retry)."""
+    return list(Payout.objects.filter(estado=domain.EstadoPayout.CALCULADO.value, actualizado_en__lt=calculados_antes_de)
+                .values_list("id", flat=True))
+
+
 def payout(id_payout: uuid.UUID) -> domain.Payout:
     """Locked until commit: its state decides what the gateway is asked."""
     row = Payout.objects.select_for_update().filter(id=id_payout).first()

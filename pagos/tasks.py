@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -33,6 +34,20 @@ def procesar_ciclo(id_ciclo: str) -> int:
     for id_payout in pendientes:
         procesar_payout.delay(str(id_payout))
     return len(pendientes)
+
+
+@shared_task(name="pagos.reenviar_payouts_sin_enviar")
+def reenviar_payouts_sin_enviar() -> int:
+    """Every few minutes (django-celery-beat): payouts CALCULADO for a while lost their fan-out (a
+    publish after commit can be lost) and, unsent, keep their partners out of later cycles. Sending
+    one twice is harmless: the second task finds it answered, or asks the gateway with the same key."""
+    pendientes = repository.payouts_sin_enviar(timezone.now() - PAYOUT_SIN_ENVIAR_TRAS)
+    for id_payout in pendientes:
+        procesar_payout.delay(str(id_payout))
+    return len(pendientes)
+
+
+PAYOUT_SIN_ENVIAR_TRAS = timedelta(minutes=5)
 
 
 @shared_task(name="pagos.procesar_payout", bind=True, acks_late=True, max_retries=8)

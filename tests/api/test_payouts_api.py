@@ -128,6 +128,31 @@ def test_running_a_cut_off_again_sends_its_payouts_whose_sending_was_lost(api):
     assert len(events_of("PayoutExitoso")) == 1
 
 
+def test_the_periodic_sweep_sends_payouts_left_unsent_for_minutes(api):
+    # given the sweep as pagos' migration schedules it
+    migration = import_module("pagos.migrations.0007_programa_reenvio_de_payouts")
+    migration.crear(django_apps, None)
+    barrido = PeriodicTask.objects.get(name=migration.NOMBRE)
+    assert (barrido.task, barrido.interval.every, barrido.interval.period) == ("pagos.reenviar_payouts_sin_enviar",
+                                                                              300, "seconds")
+    assert barrido.task in app.tasks
+    # and a payout whose fan-out was lost
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00")
+    with transaction.atomic():
+        pending = len(connection.run_on_commit)
+        calcular(HOY())
+        del connection.run_on_commit[pending:]
+
+    # a fresh one is left alone (its fan-out may be on its way); one left for minutes is sent
+    assert tasks.reenviar_payouts_sin_enviar.apply().result == 0
+    Payout.objects.update(actualizado_en=timezone.now() - timedelta(minutes=6))
+    assert tasks.reenviar_payouts_sin_enviar.apply().result == 1
+    assert Payout.objects.get(id_socio=id_socio).estado == "EXITOSO"
+    assert tasks.reenviar_payouts_sin_enviar.apply().result == 0
+
+
 def test_two_cycles_started_at_the_same_moment_pay_each_partner_once(user):
     # given 20 partners with payable commissions
     id_campania = campania("100000.00", dias_retencion=0)
