@@ -172,6 +172,10 @@ CAMPANIAS_SAGA_TIMEOUT_SECONDS = env_int("CAMPANIAS_SAGA_TIMEOUT_SECONDS", 900)
 
 # --- pagos ------------------------------------------------------------------
 PASARELA_PAGOS = os.environ.get("PASARELA_PAGOS", "simulada")  # the PasarelaPagos adapter
+# A charge for a brand pagos does not know yet, or knows without a default payment method, is
+# retried (with the task's backoff) until its command is this old: the brand's events travel on
+# another topic and may arrive after the command. Then it is RECHAZADO with the reason.
+PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS = env_int("PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS", 30)
 # The least a partner is paid in each currency; below it, commissions wait for a later cycle.
 # PAGOS_MONTOS_MINIMOS="COP=20000,USD=10" overrides; a currency not listed has no minimum.
 PAGOS_MONTOS_MINIMOS = {

@@ -6,6 +6,7 @@ open, and its idempotency key (from the campaign, or the pago) makes a retried c
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,6 +31,8 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
         return
     marca = repository.cliente(command.id_cliente)
     motivo = domain.motivo_para_no_cobrar(command.id_cliente, marca)
+    if motivo is not None and domain.datos_de_marca_pendientes(marca) and _puede_esperar(uow.command_id):
+        raise domain.DatosDeMarcaPendientes(motivo)  # retried by the task; nothing written yet
     confirmacion = None
     if motivo is None:
         try:
@@ -55,6 +58,11 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
             return
         uow.collect(pago)
         uow.commit(resource_id=pago.id)
+
+
+def _puede_esperar(command_id) -> bool:
+    edad = repository.antiguedad_del_comando(command_id)
+    return edad is not None and edad < timedelta(seconds=settings.PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS)
 
 
 def revertir_pago(command: commands.RevertirPago, uow: UnitOfWork) -> None:

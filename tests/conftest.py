@@ -132,11 +132,12 @@ def celery_worker() -> tuple[str, ...]:
     return ("-m", "celery", "-A", "alpespartners", "worker", "-l", "info", "-c", "2", "--without-mingle", "--without-gossip")
 
 
-def wait_until(condition, timeout: float, message: str, interval: float = 0.1):
+def wait_until(condition, timeout: float, message: str, interval: float = 0.1, diagnose=None):
+    """`diagnose()`, when given, adds what it returns to the timeout's message."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s: {message}", pytrace=False)
+    pytest.fail(f"timed out after {timeout}s: {message}" + (f"\n{diagnose()}" if diagnose else ""), pytrace=False)

@@ -140,8 +140,10 @@ def marca_que_no_puede_pagar(caso: str) -> uuid.UUID:
     ("desconocida", "no está registrada."),
     ("suspendida", "La marca está suspendida."),
 ])
-def test_a_brand_that_cannot_pay_gets_a_rejected_charge_without_calling_the_gateway(api, caso, motivo):
-    # given a brand without a default method, unknown to pagos, or suspended
+def test_a_brand_that_cannot_pay_gets_a_rejected_charge_without_calling_the_gateway(api, settings, caso, motivo):
+    # given a brand without a default method, unknown to pagos, or suspended, and no wait for its
+    # events (the next test waits)
+    settings.PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS = 0
     id_cliente = marca_que_no_puede_pagar(caso)
 
     # when its campaign is charged
@@ -153,6 +155,32 @@ def test_a_brand_that_cannot_pay_gets_a_rejected_charge_without_calling_the_gate
     assert cobro["estado"] == "RECHAZADO" and motivo in cobro["motivo"]
     assert [event.type for event in pagos_events()] == ["PagoRechazado"]
     assert OperacionSimulada.objects.count() == 0
+
+
+def test_a_charge_that_arrives_before_the_brand_s_events_waits_for_them(api):
+    # given a brand whose registration and card are still on their way to pagos (another topic)
+    id_cliente = uuid.uuid4()
+
+    def late_events():
+        try:
+            threading.Event().wait(0.5)
+            deliver_cliente(events.cliente_registrado(id_cliente))
+            deliver_cliente(medio_pago_registrado(id_cliente, "tok_ok"))
+        finally:
+            connection.close()
+
+    arriving = threading.Thread(target=late_events)
+    arriving.start()
+
+    # when the charge command is handled first
+    command = cobrar(id_cliente)
+    arriving.join()
+
+    # then it was retried until they arrived, and the brand was charged once
+    assert command.status == "COMPLETADO" and command.attempts > 1
+    assert api.get(f"/api/v1/pagos/cobros/{command.resource_id}").json()["estado"] == "CONFIRMADO"
+    assert [event.type for event in pagos_events()] == ["PagoConfirmado"]
+    assert OperacionSimulada.objects.count() == 1
 
 
 def test_a_second_request_for_the_same_campaign_charges_once(api):

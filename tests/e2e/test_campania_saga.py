@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+from alpespartners.messaging.models import InboxMessage, OutboxMessage
 from campanias.models import CampaniaView, SagaAprobacionModel
 from cliente.domain import digito_verificacion_nit
 from campanias.tasks import vencer_sagas
@@ -85,6 +86,16 @@ def test_the_approval_saga_answers_every_gateway_outcome_and_compensates_a_rever
         assert CobroView.objects.filter(id_campania=id_campania).count() == 1, token  # one charge per campaign
 
 
+def saga_trace(id_campania) -> str:
+    """Where the saga stopped, for a timeout's message: its steps, the charge, and the messages
+    that left through the outbox and arrived through the inbox (this test has been flaky once)."""
+    saga = SagaAprobacionModel.objects.filter(id_campania=id_campania).values("estado", "pasos").first()
+    cobro = CobroView.objects.filter(id_campania=id_campania).values_list("estado", flat=True).first()
+    outbox = list(OutboxMessage.objects.order_by("id").values_list("topic", "type", "published_at"))
+    inbox = list(InboxMessage.objects.order_by("received_at").values_list("consumer", "type"))
+    return f"saga {saga}; cobro {cobro}; outbox {outbox}; inbox {inbox}"
+
+
 def test_no_answer_before_the_timeout_cancels_and_a_late_charge_is_refunded(api, processes):
     # given pagos is not consuming, and sagas time out after 2 s
     skip_backlog(CONTEXTS)
@@ -107,7 +118,7 @@ def test_no_answer_before_the_timeout_cancels_and_a_late_charge_is_refunded(api,
     processes("consumer-pagos", *manage("consume", "pagos"))
     saga = wait_until(
         lambda: (row := SagaAprobacionModel.objects.filter(id_campania=id_campania, estado="REEMBOLSADA").first()) and row,
-        90, "the late charge to be refunded",
+        90, "the late charge to be refunded", diagnose=lambda: saga_trace(id_campania),
     )
     assert [paso["estado"] for paso in saga.pasos] == ["ESPERANDO_COBRO", "CANCELADA", "REEMBOLSO_SOLICITADO", "REEMBOLSADA"]
     assert CobroView.objects.get(id_campania=id_campania).estado == "REVERTIDO"
