@@ -472,9 +472,9 @@ def unfinished_state() -> dict:
     """What a cycle stopped by --max-seconds left in the database: nothing, if its rollback worked."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT (SELECT COUNT(*) FROM {CICLO}), (SELECT COUNT(*) FROM {PAYOUT}), "
-                       f"(SELECT COUNT(*) FROM {TRANSACCION} WHERE estado = 'EN_PAYOUT'), (SELECT COUNT(*) FROM {OUTBOX})")
-        ciclos, payouts, claimed, outbox = cursor.fetchone()
-    return {"ciclos": ciclos, "payouts": payouts, "claimed": claimed, "outbox": outbox}
+                       f"(SELECT COUNT(*) FROM {OUTBOX})")
+        ciclos, payouts, outbox = cursor.fetchone()
+    return {"ciclos": ciclos, "payouts": payouts, "outbox": outbox}
 
 
 # --- 5. the payouts' sending ---------------------------------------------------------
@@ -609,8 +609,8 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     else:
         lines.append(
             f"Not checked: the cycle did not finish. Its statement was cancelled and its transaction rolled back; "
-            f"afterwards the database held {checks['ciclos']} cycles, {checks['payouts']} payouts, "
-            f"{checks['claimed']} transactions EN_PAYOUT and {checks['outbox']} outbox rows.")
+            f"afterwards the database held {checks['ciclos']} cycles, {checks['payouts']} payouts "
+            f"and {checks['outbox']} outbox rows.")
     lines += [
         "",
         f"Where the cycle's time goes (the same call, traced by statement; SQL = from sending a statement until "

@@ -119,7 +119,7 @@ class PayoutAdmin(CommandActionsAdmin):
             for transaccion in transacciones[:TRANSACCIONES_EN_DETALLE]
         ))
         tabla = "<table><tr><th>id externo</th><th>tipo</th><th>comisión</th><th>estado</th></tr>{}</table>{}"
-        if obj.estado == "CALCULADO" and obj.intentos == 0:
+        if obj.sin_enviar:
             # Not claimed yet (they take its id when it is sent): the list cannot filter by it.
             return format_html(tabla, rows, "Las comisiones que cubre; las toma al enviarse.")
         url = reverse("admin:pagos_transaccion_changelist") + f"?id_payout={obj.id}"

@@ -232,3 +232,8 @@ class Payout(models.Model):
 
     def __str__(self):
         return f"Payout {self.monto_total} {self.moneda} a {self.id_socio} ({self.estado})"
+
+    @property
+    def sin_enviar(self) -> bool:
+        """Calculated and never sent: the rows it covers are not claimed yet (no id_payout)."""
+        return self.estado == "CALCULADO" and self.intentos == 0

@@ -1,11 +1,11 @@
 """The read side: CobroView, and Transaccion, CicloPago and Payout (set-based work writes them
 directly; they are their own read models)."""
 
-from django.db.models import Case, Count, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 
 from . import repository
-from .domain import EstadoPayout, EstadoTransaccion
+from .domain import EstadoTransaccion
 from .models import CicloPago, CobroView, Payout, Transaccion
 
 
@@ -46,12 +46,13 @@ def transacciones(*, id_socio=None, id_campania=None, id_payout=None, estado: st
 
 def _del_payout(id_payout) -> QuerySet[Transaccion]:
     """The rows a payout pays: those it covers until it is first sent, then those it claimed."""
-    sin_enviar = Payout.objects.filter(id=id_payout, estado=EstadoPayout.CALCULADO.value, intentos=0).exists()
-    if sin_enviar:
+    payout = Payout.objects.filter(id=id_payout).only("id_socio", "estado", "intentos").first()
+    if payout is None:
+        return Transaccion.objects.none()
+    if payout.sin_enviar:
         return repository.cubiertas(id_payout)
     # Through the partner's index: id_payout has none (see Transaccion).
-    socio = Payout.objects.filter(id=id_payout).values("id_socio")[:1]
-    return Transaccion.objects.filter(id_socio=Subquery(socio), id_payout=id_payout)
+    return Transaccion.objects.filter(id_socio=payout.id_socio, id_payout=id_payout)
 
 
 def transaccion(id_transaccion) -> Transaccion | None:

@@ -115,10 +115,7 @@ def test_running_a_cut_off_again_sends_its_payouts_whose_sending_was_lost(api):
     id_campania = campania("100000.00", dias_retencion=0)
     id_socio = socio_con_medio(id_campania, "tok_ok")
     ganar(api, id_campania, id_socio, "400.00")
-    with transaction.atomic():
-        pending = len(connection.run_on_commit)
-        calcular(HOY())
-        del connection.run_on_commit[pending:]  # the fan-out is lost: the broker never got it
+    calcular_y_perder_el_envio(HOY())
     assert Payout.objects.get(id_socio=id_socio).estado == "CALCULADO"
 
     again = ciclo(api, HOY(), **WAIT).json()
@@ -140,10 +137,7 @@ def test_the_periodic_sweep_sends_payouts_left_unsent_for_minutes(api):
     id_campania = campania("100000.00", dias_retencion=0)
     id_socio = socio_con_medio(id_campania, "tok_ok")
     ganar(api, id_campania, id_socio, "400.00")
-    with transaction.atomic():
-        pending = len(connection.run_on_commit)
-        calcular(HOY())
-        del connection.run_on_commit[pending:]
+    calcular_y_perder_el_envio(HOY())
 
     # a fresh one is left alone (its fan-out may be on its way); one left for minutes is sent
     assert tasks.reenviar_payouts_sin_enviar.apply().result == 0
@@ -275,6 +269,14 @@ def test_a_failed_payout_whose_commissions_went_to_a_later_cycle_cannot_be_retri
 
 def calcular(fecha_corte) -> None:
     handlers.ejecutar_ciclo(commands.EjecutarCiclo(fecha_corte=fecha_corte), integration.unit_of_work())
+
+
+def calcular_y_perder_el_envio(fecha_corte) -> None:
+    """A cycle whose fan-out is lost after its commit: the broker never got it."""
+    with transaction.atomic():
+        pending = len(connection.run_on_commit)
+        calcular(fecha_corte)
+        del connection.run_on_commit[pending:]
 
 
 def test_a_commission_registered_after_the_cycle_calculated_waits_for_the_next_cycle(api):
