@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "alpespartners.messaging",
+    "alpespartners.access",
     "cliente",
     "campanias",
     "pagos",

@@ -17,12 +17,13 @@ def campanias(*, estado: str | None = None, id_cliente=None) -> QuerySet[Campani
     return queryset
 
 
+def con_socio(queryset: QuerySet[CampaniaView], id_socio) -> QuerySet[CampaniaView]:
+    """The campaigns a partner is enrolled in."""
+    return queryset.filter(socios__id_socio=id_socio)
+
+
 def campania(id_campania) -> CampaniaView | None:
     return CampaniaView.objects.prefetch_related("socios").filter(id=id_campania).first()
-
-
-def existe(id_campania) -> bool:
-    return CampaniaView.objects.filter(id=id_campania).exists()
 
 
 def eventos(id_campania) -> QuerySet[EventoCampania]:

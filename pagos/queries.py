@@ -6,7 +6,7 @@ from django.db.models.functions import Now
 
 from . import repository
 from .domain import EstadoTransaccion
-from .models import CicloPago, CobroView, Payout, Transaccion
+from .models import CampaniaLocal, CicloPago, CobroView, Payout, Transaccion
 
 
 def cobros(*, id_campania=None, id_cliente=None, estado: str | None = None) -> QuerySet[CobroView]:
@@ -53,6 +53,16 @@ def _del_payout(id_payout) -> QuerySet[Transaccion]:
         return repository.cubiertas(id_payout)
     # Through the partner's index: id_payout has none (see Transaccion).
     return Transaccion.objects.filter(id_socio=payout.id_socio, id_payout=id_payout)
+
+
+def de_campanias_de_marca(queryset: QuerySet, id_marca) -> QuerySet:
+    """Rows (commissions) of the brand's campaigns."""
+    return queryset.filter(id_campania__in=CampaniaLocal.objects.filter(id_marca=id_marca).values("id"))
+
+
+def campanias_de_marca(id_marca, ids) -> set:
+    """Which of `ids` are campaigns of the brand."""
+    return set(CampaniaLocal.objects.filter(id_marca=id_marca, id__in=ids).values_list("id", flat=True))
 
 
 def transaccion(id_transaccion) -> Transaccion | None:

@@ -41,7 +41,8 @@ def real_services():
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="marca", password="x")
+    """The back office's API user: staff see and do everything (tests/api/test_access.py covers the roles)."""
+    return django_user_model.objects.create_user(username="operador", password="x", is_staff=True)
 
 
 @pytest.fixture

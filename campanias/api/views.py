@@ -9,9 +9,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alpespartners.access.models import Rol
+from alpespartners.access.scope import scope_of
 from alpespartners.api import accept_command, validated
 from alpespartners.messaging.api import CommandAcceptedOutput
 
+from ..models import CampaniaView, EventoCampania
 from .. import commands, queries
 from . import serializers
 
@@ -27,10 +30,21 @@ def present(id_campania) -> dict:
     return serializers.CampaniaOutput(queries.campania(id_campania)).data
 
 
-def existing(id_campania):
-    if not queries.existe(id_campania):  # a command only needs to know, not the partners too
+def visible(request, queryset):
+    """Staff see every campaign; a marca its client's; a socio those it is enrolled in."""
+    return scope_of(request).restrict(queryset, marca="id_cliente", socio=queries.con_socio)
+
+
+def existing(request, id_campania):
+    if not visible(request, queries.campanias()).filter(id=id_campania).exists():
         raise NotFound(f"No existe la campaña {id_campania}.")
     return id_campania
+
+
+def commanded(request, id_campania):
+    """A campaign the user may command: staff any, a marca its own (404 for another's)."""
+    scope_of(request).require(Rol.MARCA)
+    return existing(request, id_campania)
 
 
 def accept(request, command, id_campania, *, creates=False):
@@ -39,10 +53,11 @@ def accept(request, command, id_campania, *, creates=False):
 
 
 class CampaniasView(ListAPIView):
+    queryset = CampaniaView.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.CampaniaOutput
 
     def get_queryset(self):
-        return queries.campanias(**validated(serializers.CampaniaFiltros, self.request.query_params))
+        return visible(self.request, queries.campanias(**validated(serializers.CampaniaFiltros, self.request.query_params)))
 
     @extend_schema(summary="Listar campañas", parameters=[serializers.CampaniaFiltros])
     def get(self, request, *args, **kwargs):
@@ -52,7 +67,9 @@ class CampaniasView(ListAPIView):
                    responses={202: CommandAcceptedOutput, 201: serializers.CampaniaOutput},
                    description="La campaña nace PENDIENTE; se aprueba cuando pagos confirma el cobro de su presupuesto.")
     def post(self, request):
+        scope_of(request).require(Rol.MARCA)
         data = validated(serializers.CrearCampaniaInput, request.data)
+        scope_of(request).own_client(data["id_cliente"])
         id_campania = data.pop("id", None) or uuid.uuid4()
         return accept(request, commands.CrearCampania(id=id_campania, **data), id_campania, creates=True)
 
@@ -60,16 +77,15 @@ class CampaniasView(ListAPIView):
 class CampaniaView(APIView):
     @extend_schema(summary="Detalle de una campaña", responses=serializers.CampaniaOutput)
     def get(self, request, id_campania):
-        return Response(present(existing(id_campania)))
+        return Response(present(existing(self.request, id_campania)))
 
 
 class EventosCampaniaView(ListAPIView):
+    queryset = EventoCampania.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.EventoOutput
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view, no request
-            return queries.eventos(None)
-        return queries.eventos(existing(self.kwargs["id_campania"]))
+        return queries.eventos(existing(self.request, self.kwargs["id_campania"]))
 
     @extend_schema(summary="Historia de eventos de una campaña")
     def get(self, request, *args, **kwargs):
@@ -80,13 +96,13 @@ class SociosView(APIView):
     @extend_schema(summary="Inscribir un socio", request=serializers.InscribirSocioInput, responses=ACCEPTED)
     def post(self, request, id_campania):
         data = validated(serializers.InscribirSocioInput, request.data)
-        return accept(request, commands.InscribirSocio(id_campania=existing(id_campania), **data), id_campania)
+        return accept(request, commands.InscribirSocio(id_campania=commanded(request, id_campania), **data), id_campania)
 
 
 class SocioView(APIView):
     @extend_schema(summary="Retirar un socio", request=None, responses=ACCEPTED)
     def delete(self, request, id_campania, id_socio):
-        return accept(request, commands.RetirarSocio(id_campania=existing(id_campania), id_socio=id_socio), id_campania)
+        return accept(request, commands.RetirarSocio(id_campania=commanded(request, id_campania), id_socio=id_socio), id_campania)
 
 
 def lifecycle_view(command_class, summary: str):
@@ -96,7 +112,7 @@ def lifecycle_view(command_class, summary: str):
         @extend_schema(summary=summary, request=serializers.MotivoCampaniaInput, responses=ACCEPTED)
         def post(self, request, id_campania):
             data = validated(serializers.MotivoCampaniaInput, request.data)
-            return accept(request, command_class(id_campania=existing(id_campania), **data), id_campania)
+            return accept(request, command_class(id_campania=commanded(request, id_campania), **data), id_campania)
 
     LifecycleView.__name__ = LifecycleView.__qualname__ = f"{command_class.__name__}View"
     return LifecycleView

@@ -14,10 +14,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alpespartners.access.models import Rol
+from alpespartners.access.scope import scope_of
 from alpespartners.api import accept_command, validated
 from alpespartners.messaging.api import CommandAcceptedOutput, CommandOutput
 from alpespartners.messaging.models import CommandLog
 
+from ..models import CicloPago, CobroView, Payout, Transaccion
 from .. import commands, domain, queries
 from . import serializers
 
@@ -32,17 +35,24 @@ def present(id_pago) -> dict:
     return serializers.CobroOutput(queries.cobro(id_pago)).data
 
 
-def existing(id_pago):
-    if queries.cobro(id_pago) is None:
+def existing(request, id_pago):
+    """A charge the user may see and command: staff any, a marca its client's (socios see none)."""
+    scope = scope_of(request)
+    scope.require(Rol.MARCA)
+    if not scope.restrict(queries.cobros(), marca="id_cliente").filter(id=id_pago).exists():
         raise NotFound(f"No existe el cobro {id_pago}.")
     return id_pago
 
 
 class CobrosView(ListAPIView):
+    queryset = CobroView.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.CobroOutput
 
     def get_queryset(self):
-        return queries.cobros(**validated(serializers.CobroFiltros, self.request.query_params))
+        scope = scope_of(self.request)
+        scope.require(Rol.MARCA)
+        return scope.restrict(queries.cobros(**validated(serializers.CobroFiltros, self.request.query_params)),
+                              marca="id_cliente")
 
     @extend_schema(summary="Listar cobros de campañas", parameters=[serializers.CobroFiltros])
     def get(self, request, *args, **kwargs):
@@ -52,7 +62,7 @@ class CobrosView(ListAPIView):
 class CobroDetalleView(APIView):
     @extend_schema(summary="Detalle de un cobro", responses=serializers.CobroOutput)
     def get(self, request, id_pago):
-        return Response(present(existing(id_pago)))
+        return Response(present(existing(request, id_pago)))
 
 
 class RevertirCobroView(APIView):
@@ -62,7 +72,7 @@ class RevertirCobroView(APIView):
                                "campaña como compensación. Un cobro que no está CONFIRMADO hace FALLIDO el comando.")
     def post(self, request, id_pago):
         data = validated(serializers.RevertirPagoInput, request.data)
-        command = commands.RevertirPago(id_pago=existing(id_pago), **data)
+        command = commands.RevertirPago(id_pago=existing(request, id_pago), **data)
         return accept_command(request, CONTEXT, command, resource_id=id_pago, resource_path=cobro_path,
                               present_resource=present)
 
@@ -87,6 +97,7 @@ class ConversionesView(APIView):
                                "responde con la comisión que ya tiene.")
     def post(self, request):
         data = validated(serializers.ConversionInput, request.data)
+        own_campaigns(request, [data["id_campania"]])
         command = commands.RegistrarConversion(**data)
         return accept_command(request, CONTEXT, command, resource_id=id_transaccion(command),
                               resource_path=transaccion_path, present_resource=present_transaccion, creates=True)
@@ -99,6 +110,7 @@ class LoteConversionesView(APIView):
                                "DUPLICADA o RECHAZADA con código y motivo) y los totales.")
     def post(self, request):
         data = validated(serializers.LoteConversionesInput, request.data)
+        own_campaigns(request, [item["id_campania"] for item in data["conversiones"]])
         command = commands.RegistrarConversiones(
             conversiones=[commands.RegistrarConversion(**item) for item in data["conversiones"]]
         )
@@ -117,10 +129,28 @@ class RevertirConversionView(APIView):
     def post(self, request):
         data = validated(serializers.RevertirConversionInput, request.data)
         command = commands.RevertirConversion(**data)
-        if queries.transaccion(id_transaccion(command)) is None:
+        own_campaigns(request, [command.id_campania])
+        if not visible_transacciones(request, queries.transacciones()).filter(id=id_transaccion(command)).exists():
             raise NotFound(f"La campaña {command.id_campania} no tiene una conversión {command.id_externo}.")
         return accept_command(request, CONTEXT, command, resource_id=id_transaccion(command),
                               resource_path=transaccion_path, present_resource=present_transaccion)
+
+
+def own_campaigns(request, ids) -> None:
+    """Conversions are reported by staff or by the campaign's brand; another brand's campaign is
+    not found (404), like any id it may not see. Nothing is accepted if one of them is not its own."""
+    scope = scope_of(request)
+    scope.require(Rol.MARCA)
+    if scope.staff:
+        return
+    foreign = sorted(set(ids) - queries.campanias_de_marca(scope.id_cliente, set(ids)), key=str)
+    if foreign:
+        raise NotFound(f"No existe la campaña {foreign[0]}.")
+
+
+def visible_transacciones(request, queryset):
+    """Staff see every commission; a socio its own; a marca those of its campaigns."""
+    return scope_of(request).restrict(queryset, marca=queries.de_campanias_de_marca, socio="id_socio")
 
 
 def id_transaccion(command) -> uuid.UUID:
@@ -128,10 +158,13 @@ def id_transaccion(command) -> uuid.UUID:
 
 
 class TransaccionesView(ListAPIView):
+    queryset = Transaccion.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.TransaccionOutput
 
     def get_queryset(self):
-        return queries.transacciones(**validated(serializers.TransaccionFiltros, self.request.query_params))
+        return visible_transacciones(
+            self.request, queries.transacciones(**validated(serializers.TransaccionFiltros, self.request.query_params))
+        )
 
     @extend_schema(summary="Listar transacciones (comisiones y ajustes)", parameters=[serializers.TransaccionFiltros])
     def get(self, request, *args, **kwargs):
@@ -141,7 +174,8 @@ class TransaccionesView(ListAPIView):
 class TransaccionDetalleView(APIView):
     @extend_schema(summary="Detalle de una transacción", responses=serializers.TransaccionOutput)
     def get(self, request, id_transaccion):
-        if (transaccion := queries.transaccion(id_transaccion)) is None:
+        transaccion = visible_transacciones(request, queries.transacciones()).filter(id=id_transaccion).first()
+        if transaccion is None:
             raise NotFound(f"No existe la transacción {id_transaccion}.")
         return Response(serializers.TransaccionOutput(transaccion).data)
 
@@ -158,9 +192,11 @@ def present_ciclo(id_ciclo) -> dict:
 
 
 class CiclosView(ListAPIView):
+    queryset = CicloPago.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.CicloOutput
 
     def get_queryset(self):
+        scope_of(self.request).require()  # payout cycles are the back office's
         return queries.ciclos()
 
     @extend_schema(summary="Listar ciclos de pagos")
@@ -173,6 +209,7 @@ class CiclosView(ListAPIView):
                                "y crea un payout por grupo que alcance el mínimo de su moneda. La misma fecha de corte "
                                "dos veces es el mismo ciclo: no paga nada dos veces.")
     def post(self, request, *args, **kwargs):
+        scope_of(request).require()
         data = validated(serializers.EjecutarCicloInput, request.data)
         fecha_corte = data.get("fecha_corte") or timezone.localdate()
         command = commands.EjecutarCiclo(fecha_corte=fecha_corte, origen="api")
@@ -183,6 +220,7 @@ class CiclosView(ListAPIView):
 class CicloDetalleView(APIView):
     @extend_schema(summary="Detalle de un ciclo de pagos", responses=serializers.CicloOutput)
     def get(self, request, id_ciclo):
+        scope_of(request).require()
         if (ciclo := queries.ciclo(id_ciclo)) is None:
             raise NotFound(f"No existe el ciclo {id_ciclo}.")
         return Response(serializers.CicloOutput(ciclo).data)
@@ -196,17 +234,19 @@ def present_payout(id_payout) -> dict:
     return serializers.PayoutOutput(queries.payout(id_payout)).data
 
 
-def existing_payout(id_payout):
-    if queries.payout(id_payout) is None:
-        raise NotFound(f"No existe el payout {id_payout}.")
-    return id_payout
+def visible_payouts(request, queryset):
+    """Staff see every payout; a socio its own (brands see none)."""
+    scope = scope_of(request)
+    scope.require(Rol.SOCIO)
+    return scope.restrict(queryset, socio="id_socio")
 
 
 class PayoutsView(ListAPIView):
+    queryset = Payout.objects.none()  # the model, for the schema; rows depend on who asks
     serializer_class = serializers.PayoutOutput
 
     def get_queryset(self):
-        return queries.payouts(**validated(serializers.PayoutFiltros, self.request.query_params))
+        return visible_payouts(self.request, queries.payouts(**validated(serializers.PayoutFiltros, self.request.query_params)))
 
     @extend_schema(summary="Listar payouts", parameters=[serializers.PayoutFiltros])
     def get(self, request, *args, **kwargs):
@@ -216,7 +256,7 @@ class PayoutsView(ListAPIView):
 class PayoutDetalleView(APIView):
     @extend_schema(summary="Detalle de un payout", responses=serializers.PayoutOutput)
     def get(self, request, id_payout):
-        if (payout := queries.payout(id_payout)) is None:
+        if (payout := visible_payouts(request, queries.payouts()).filter(id=id_payout).first()) is None:
             raise NotFound(f"No existe el payout {id_payout}.")
         return Response(serializers.PayoutOutput(payout).data)
 
@@ -227,6 +267,9 @@ class ReintentarPayoutView(APIView):
                    description="Vuelve a enviarlo a la pasarela (con una nueva clave de idempotencia) si todas sus "
                                "comisiones siguen libres; si un ciclo posterior ya las tomó, el comando falla.")
     def post(self, request, id_payout):
-        command = commands.ReintentarPayout(id_payout=existing_payout(id_payout))
+        scope_of(request).require()  # re-sending money is the back office's
+        if queries.payout(id_payout) is None:
+            raise NotFound(f"No existe el payout {id_payout}.")
+        command = commands.ReintentarPayout(id_payout=id_payout)
         return accept_command(request, CONTEXT, command, resource_id=id_payout, resource_path=payout_path,
                               present_resource=present_payout)

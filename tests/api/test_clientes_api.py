@@ -113,7 +113,7 @@ def test_keys_belong_to_their_user(api, django_user_model):
     body = ClienteNaturalBody()
     register(api, body, HTTP_IDEMPOTENCY_KEY="alta-123")
     other = APIClient()
-    other.force_authenticate(django_user_model.objects.create_user("otra"))
+    other.force_authenticate(django_user_model.objects.create_user("otra", is_staff=True))
     answer = register(other, ClienteNaturalBody(), HTTP_IDEMPOTENCY_KEY="alta-123")
     assert answer.status_code == 202
     assert CommandLog.objects.count() == 2

@@ -4,9 +4,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand
 from rest_framework.authtoken.models import Token
 
+from alpespartners.access.models import Rol, UsuarioCliente
 from alpespartners.messaging import command_log
 from cliente.commands import RegistrarCliente, RegistrarMedioPago
 from cliente.models import ClienteView
+
+# A user of the brand and one of its first partner, to try the API as they see it.
+DEMO_USUARIOS = [("cafe", "marca@cafealpes.co", Rol.MARCA), ("lucia", "lucia@socios.co", Rol.SOCIO)]
 
 DEMO_CLIENTES = [
     dict(tipo="EMPRESA", nombre="Café de los Alpes S.A.S.", email="marca@cafealpes.co", nit="900123456-8",
@@ -39,9 +43,18 @@ class Command(BaseCommand):
                 id_cliente=id_cliente, id_medio_pago=uuid.uuid4(), tipo="TARJETA", token=medio_token,
                 mascara="**** 4242", predeterminado=True,
             ), user=user, source="admin")
+        tokens = {}
+        for usuario, email, rol in DEMO_USUARIOS:
+            vinculado, _ = get_user_model().objects.get_or_create(username=usuario)
+            UsuarioCliente.objects.update_or_create(
+                user=vinculado, defaults={"id_cliente": ClienteView.objects.get(email=email).id, "rol": rol}
+            )
+            tokens[usuario] = Token.objects.get_or_create(user=vinculado)[0].key
         base = "http://127.0.0.1:8000"
         self.stdout.write(self.style.SUCCESS("\nAlpes Partners demo (SQLite, Celery eager, in-process transport)"))
-        self.stdout.write(f"  API token:  {token.key}")
+        self.stdout.write(f"  API token:  {token.key}  (staff: everything)")
+        self.stdout.write(f"  Brand:      {tokens['cafe']}  (marca: Café de los Alpes' campaigns and charges)")
+        self.stdout.write(f"  Partner:    {tokens['lucia']}  (socio: Lucía's transactions, payouts and campaigns)")
         self.stdout.write(f"  Try:        curl -H 'Authorization: Token {token.key}' {base}/api/v1/clientes")
         self.stdout.write(f"  API docs:   {base}/api/docs/")
         self.stdout.write(f"  Schema:     {base}/api/schema/")
