@@ -1,8 +1,11 @@
-"""Valid request bodies; tests change one field at a time."""
+"""Valid request bodies (tests change one field at a time) and read-model rows."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
+
+from pagos.domain import id_transaccion
 
 
 class ClienteNaturalBody(factory.DictFactory):
@@ -26,3 +29,105 @@ class CampaniaBody(factory.DictFactory):
     presupuesto = factory.LazyFunction(lambda: {"valor": "1000000.00", "moneda": "COP"})
     fecha_inicio = factory.LazyFunction(lambda: date.today().isoformat())
     fecha_fin = factory.LazyFunction(lambda: (date.today() + timedelta(days=30)).isoformat())
+
+
+# --- read-model rows, for tests about who sees what (tests/api/test_access.py) ---------------
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class ClienteViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cliente.ClienteView"
+
+    id = factory.Faker("uuid4", cast_to=None)
+    tipo = "EMPRESA"
+    nombre = factory.Sequence(lambda n: f"Cliente {n}")
+    email = factory.Sequence(lambda n: f"cliente{n}@correo.co")
+    tipo_documento = "NIT"
+    numero_documento = factory.Sequence(lambda n: f"{900_000_000 + n}")
+    estado = "ACTIVO"
+    fecha_registro = factory.LazyFunction(_now)
+
+
+class CampaniaViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campanias.CampaniaView"
+
+    id = factory.Faker("uuid4", cast_to=None)
+    nombre = factory.Sequence(lambda n: f"Campaña {n}")
+    estado = "APROBADA"
+    presupuesto = presupuesto_disponible = Decimal("1000000")
+    moneda = "COP"
+    fecha_inicio = factory.LazyFunction(date.today)
+    fecha_fin = factory.LazyFunction(lambda: date.today() + timedelta(days=30))
+    comisiones = factory.LazyFunction(lambda: {"VENTA": {"porcentaje": "10"}})
+    dias_retencion = 0
+    version = 1
+    creada_en = actualizada_en = factory.LazyFunction(_now)
+
+
+class SocioCampaniaViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campanias.SocioCampaniaView"
+
+    inscrito_en = factory.LazyFunction(_now)
+
+
+class CampaniaLocalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pagos.CampaniaLocal"
+
+    estado = "APROBADA"
+    fecha_inicio = factory.LazyFunction(date.today)
+    fecha_fin = factory.LazyFunction(lambda: date.today() + timedelta(days=30))
+    moneda = "COP"
+    presupuesto = presupuesto_disponible = Decimal("1000000")
+    comisiones = factory.LazyFunction(lambda: {"VENTA": {"porcentaje": "10"}})
+    dias_retencion = 0
+
+
+class CobroViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pagos.CobroView"
+
+    id = factory.Faker("uuid4", cast_to=None)
+    valor = Decimal("1000000")
+    moneda = "COP"
+    estado = "CONFIRMADO"
+    fecha_creacion = fecha_actualizacion = factory.LazyFunction(_now)
+
+
+class TransaccionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pagos.Transaccion"
+
+    # Derived from the campaign and the external id, as the API finds it (pagos.domain.id_transaccion).
+    id = factory.LazyAttribute(lambda row: id_transaccion(row.id_campania, row.id_externo))
+    id_externo = factory.Sequence(lambda n: f"conversion-{n}")
+    tipo = "VENTA"
+    monto_conversion = Decimal("100000")
+    comision = Decimal("10000")
+    moneda = "COP"
+    estado = "PAGABLE"
+    ocurrida_en = pagable_desde = factory.LazyFunction(_now)
+
+
+class PayoutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pagos.Payout"
+
+    id = factory.Faker("uuid4", cast_to=None)
+    id_ciclo = factory.Faker("uuid4", cast_to=None)
+    fecha_corte = factory.LazyFunction(date.today)
+    moneda = "COP"
+    monto_total = Decimal("10000")
+    transacciones = 1
+    estado = "FALLIDO"
+    pagable_antes_de = factory.LazyFunction(_now)
+    hasta_secuencia = 0
+    intentos = 1
