@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The embedded default: SQLite, Celery eager, in-process transport.
 EMBEDDED := env -u DATABASE_URL -u CELERY_BROKER_URL -u PULSAR_URL
 # The real services that scripts/services.sh brings up on 127.0.0.1.
-export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpespartners \
+export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpespartners CACHE_URL=redis://127.0.0.1:6379/1 \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 

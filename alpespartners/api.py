@@ -17,6 +17,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from alpespartners import correlation
 from alpespartners.celery import app as celery_app
 from alpespartners.messaging import command_log
 from alpespartners.messaging.models import CommandLog, CommandStatus
@@ -58,7 +59,7 @@ def error_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
-        return Response(error_body("error_interno", "Error interno del servidor."), status=500)
+        return Response(internal_error_body(), status=500)
     code = next((code for kind, code in ERROR_CODES.items() if isinstance(exc, kind)), None)
     code = code or getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
@@ -73,12 +74,37 @@ def not_found_view(request, exception=None):
     return JsonResponse(error_body("no_encontrado", "Recurso no encontrado."), status=404)
 
 
+def internal_error_body() -> dict:
+    """What a client learns of a bug: that it happened, and the id operators find it by in the logs."""
+    return error_body("error_interno", "Error interno del servidor. Si escribe a soporte, cite el correlation_id.",
+                      {"correlation_id": correlation.current()})
+
+
 def server_error_view(request):
-    return JsonResponse(error_body("error_interno", "Error interno del servidor."), status=500)
+    return JsonResponse(internal_error_body(), status=500)
 
 
 def bad_request_view(request, exception=None):
     return JsonResponse(error_body("peticion_invalida", "Petición inválida."), status=400)
+
+
+class BodySizeLimitMiddleware:
+    """413 in the error shape for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it
+    (DRF's parsers read the stream without Django's own check)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return bad_request_view(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return JsonResponse(error_body("cuerpo_demasiado_grande", f"El cuerpo de la petición supera {limit} bytes.",
+                                           {"max_bytes": limit}), status=413)
+        return self.get_response(request)
 
 
 # --- commands -----------------------------------------------------------------
@@ -144,10 +170,8 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
 
 
 def correlation_id(request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.headers.get("X-Correlation-ID", ""))
-    except ValueError:
-        return uuid.uuid4()
+    """The request's id (bound by CorrelationIdMiddleware), stored with the command it issues."""
+    return uuid.UUID(correlation.current() or correlation.from_header(request.headers.get(correlation.HEADER)))
 
 
 # --- probes -------------------------------------------------------------------

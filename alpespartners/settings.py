@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,9 +23,32 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
+# DJANGO_ENV=production: secrets must come from the environment and HTTPS is enforced
+# (`manage.py check --deploy` passes with no warning). Anything else is a developer's machine.
+PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else "insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_ENV=production needs DJANGO_SECRET_KEY (50 characters or more) in the environment.")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]  # probes and scrapes speak plain HTTP inside
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (DJANGO_BEHIND_PROXY=false if none).
+    if env_bool("DJANGO_BEHIND_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# A request body above this is refused with 413 before it is read (a batch of 1,000 conversions is ~300 KB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 1_048_576)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_prometheus",
     "alpespartners.messaging",
     "alpespartners.access",
     "cliente",
@@ -47,7 +72,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "alpespartners.correlation.CorrelationIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "alpespartners.api.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "alpespartners.urls"
@@ -109,6 +138,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "alpespartners.api.error_handler",
+    # Per user (token or session) and per anonymous IP; over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["alpespartners.throttling.UserThrottle", "alpespartners.throttling.AnonymousThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_USER", "6000/minute"),
+        "anon": os.environ.get("API_THROTTLE_ANONYMOUS", "120/minute"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -124,6 +159,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alpespartners.api_schema.add_contract_details",
     ],
+}
+
+# Throttling counters and other shared state: Redis when CACHE_URL is set (every web process
+# counts against the same limit), else this process's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+    if os.environ.get("CACHE_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -153,14 +195,30 @@ CONSUMER_NEGATIVE_ACK_DELAY_MS = env_int("CONSUMER_NEGATIVE_ACK_DELAY_MS", 1000)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 7)
 INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 30)
 
+# One JSON object per line (LOG_FORMAT=plain for a terminal), each with the correlation_id of the
+# request, command or message it belongs to (alpespartners/correlation.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s %(correlation_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": os.environ.get("LOG_FORMAT", "json")},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pulsar": {"level": "WARNING"}},
+    "loggers": {
+        "pulsar": {"level": "WARNING"},
+        # Its lines would repeat the request log's; errors still reach the root handler.
+        "django.request": {"level": "ERROR"},
+    },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING, as JSON
 
 # The contexts this deployment runs; messaging reads each one's integration.py.
 BOUNDED_CONTEXTS = ["cliente", "campanias", "pagos"]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("health", api.health, name="health"),
     path("ready", api.ready, name="ready"),
+    path("", include("django_prometheus.urls")),  # /metrics
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from typing import Callable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
 from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
 
@@ -95,13 +96,21 @@ def execute(command_id: str, handlers: dict[type, Callable]) -> None:
     entry = CommandLog.objects.filter(id=command_id).first()
     if entry is None or entry.status != CommandStatus.PENDIENTE:
         return
+    with correlation.bound(entry.correlation_id):
+        _execute(entry, handlers)
+
+
+def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     module = contexts.integration(entry.context)
     CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
     try:
         command = from_payload(module.COMMANDS[entry.type], entry.payload)
         handler = handlers[type(command)]
         uow = module.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
+        started = time.monotonic()
         handler(command, uow)
+        logger.info("command %s %s executed in %.0f ms", entry.type, entry.id, (time.monotonic() - started) * 1000,
+                    extra={"command_type": entry.type, "command_id": str(entry.id)})
     except CommandAlreadyExecuted:
         logger.info("command %s %s already executed by another delivery", entry.type, entry.id)
     except DomainError as error:

@@ -6,6 +6,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
+from alpespartners import correlation
 from alpespartners.seedwork.domain import DomainError, from_payload
 
 from . import command_log, contexts
@@ -16,6 +17,15 @@ logger = logging.getLogger(__name__)
 
 def handle(context: str, topic: str, envelope: dict, handlers: dict) -> bool:
     """Apply `envelope` for `context`. Returns False when it was already applied."""
+    with correlation.bound(envelope.get("correlation_id")):
+        applied = _handle(context, topic, envelope, handlers)
+        if applied:
+            logger.info("%s applied %s %s from %s", context, envelope["type"], envelope["id"], topic,
+                        extra={"consumer": context, "event_type": envelope["type"], "event_id": envelope["id"]})
+        return applied
+
+
+def _handle(context: str, topic: str, envelope: dict, handlers: dict) -> bool:
     module = contexts.integration(context)
     with transaction.atomic():
         try:

@@ -182,6 +182,7 @@ class Relay:
         if confirmed:
             OutboxMessage.objects.filter(id__in=confirmed).update(published_at=timezone.now())
             self.published_total += len(confirmed)
+            log_published(rows, set(confirmed))
         if failed_topics:
             self._recreate_producers(failed_topics)
         return len(confirmed)
@@ -268,6 +269,15 @@ class Relay:
                     logger.warning("broker refused %s on %s: %s", row.envelope["id"], row.topic, results[row.id])
                 failed_topics.add(row.topic)
         return confirmed, failed_topics
+
+
+def log_published(rows: list[PendingRow], confirmed: set[int]) -> None:
+    """One line per batch (not per event: the relay sends thousands a second), naming the
+    correlation ids it carried so an operator can follow one request across processes."""
+    published = [row for row in rows if row.id in confirmed]
+    correlation_ids = sorted({row.envelope.get("correlation_id") for row in published} - {None})
+    logger.info("published %s events to %s", len(published), ", ".join(sorted({row.topic for row in published})),
+                extra={"published": len(published), "correlation_ids": correlation_ids})
 
 
 def close_quietly(producer: pulsar.Producer) -> None:

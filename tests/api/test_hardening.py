@@ -1,0 +1,114 @@
+"""What a client can never get: more than its rate, a body over the limit read, or a trace of an
+internal error; and production settings that `check --deploy` passes."""
+
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from rest_framework.test import APIClient
+
+from alpespartners.messaging.models import CommandLog
+from cliente.models import ClienteView
+from tests.api.test_clientes_api import assert_error
+from tests.conftest import ROOT
+from tests.factories import ClienteNaturalBody
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_services")]
+
+
+@pytest.fixture
+def low_rates(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_user_over_its_rate_gets_429_with_retry_after(api, low_rates, django_user_model):
+    for _ in range(3):
+        assert api.get("/api/v1/clientes").status_code == 200
+    answer = api.get("/api/v1/clientes")
+    assert_error(answer, 429, "demasiadas_peticiones")
+    assert 0 < int(answer["Retry-After"]) <= 60
+    refused = api.post("/api/v1/clientes", ClienteNaturalBody(), format="json")
+    assert_error(refused, 429, "demasiadas_peticiones")
+    assert CommandLog.objects.count() == 0  # a throttled command is not logged
+    other = APIClient()
+    other.force_authenticate(django_user_model.objects.create_user("otro-operador", is_staff=True))
+    assert other.get("/api/v1/clientes").status_code == 200  # the limit is per user
+
+
+def test_an_anonymous_ip_over_its_rate_gets_429(low_rates):
+    anonymous = APIClient(REMOTE_ADDR="127.0.0.9")
+    for _ in range(2):
+        assert anonymous.get("/api/schema/?format=json").status_code == 200
+    answer = anonymous.get("/api/schema/?format=json")
+    assert_error(answer, 429, "demasiadas_peticiones")
+    assert int(answer["Retry-After"]) > 0
+    assert APIClient(REMOTE_ADDR="127.0.0.10").get("/api/schema/?format=json").status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_unread(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    body = ClienteNaturalBody(nombre="x" * 3_000)
+    answer = api.post("/api/v1/clientes", body, format="json")
+    assert_error(answer, 413, "cuerpo_demasiado_grande")
+    assert answer.json()["error"]["details"] == {"max_bytes": 2_000}
+    assert CommandLog.objects.count() == 0 and ClienteView.objects.count() == 0
+
+
+def test_an_internal_error_shows_its_correlation_id_and_no_trace(api, caplog):
+    """Forced for real: the read model's table is dropped (in a savepoint rolled back afterwards)."""
+    sent_id = str(uuid.uuid4())
+
+    class Restore(Exception):
+        pass
+
+    with pytest.raises(Restore), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE cliente_clienteview")
+        answer = api.get("/api/v1/clientes", HTTP_X_CORRELATION_ID=sent_id)
+        raise Restore
+    assert answer.status_code == 500
+    assert answer.json() == {"error": {
+        "code": "error_interno",
+        "message": "Error interno del servidor. Si escribe a soporte, cite el correlation_id.",
+        "details": {"correlation_id": sent_id},
+    }}
+    assert answer["X-Correlation-ID"] == sent_id
+    for leak in ("Traceback", "cliente_clienteview", "SELECT", "ProgrammingError", ".py"):
+        assert leak not in answer.content.decode()
+    logged = [record for record in caplog.records if record.levelname == "ERROR" and record.exc_info]
+    assert logged and logged[0].correlation_id == sent_id  # operators find the trace by the id
+    assert api.get("/api/v1/clientes").status_code == 200  # the table is back
+
+
+def test_every_answer_carries_a_correlation_id(api):
+    generated = api.get("/api/v1/clientes")["X-Correlation-ID"]
+    assert uuid.UUID(generated)
+    assert api.get("/api/v1/clientes", HTTP_X_CORRELATION_ID="not-a-uuid")["X-Correlation-ID"] != "not-a-uuid"
+
+
+def manage_check(env: dict) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_pass_check_deploy_with_no_warning():
+    result = manage_check({"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+                           "DJANGO_ALLOWED_HOSTS": "api.alpespartners.co"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_from_the_environment():
+    result = manage_check({"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "api.alpespartners.co"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
