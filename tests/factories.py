@@ -123,6 +123,7 @@ class PayoutFactory(factory.django.DjangoModelFactory):
 
     id = factory.Faker("uuid4", cast_to=None)
     id_ciclo = factory.Faker("uuid4", cast_to=None)
+    id_socio = factory.Faker("uuid4", cast_to=None)
     fecha_corte = factory.LazyFunction(date.today)
     moneda = "COP"
     monto_total = Decimal("10000")

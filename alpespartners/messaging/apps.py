@@ -5,3 +5,11 @@ class MessagingConfig(AppConfig):
     name = "alpespartners.messaging"
     label = "messaging"
     verbose_name = "Mensajería"
+
+    def ready(self):
+        from prometheus_client import REGISTRY
+
+        from alpespartners.metrics import OperationsCollector
+
+        # Read at each scrape of /metrics; nothing is queried while registering (describe() is empty).
+        REGISTRY.register(OperationsCollector())

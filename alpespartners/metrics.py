@@ -1,0 +1,127 @@
+"""Operational metrics read at scrape time, for `/metrics` next to django-prometheus' HTTP metrics.
+
+They come from the database and the Pulsar admin API, not from counters in one process: commands
+run in workers, events leave from the relay and arrive in consumers — on other machines too — and
+what an operator needs is the system's state (what waits, how old, how fast it drains).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(minutes=15)  # recent commands: rates and latencies over this window
+RELAY_RATE_WINDOW = timedelta(minutes=1)
+LATENCY_QUANTILES = (0.5, 0.95, 0.99)
+
+
+class OperationsCollector(Collector):
+    def describe(self):
+        return []  # else registering it would run collect(): queries while Django starts
+
+    def collect(self):
+        try:
+            yield from self._commands()
+            yield from self._outbox()
+            yield from self._payouts()
+        except Exception as error:  # a scrape must answer even when the database does not
+            logger.warning("metrics: database unavailable (%s)", type(error).__name__)
+        yield from self._consumers()
+
+    def _commands(self):
+        from alpespartners.messaging.models import CommandLog
+
+        since = timezone.now() - WINDOW
+        recent = GaugeMetricFamily("alpespartners_commands_recent", f"Commands created in the last {WINDOW.seconds // 60} minutes, by context, type and status.",
+                                   labels=["context", "type", "status"])
+        for row in CommandLog.objects.filter(created_at__gte=since).order_by().values("context", "type", "status").annotate(total=Count("id")):
+            recent.add_metric([row["context"], row["type"], row["status"]], row["total"])
+        yield recent
+        by_status = GaugeMetricFamily("alpespartners_commands", "Commands in the command log, by status (PENDIENTE waits for a worker; FALLIDO was refused or gave up).",
+                                      labels=["status"])
+        for row in CommandLog.objects.order_by().values("status").annotate(total=Count("id")):
+            by_status.add_metric([row["status"]], row["total"])
+        yield by_status
+        if settings.USING_POSTGRESQL:
+            yield self._command_latency(since)
+
+    def _command_latency(self, since):
+        latency = GaugeMetricFamily("alpespartners_command_latency_seconds", "From accepted to executed, over commands completed in the window.",
+                                    labels=["type", "quantile"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT type, percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)) "
+                "FROM messaging_commandlog WHERE completed_at IS NOT NULL AND created_at >= %s GROUP BY type",
+                [list(LATENCY_QUANTILES), since],
+            )
+            for command_type, values in cursor.fetchall():
+                for quantile, value in zip(LATENCY_QUANTILES, values):
+                    latency.add_metric([command_type, str(quantile)], value)
+        return latency
+
+    def _outbox(self):
+        from alpespartners.messaging.models import OutboxMessage
+
+        now = timezone.now()
+        pending = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(total=Count("id"), oldest=Min("created_at"))
+        yield GaugeMetricFamily("alpespartners_outbox_pending", "Committed events the relay has not published yet.", value=pending["total"])
+        age = (now - pending["oldest"]).total_seconds() if pending["oldest"] else 0
+        yield GaugeMetricFamily("alpespartners_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event (the outbox lag).", value=age)
+        published = OutboxMessage.objects.filter(published_at__gte=now - RELAY_RATE_WINDOW).count()
+        yield GaugeMetricFamily("alpespartners_relay_events_per_second", "Events the relay published per second over the last minute.",
+                                value=published / RELAY_RATE_WINDOW.total_seconds())
+
+    def _payouts(self):
+        from pagos.models import Payout
+
+        count = GaugeMetricFamily("alpespartners_payouts", "Payouts by state and currency.", labels=["estado", "moneda"])
+        amount = GaugeMetricFamily("alpespartners_payouts_amount", "Sum of payouts by state and currency (in the currency's units).",
+                                   labels=["estado", "moneda"])
+        for row in Payout.objects.order_by().values("estado", "moneda").annotate(total=Count("id"), amount=Sum("monto_total")):
+            count.add_metric([row["estado"], row["moneda"]], row["total"])
+            amount.add_metric([row["estado"], row["moneda"]], float(row["amount"]))  # a gauge is a float; the money stays Decimal in the database
+        yield count
+        yield amount
+
+    def _consumers(self):
+        """Messages waiting for each context's consumers, per topic (Pulsar's subscription backlog)."""
+        if not settings.PULSAR_URL:
+            return
+        from alpespartners.messaging import contexts, pulsar_transport
+        from alpespartners.messaging.subscriber import dead_letter_topic, subscription_name
+
+        backlog = GaugeMetricFamily("alpespartners_consumer_backlog", "Messages not yet acknowledged by a context's consumers (consumer lag).",
+                                    labels=["consumer", "topic"])
+        dead = GaugeMetricFamily("alpespartners_dead_letters", "Entries stored on a context's dead-letter topic: messages its consumers gave up on.",
+                                 labels=["consumer"])
+        for context in contexts.all_contexts():
+            for topic in contexts.subscriptions(context):
+                stats = topic_stats(pulsar_transport.topic_name(topic))
+                subscription = (stats or {}).get("subscriptions", {}).get(subscription_name(context))
+                if subscription is not None:
+                    backlog.add_metric([context, topic], subscription.get("msgBacklog", 0))
+            stats = topic_stats(dead_letter_topic(context), internal=True)
+            dead.add_metric([context], (stats or {}).get("numberOfEntries", 0))
+        yield backlog
+        yield dead
+
+
+def topic_stats(topic: str, internal: bool = False) -> dict | None:
+    path = topic.replace("persistent://", "persistent/")
+    url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/{'internalStats' if internal else 'stats'}"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return json.loads(answer.read())
+    except OSError:  # no such topic yet (404), or Pulsar down: nothing to report for it
+        return None
