@@ -11,9 +11,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.urls import reverse
 from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -107,12 +108,27 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class Pagination(PageNumberPagination):
+    """DRF's page numbers, except that `?page=` empty or not a number is a 400, not page 1 or a 404."""
+
+    def get_page_number(self, request, paginator):
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and not page.isdigit() and page not in self.last_page_strings:
+            raise exceptions.ValidationError({self.page_query_param: ["Debe ser un número de página (1, 2, …)."]})
+        return super().get_page_number(request, paginator)
+
+
 # --- commands -----------------------------------------------------------------
 
 
 def validated(serializer_class, data) -> dict:
     """Validated input (a request body or its query parameters), or a 400 in the error shape."""
     serializer = serializer_class(data=data)
+    if isinstance(data, QueryDict):
+        # DRF reads `?filtro=` as "not sent" (HTML form rules); a filter sent empty is a mistake to report.
+        blank = {name: ["No puede estar vacío."] for name, value in data.items() if value == "" and name in serializer.fields}
+        if blank:
+            raise exceptions.ValidationError(blank)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

@@ -18,19 +18,27 @@ ERROR_SCHEMA = {
 }
 
 QUERY_ERRORS = {
+    "400": "Filtros inválidos.",
     "401": "Sin token o token inválido.",
+    "403": "El rol del usuario no permite esta operación (o el usuario no está vinculado a un cliente).",
     "404": "No existe, o no es visible para quien pregunta.",
+    "429": "Demasiadas peticiones: espere los segundos que indica `Retry-After`.",
 }
 COMMAND_ERRORS = {
     **QUERY_ERRORS,
     "400": "Datos inválidos o JSON mal formado; no se registró nada.",
     "409": "La Idempotency-Key ya se usó con otra petición.",
+    "413": "El cuerpo de la petición supera el límite; no se leyó.",
+    "415": "El cuerpo no es `application/json`.",
     "422": "Con `Prefer: wait=N`: el comando fue rechazado por una regla de negocio.",
 }
 COMMAND_HEADERS = {
-    "Idempotency-Key": "Misma clave y cuerpo ⇒ misma respuesta; misma clave y otro cuerpo ⇒ 409.",
-    "Prefer": "`wait=N` (N ≤ 10): espera hasta N s y, si terminó, responde 201/200 con el recurso.",
-    "X-Correlation-ID": "UUID que acompaña al comando y a todos los eventos que cause.",
+    "Idempotency-Key": ("Misma clave y cuerpo ⇒ misma respuesta; misma clave y otro cuerpo ⇒ 409.",
+                        {"type": "string", "minLength": 1, "maxLength": 255}),
+    "Prefer": ("`wait=N` (N ≤ 10): espera hasta N s y, si terminó, responde 201/200 con el recurso.",
+               {"type": "string"}),
+    "X-Correlation-ID": ("UUID que acompaña al comando, a todos los eventos que cause y a sus líneas de log; "
+                         "se devuelve en la respuesta.", {"type": "string"}),
 }
 COMMAND_METHODS = {"post", "put", "patch", "delete"}
 
@@ -47,8 +55,8 @@ def add_contract_details(result, generator, request, public):
                 parameters = operation.setdefault("parameters", [])
                 present = {(parameter["in"], parameter["name"]) for parameter in parameters}
                 parameters += [
-                    {"in": "header", "name": name, "required": False, "schema": {"type": "string"}, "description": text}
-                    for name, text in COMMAND_HEADERS.items()
+                    {"in": "header", "name": name, "required": False, "schema": schema, "description": text}
+                    for name, (text, schema) in COMMAND_HEADERS.items()
                     if ("header", name) not in present
                 ]
     return result
