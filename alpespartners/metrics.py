@@ -14,10 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from alpespartners.messaging import queries as messaging_queries
+from pagos import queries as pagos_queries
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +42,16 @@ class OperationsCollector(Collector):
         yield from self._consumers()
 
     def _commands(self):
-        from alpespartners.messaging.models import CommandLog
-
         since = timezone.now() - WINDOW
         recent = GaugeMetricFamily("alpespartners_commands_recent", f"Commands created in the last {WINDOW.seconds // 60} minutes, by context, type and status.",
                                    labels=["context", "type", "status"])
-        for row in CommandLog.objects.filter(created_at__gte=since).order_by().values("context", "type", "status").annotate(total=Count("id")):
+        for row in messaging_queries.recent_commands(since):
             recent.add_metric([row["context"], row["type"], row["status"]], row["total"])
         yield recent
         by_status = GaugeMetricFamily("alpespartners_commands", "Commands in the command log, by status (PENDIENTE waits for a worker; FALLIDO was refused or gave up).",
                                       labels=["status"])
-        for row in CommandLog.objects.order_by().values("status").annotate(total=Count("id")):
-            by_status.add_metric([row["status"]], row["total"])
+        for status, total in messaging_queries.commands_by_status().items():
+            by_status.add_metric([status], total)
         yield by_status
         if settings.USING_POSTGRESQL:
             yield self._command_latency(since)
@@ -71,26 +71,30 @@ class OperationsCollector(Collector):
         return latency
 
     def _outbox(self):
-        from alpespartners.messaging.models import OutboxMessage
-
         now = timezone.now()
-        pending = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(total=Count("id"), oldest=Min("created_at"))
-        yield GaugeMetricFamily("alpespartners_outbox_pending", "Committed events the relay has not published yet.", value=pending["total"])
+        pending = messaging_queries.outbox_pending()
+        yield GaugeMetricFamily("alpespartners_outbox_pending", "Committed events the relay has not published yet.", value=pending["count"])
         age = (now - pending["oldest"]).total_seconds() if pending["oldest"] else 0
         yield GaugeMetricFamily("alpespartners_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event (the outbox lag).", value=age)
-        published = OutboxMessage.objects.filter(published_at__gte=now - RELAY_RATE_WINDOW).count()
+        published = messaging_queries.published_since(now - RELAY_RATE_WINDOW)
         yield GaugeMetricFamily("alpespartners_relay_events_per_second", "Events the relay published per second over the last minute.",
                                 value=published / RELAY_RATE_WINDOW.total_seconds())
+        yield self._dead_letters_pending()
+
+    def _dead_letters_pending(self):
+        pending = GaugeMetricFamily("alpespartners_dead_letters_pending", "Dead letters waiting for an operator to re-drive or discard them in the admin.",
+                                    labels=["consumer"])
+        for consumer, total in messaging_queries.dead_letters_pending().items():
+            pending.add_metric([consumer], total)
+        return pending
 
     def _payouts(self):
-        from pagos.models import Payout
-
         count = GaugeMetricFamily("alpespartners_payouts", "Payouts by state and currency.", labels=["estado", "moneda"])
         amount = GaugeMetricFamily("alpespartners_payouts_amount", "Sum of payouts by state and currency (in the currency's units).",
                                    labels=["estado", "moneda"])
-        for row in Payout.objects.order_by().values("estado", "moneda").annotate(total=Count("id"), amount=Sum("monto_total")):
+        for row in pagos_queries.payouts_por_estado_y_moneda():
             count.add_metric([row["estado"], row["moneda"]], row["total"])
-            amount.add_metric([row["estado"], row["moneda"]], float(row["amount"]))  # a gauge is a float; the money stays Decimal in the database
+            amount.add_metric([row["estado"], row["moneda"]], float(row["monto"]))  # a gauge is a float; the money stays Decimal in the database
         yield count
         yield amount
 
@@ -99,27 +103,22 @@ class OperationsCollector(Collector):
         if not settings.PULSAR_URL:
             return
         from alpespartners.messaging import contexts, pulsar_transport
-        from alpespartners.messaging.subscriber import dead_letter_topic, subscription_name
+        from alpespartners.messaging.subscriber import subscription_name
 
         backlog = GaugeMetricFamily("alpespartners_consumer_backlog", "Messages not yet acknowledged by a context's consumers (consumer lag).",
                                     labels=["consumer", "topic"])
-        dead = GaugeMetricFamily("alpespartners_dead_letters", "Entries stored on a context's dead-letter topic: messages its consumers gave up on.",
-                                 labels=["consumer"])
         for context in contexts.all_contexts():
             for topic in contexts.subscriptions(context):
                 stats = topic_stats(pulsar_transport.topic_name(topic))
                 subscription = (stats or {}).get("subscriptions", {}).get(subscription_name(context))
                 if subscription is not None:
                     backlog.add_metric([context, topic], subscription.get("msgBacklog", 0))
-            stats = topic_stats(dead_letter_topic(context), internal=True)
-            dead.add_metric([context], (stats or {}).get("numberOfEntries", 0))
         yield backlog
-        yield dead
 
 
-def topic_stats(topic: str, internal: bool = False) -> dict | None:
+def topic_stats(topic: str) -> dict | None:
     path = topic.replace("persistent://", "persistent/")
-    url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/{'internalStats' if internal else 'stats'}"
+    url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/stats"
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
             return json.loads(answer.read())

@@ -51,7 +51,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 1_048_576)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "alpespartners.apps.BackOfficeAdminConfig",  # django.contrib.admin, with the back office's home
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -92,7 +92,7 @@ WSGI_APPLICATION = "alpespartners.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "alpespartners" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,8 +1,10 @@
 """The read side: CobroView, and Transaccion, CicloPago and Payout (set-based work writes them
 directly; they are their own read models)."""
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
-from django.db.models.functions import Now
+from datetime import datetime
+
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Now, TruncDate
 
 from . import repository
 from .domain import EstadoTransaccion
@@ -95,3 +97,25 @@ def payouts(*, id_socio=None, estado: str | None = None, ciclo=None) -> QuerySet
 
 def payout(id_payout) -> Payout | None:
     return Payout.objects.filter(id=id_payout).first()
+
+
+# --- the back office's numbers ------------------------------------------------------------
+
+
+def payouts_por_estado_y_moneda() -> list[dict]:
+    """[{estado, moneda, total, monto}]."""
+    return list(Payout.objects.order_by("estado", "moneda").values("estado", "moneda")
+                .annotate(total=Count("id"), monto=Sum("monto_total")))
+
+
+def comisiones_por_estado_y_moneda() -> list[dict]:
+    """[{estado, moneda, total, monto}], with the state a client sees (PAGABLE once its hold ended)."""
+    return list(transacciones().order_by("estado_actual", "moneda").values("estado_actual", "moneda")
+                .annotate(total=Count("id"), monto=Sum("comision")))
+
+
+def conversiones_por_dia(desde: datetime) -> list[dict]:
+    """[{dia, moneda, conversiones, comisiones}] of the conversions that occurred since `desde` (adjustments excluded)."""
+    return list(Transaccion.objects.filter(ocurrida_en__gte=desde, id_transaccion_original__isnull=True)
+                .annotate(dia=TruncDate("ocurrida_en")).order_by("dia", "moneda").values("dia", "moneda")
+                .annotate(conversiones=Count("id"), comisiones=Sum("comision")))

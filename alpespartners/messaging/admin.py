@@ -4,31 +4,61 @@ These tables are written only by the command log, handlers, relay and consumers;
 is for looking, never for fixing rows by hand.
 """
 
-from django.contrib import admin
-from django.db.models import Count, Min
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from alpespartners.admin_display import ReadOnlyAdmin, json_display
+from alpespartners.admin_display import ReadOnlyAdmin, json_display, pretty_json
 
-from .models import CommandLog, InboxMessage, OutboxMessage
+from . import command_log, dead_letters, queries
+from .models import CommandLog, DeadLetter, InboxMessage, OutboxMessage
+
+
+class RedriveAdmin(ReadOnlyAdmin):
+    """Rows are never edited here; the model's change permission grants re-driving them."""
+
+    def has_reenviar_permission(self, request):
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
 
 @admin.register(CommandLog)
-class CommandLogAdmin(ReadOnlyAdmin):
+class CommandLogAdmin(RedriveAdmin):
     list_display = ["created_at", "type", "context", "status", "source", "issued_by", "resource_id", "attempts",
                     "completed_at"]
+    actions = ["redrive"]
     list_filter = ["status", "context", "type", "source", "created_at"]
     search_fields = ["id", "resource_id", "correlation_id", "type", "idempotency_key"]
     list_select_related = ["issued_by"]
     date_hierarchy = "created_at"
     fields = ["id", "context", "type", "status", "resource_id", "source", "issued_by", "idempotency_key",
-              "request_fingerprint", "correlation_id", "attempts", "created_at", "completed_at",
-              "payload_json", "error_json", "result_json"]
+              "request_fingerprint", "correlation_id", "redrive_of", "redriven_as", "attempts", "created_at",
+              "completed_at", "payload_json", "error_json", "result_json"]
     readonly_fields = fields
 
     payload_json = json_display("payload", "payload")
     error_json = json_display("error", "error")
     result_json = json_display("result", "result")
+
+    @admin.display(description="re-enviado como")
+    def redriven_as(self, obj):
+        links = [format_html('<a href="{}">{}</a>', reverse("admin:messaging_commandlog_change", args=[redrive.id]), redrive)
+                 for redrive in obj.redrives.all()]
+        return format_html("<br>".join(["{}"] * len(links)), *links) if links else "-"
+
+    @admin.action(description="Re-enviar: repetir los FALLIDOS, re-encolar los PENDIENTES", permissions=["reenviar"])
+    def redrive(self, request, queryset):
+        done, skipped = [], 0
+        for entry in queryset:
+            redriven = command_log.redrive(entry, request.user)
+            if redriven is None:
+                skipped += 1
+            else:
+                done.append("re-encolado" if redriven.id == entry.id else f"repetido como {redriven.id}")
+        if done:
+            self.message_user(request, f"{len(done)} comando(s): " + "; ".join(done) + ".")
+        if skipped:
+            self.message_user(request, f"{skipped} comando(s) COMPLETADOS no se re-envían.", messages.WARNING)
 
 
 class PublicadoFilter(admin.SimpleListFilter):
@@ -67,10 +97,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if self.has_view_or_change_permission(request):
-            # One aggregate query; the partial index outbox_pending keeps it cheap however many rows are published.
-            pending = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(
-                count=Count("id"), oldest=Min("created_at")
-            )
+            pending = queries.outbox_pending()
             oldest = pending["oldest"]
             extra_context = {
                 **(extra_context or {}),
@@ -89,3 +116,38 @@ class InboxMessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     fields = ["id", "consumer", "event_id", "topic", "type", "received_at"]
     readonly_fields = fields
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(RedriveAdmin):
+    list_display = ["received_at", "consumer", "type", "topic", "event_id", "status", "resolved_by", "resolved_at"]
+    list_filter = ["status", "consumer", "topic", "type", "received_at"]
+    search_fields = ["event_id", "type", "origin_message_id", "payload"]
+    list_select_related = ["resolved_by"]
+    date_hierarchy = "received_at"
+    actions = ["redrive", "discard"]
+    fields = ["id", "consumer", "topic", "origin_message_id", "event_id", "type", "status", "received_at",
+              "resolved_by", "resolved_at", "correlation", "payload_display", "properties_json"]
+    readonly_fields = fields
+    properties_json = json_display("properties", "propiedades")
+
+    @admin.display(description="contenido")
+    def payload_display(self, obj):
+        envelope = dead_letters.envelope_of(obj)
+        return pretty_json(envelope) if envelope is not None else format_html("<pre>{}</pre>", obj.payload)
+
+    @admin.display(description="correlation_id (búsquelo en los logs)")
+    def correlation(self, obj):
+        return (dead_letters.envelope_of(obj) or {}).get("correlation_id") or "-"
+
+    @admin.action(description="Re-enviar (publicar otra vez por el outbox)", permissions=["reenviar"])
+    def redrive(self, request, queryset):
+        redriven, refusals = dead_letters.redrive(queryset, request.user)
+        if redriven:
+            self.message_user(request, f"{redriven} mensaje(s) re-enviado(s); el relay los publica en segundos.")
+        for refusal in refusals:
+            self.message_user(request, refusal, messages.WARNING)
+
+    @admin.action(description="Descartar (no aplicarlos nunca)", permissions=["reenviar"])
+    def discard(self, request, queryset):
+        self.message_user(request, f"{dead_letters.discard(queryset, request.user)} mensaje(s) descartado(s).")

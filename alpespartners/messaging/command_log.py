@@ -46,6 +46,7 @@ def submit(
     command_id: uuid.UUID | None = None,
     resource_id: uuid.UUID | None = None,
     correlation_id: uuid.UUID | None = None,
+    redrive_of: CommandLog | None = None,
 ) -> tuple[CommandLog, bool]:
     """Log the command and enqueue its task after commit. Returns (entry, created)."""
     if existing := _existing(user, idempotency_key, command_id):
@@ -63,6 +64,7 @@ def submit(
                 issued_by=user if user is not None and user.is_authenticated else None,
                 source=source,
                 correlation_id=correlation_id or uuid.uuid4(),
+                redrive_of=redrive_of,
             )
             task = contexts.integration(context).COMMAND_TASK
             task.delay_on_commit(str(entry.id))
@@ -88,6 +90,21 @@ def _replay(existing: CommandLog, request_fingerprint: str) -> CommandLog:
     if existing.request_fingerprint != request_fingerprint:
         raise IdempotencyKeyReused(existing.idempotency_key)
     return existing
+
+
+def redrive(entry: CommandLog, user) -> CommandLog | None:
+    """An operator's second chance for a command: a FALLIDO one is issued again as a new command
+    (same payload and correlation id, pointing at the old one, which keeps its failure); a PENDIENTE
+    one whose task was lost is enqueued again (it runs once whatever happens). None if COMPLETADO."""
+    if entry.status == CommandStatus.FALLIDO:
+        command = from_payload(contexts.integration(entry.context).COMMANDS[entry.type], entry.payload)
+        new_entry, _ = submit(entry.context, command, user=user, source="admin", resource_id=entry.resource_id,
+                              correlation_id=entry.correlation_id, redrive_of=entry)
+        return new_entry
+    if entry.status == CommandStatus.PENDIENTE:
+        contexts.integration(entry.context).COMMAND_TASK.delay_on_commit(str(entry.id))
+        return entry
+    return None
 
 
 def execute(command_id: str, handlers: dict[type, Callable]) -> None:

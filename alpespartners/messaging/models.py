@@ -26,6 +26,8 @@ class CommandLog(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source = models.CharField(max_length=16, default="api")  # api | admin | comandos (a comandos.<contexto> topic)
     correlation_id = models.UUIDField(default=uuid.uuid4)
+    # A command re-driven from the admin after it failed: the new entry points at the old one.
+    redrive_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redrives")
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -88,3 +90,36 @@ class InboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.consumer}: {self.type} {self.event_id}"
+
+
+class DeadLetterStatus(models.TextChoices):
+    PENDIENTE = "PENDIENTE"  # waits for an operator
+    REENVIADO = "REENVIADO"  # re-driven: published again through the outbox
+    DESCARTADO = "DESCARTADO"  # an operator decided it must not be applied
+
+
+class DeadLetter(models.Model):
+    """A message a context's consumer gave up on after its bounded redeliveries, copied from the
+    context's dead-letter topic so operators can read it and re-drive or discard it from the admin."""
+
+    consumer = models.CharField(max_length=64)
+    topic = models.CharField(max_length=128)  # where it was consumed from (Pulsar's REAL_TOPIC)
+    origin_message_id = models.CharField(max_length=64)  # its id on that topic: a DLQ redelivery records nothing new
+    event_id = models.UUIDField(null=True, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    payload = models.TextField()  # as received; a poison message may not even be JSON
+    properties = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=DeadLetterStatus.choices, default=DeadLetterStatus.PENDIENTE,
+                              db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["consumer", "origin_message_id"], name="dead_letter_once")]
+        verbose_name = "mensaje muerto"
+        verbose_name_plural = "mensajes muertos (dead letters)"
+
+    def __str__(self):
+        return f"{self.consumer}: {self.type or 'ilegible'} {self.event_id or self.origin_message_id}"

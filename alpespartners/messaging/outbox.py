@@ -54,3 +54,11 @@ def add(topic: str, envelopes: Iterable[dict]) -> None:
 
         event_ids = [row["event_id"] for row in rows]
         transaction.on_commit(lambda: in_process.deliver(event_ids))
+
+
+def republish(topic: str, envelope: dict) -> None:
+    """Publish an event again (an operator re-driving a dead letter): its outbox row goes back to
+    pending and the relay sends it with a new sequence id; a row already purged is written anew.
+    (Only Pulsar has dead letters: the in-process transport raises instead.)"""
+    if not OutboxMessage.objects.filter(event_id=envelope["id"]).update(published_at=None, sequence_id=None):
+        add(topic, [envelope])

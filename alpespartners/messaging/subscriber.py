@@ -12,7 +12,7 @@ import pulsar
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import consumers, contexts, pulsar_transport
+from . import consumers, contexts, dead_letters, pulsar_transport
 from .tasks import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class Subscriber:
         client = pulsar_transport.client()
         try:
             consumers_by_context = {context: self._subscribe(client, context) for context in self.context_names}
+            dead_letters_by_context = {context: self._subscribe_dead_letters(client, context)
+                                       for context in self.context_names}
             logger.info("consuming for %s", ", ".join(self.context_names))
             while not self.stopping.is_set():
                 idle = True
@@ -52,6 +54,8 @@ class Subscriber:
                         continue
                     idle = False
                     self._process(context, consumer, message)
+                for context, consumer in dead_letters_by_context.items():
+                    idle = not self._record_dead_letter(context, consumer) and idle
                 if idle:
                     close_old_connections()
         finally:
@@ -71,6 +75,29 @@ class Subscriber:
                 dead_letter_topic=dead_letter_topic(context),
             ),
         )
+
+    def _subscribe_dead_letters(self, client: pulsar.Client, context: str) -> pulsar.Consumer:
+        """What the context's consumer gave up on, copied into the database for the admin."""
+        return client.subscribe(dead_letter_topic(context), f"{subscription_name(context)}-dead-letters",
+                                consumer_type=pulsar.ConsumerType.Shared,
+                                initial_position=pulsar.InitialPosition.Earliest)
+
+    def _record_dead_letter(self, context: str, consumer: pulsar.Consumer) -> bool:
+        try:
+            message = consumer.receive(timeout_millis=10)
+        except pulsar.Timeout:
+            return False
+        properties = message.properties()
+        try:
+            dead_letters.record(context, properties.get("REAL_TOPIC", ""),
+                                properties.get("ORIGIN_MESSAGE_ID", str(message.message_id())), message.data(),
+                                properties)
+        except TRANSIENT_ERRORS:
+            close_old_connections()
+            consumer.negative_acknowledge(message)  # the database is away: the DLQ keeps it
+            return True
+        consumer.acknowledge(message)
+        return True
 
     def _process(self, context: str, consumer: pulsar.Consumer, message: pulsar.Message) -> None:
         topic = message.topic_name().rsplit("/", 1)[-1]

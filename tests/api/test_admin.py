@@ -11,7 +11,7 @@ from alpespartners.messaging.models import CommandLog, CommandStatus, OutboxMess
 from cliente.commands import RegistrarCliente
 from cliente.models import ClienteView
 
-MESSAGING_MODELS = ["commandlog", "outboxmessage", "inboxmessage"]
+MESSAGING_MODELS = ["commandlog", "outboxmessage", "inboxmessage", "deadletter"]
 
 
 def registrar_cliente() -> uuid.UUID:

@@ -1,0 +1,119 @@
+"""The back office: the admin's home shows what an operator checks first; failed commands are
+re-driven from the admin, through the command log, recording who did it."""
+
+import json
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from alpespartners.messaging import command_log, dead_letters, outbox
+from alpespartners.messaging.models import CommandLog, CommandStatus, DeadLetter, OutboxMessage
+from cliente.commands import ReactivarCliente, SuspenderCliente
+from cliente.models import ClienteView
+from tests import factories
+from tests.api.test_admin import registrar_cliente
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services")]
+
+
+def section(html: str, element_id: str) -> str:
+    start = html.index(f'id="{element_id}"')
+    return html[start:html.index("</t", start)]
+
+
+def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
+    # given two unpublished events, a failed command, a dead letter, payouts and today's commissions
+    envelope = {"id": str(uuid.uuid4()), "type": "ClienteRegistrado", "version": 1, "aggregate_id": str(uuid.uuid4())}
+    outbox.add("eventos.cliente", [envelope, {**envelope, "id": str(uuid.uuid4())}])
+    entry, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=uuid.uuid4()))
+    command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
+    dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",
+                        {"type": "ClienteRegistrado"})
+    factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="PAGADO")
+    factories.TransaccionFactory.create_batch(3, id_campania=uuid.uuid4(), id_socio=uuid.uuid4(),
+                                              comision=Decimal("1000"), ocurrida_en=timezone.now())
+
+    # when staff opens the admin
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    # then
+    assert ">2</a>" in section(html, "outbox-pendientes")
+    assert ">1 en 24 h</a>" in section(html, "comandos-fallidos")
+    assert ">1</a>" in section(html, "mensajes-muertos")
+    assert "<td>PAGADO</td><td>2</td><td>25001.00 COP</td>" in html
+    assert "<td>PAGABLE</td><td>3</td><td>3000.00 COP</td>" in html
+    assert "Conversiones por día · últimos 30 días · total 3" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 3000.00 COP" in html
+    assert f"{timezone.localdate():%Y-%m-%d}: 3</title>" in html
+
+
+def test_a_failed_command_is_redriven_from_the_admin_by_whoever_did_it(admin_client, admin_user, eager_commands):
+    # given a reactivation refused because the client was active, and the client suspended since
+    id_cliente = registrar_cliente()
+    refused, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=id_cliente, motivo="pago al día"))
+    refused.refresh_from_db()
+    assert refused.status == CommandStatus.FALLIDO
+    command_log.submit("cliente", SuspenderCliente(id_cliente=id_cliente, motivo="mora"))
+    assert ClienteView.objects.get(id=id_cliente).estado == "SUSPENDIDO"
+
+    # when staff re-drives the failed command
+    response = admin_client.post(reverse("admin:messaging_commandlog_changelist"),
+                                 {"action": "redrive", "_selected_action": [str(refused.id)]}, follow=True)
+
+    # then a new command, issued by that user, pointing at the first, ran and reactivated the client
+    assert response.status_code == 200
+    redriven = CommandLog.objects.get(redrive_of=refused)
+    assert (redriven.status, redriven.source, redriven.issued_by) == (CommandStatus.COMPLETADO, "admin", admin_user)
+    assert (redriven.payload, redriven.correlation_id) == (refused.payload, refused.correlation_id)
+    assert ClienteView.objects.get(id=id_cliente).estado == "ACTIVO"
+    refused.refresh_from_db()
+    assert refused.status == CommandStatus.FALLIDO  # its history stays
+    # and the log shows who issued it, and links one to the other
+    listing = admin_client.get(reverse("admin:messaging_commandlog_changelist") + "?source__exact=admin").content.decode()
+    assert admin_user.username in listing
+    detail = admin_client.get(reverse("admin:messaging_commandlog_change", args=[refused.id])).content.decode()
+    assert str(redriven.id) in detail
+
+
+def test_a_completed_command_is_not_redriven(admin_client, eager_commands):
+    registrar_cliente()
+    done = CommandLog.objects.get()
+    admin_client.post(reverse("admin:messaging_commandlog_changelist"),
+                      {"action": "redrive", "_selected_action": [str(done.id)]})
+    assert CommandLog.objects.count() == 1
+
+
+def test_an_unreadable_dead_letter_can_be_discarded_not_redriven(admin_client, admin_user):
+    dead_letters.record("cliente", "persistent://public/default/comandos.cliente", "(9,9,-1,-1)", b'{"id": "x", "type":',
+                        {"type": "RegistrarCliente"})
+    dead = DeadLetter.objects.get()
+    page = admin_client.get(reverse("admin:messaging_deadletter_change", args=[dead.id])).content.decode()
+    assert "{&quot;id&quot;: &quot;x&quot;, &quot;type&quot;:" in page  # shown as received, escaped
+
+    admin_client.post(reverse("admin:messaging_deadletter_changelist"),
+                      {"action": "redrive", "_selected_action": [str(dead.id)]})
+    dead.refresh_from_db()
+    assert dead.status == "PENDIENTE" and OutboxMessage.objects.count() == 0
+
+    admin_client.post(reverse("admin:messaging_deadletter_changelist"),
+                      {"action": "discard", "_selected_action": [str(dead.id)]})
+    dead.refresh_from_db()
+    assert (dead.status, dead.resolved_by) == ("DESCARTADO", admin_user)
+
+
+def test_redriving_a_dead_letter_whose_outbox_row_was_purged_writes_it_anew(admin_client):
+    envelope = {"id": str(uuid.uuid4()), "type": "ClienteRegistrado", "version": 1, "aggregate_id": str(uuid.uuid4()),
+                "correlation_id": str(uuid.uuid4()), "data": {}}
+    dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(3,4,-1,-1)",
+                        json.dumps(envelope).encode(), {"type": "ClienteRegistrado", "event_id": envelope["id"]})
+    assert not dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(3,4,-1,-1)",
+                                   json.dumps(envelope).encode(), {})  # the DLQ redelivered it: recorded once
+    admin_client.post(reverse("admin:messaging_deadletter_changelist"),
+                      {"action": "redrive", "_selected_action": [str(DeadLetter.objects.get().id)]})
+    row = OutboxMessage.objects.get(event_id=envelope["id"])
+    assert (row.topic, row.envelope, row.published_at) == ("eventos.cliente", envelope, None)
+    assert DeadLetter.objects.get().status == "REENVIADO"
