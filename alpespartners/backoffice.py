@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import admin
+from django.core.cache import cache
 from django.utils import timezone
 
 from alpespartners.admin_display import monto
@@ -13,6 +14,7 @@ from alpespartners.messaging import queries as messaging
 from pagos import queries as pagos
 
 CHART_DAYS = 30
+SLOW_NUMBERS_SECONDS = 60
 CHART_HEIGHT = 120  # px of the tallest bar
 
 
@@ -36,12 +38,20 @@ def tablero() -> dict:
         "relay_por_segundo": round(messaging.published_since(now - timedelta(minutes=1)) / 60, 1),
         "relay_ultima_hora": messaging.published_since(now - timedelta(hours=1)),
         "comandos_fallidos_24h": messaging.failed_since(now - timedelta(hours=24)),
-        "comandos_fallidos": messaging.commands_by_status().get("FALLIDO", 0),
+        "comandos_fallidos": messaging.unfinished_and_failed()["FALLIDO"],
         "comandos_atascados": messaging.pending_before(now - timedelta(minutes=5)),
         "mensajes_muertos": sum(messaging.dead_letters_pending().values()),
         "payouts": [_con_monto(row, "estado") for row in pagos.payouts_por_estado_y_moneda()],
+        **cache.get_or_set(f"backoffice:comisiones:{timezone.localdate()}", comisiones, SLOW_NUMBERS_SECONDS),
+    }
+
+
+def comisiones() -> dict:
+    """Commissions by state and the charts read every commission row (millions): computed at most
+    once a minute, shared by every web process through the cache."""
+    return {
         "comisiones": [_con_monto(row, "estado_actual") for row in pagos.comisiones_por_estado_y_moneda()],
-        "graficos": graficos(pagos.conversiones_por_dia(now - timedelta(days=CHART_DAYS))),
+        "graficos": graficos(pagos.conversiones_por_dia(timezone.now() - timedelta(days=CHART_DAYS))),
     }
 
 

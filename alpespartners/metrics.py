@@ -13,7 +13,6 @@ import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -48,9 +47,9 @@ class OperationsCollector(Collector):
         for row in messaging_queries.recent_commands(since):
             recent.add_metric([row["context"], row["type"], row["status"]], row["total"])
         yield recent
-        by_status = GaugeMetricFamily("alpespartners_commands", "Commands in the command log, by status (PENDIENTE waits for a worker; FALLIDO was refused or gave up).",
+        by_status = GaugeMetricFamily("alpespartners_commands", "Commands PENDIENTE (waiting for a worker) and FALLIDO (refused, or gave up) in the command log.",
                                       labels=["status"])
-        for status, total in messaging_queries.commands_by_status().items():
+        for status, total in messaging_queries.unfinished_and_failed().items():
             by_status.add_metric([status], total)
         yield by_status
         if settings.USING_POSTGRESQL:
@@ -59,15 +58,9 @@ class OperationsCollector(Collector):
     def _command_latency(self, since):
         latency = GaugeMetricFamily("alpespartners_command_latency_seconds", "From accepted to executed, over commands completed in the window.",
                                     labels=["type", "quantile"])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT type, percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - created_at)) "
-                "FROM messaging_commandlog WHERE completed_at IS NOT NULL AND created_at >= %s GROUP BY type",
-                [list(LATENCY_QUANTILES), since],
-            )
-            for command_type, values in cursor.fetchall():
-                for quantile, value in zip(LATENCY_QUANTILES, values):
-                    latency.add_metric([command_type, str(quantile)], value)
+        for command_type, values in messaging_queries.latency_quantiles(since, LATENCY_QUANTILES):
+            for quantile, value in zip(LATENCY_QUANTILES, values):
+                latency.add_metric([command_type, str(quantile)], value)
         return latency
 
     def _outbox(self):

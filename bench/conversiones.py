@@ -70,6 +70,7 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from alpespartners.access.models import Rol, UsuarioCliente  # noqa: E402
 from alpespartners.messaging.models import CommandLog, OutboxMessage  # noqa: E402
 from pagos.models import Transaccion  # noqa: E402
 from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average, percentile,  # noqa: E402
@@ -212,7 +213,10 @@ class Given:
 
 
 def set_up(partners: int) -> Given:
+    # The brand's integration reports conversions: a marca user of the brand of every campaign.
+    id_marca = uuid.uuid4()
     user = get_user_model().objects.create_user(username="bench", password=uuid.uuid4().hex)
+    UsuarioCliente.objects.create(user=user, id_cliente=id_marca, rol=Rol.MARCA)
     token = Token.objects.create(user=user).key
     hoy = timezone.localdate()
     campaigns = {name: uuid.uuid4() for name in ("warm-up", "bulk", "single")}
@@ -221,7 +225,7 @@ def set_up(partners: int) -> Given:
     with tqdm(total=total, desc="set-up: events delivered to pagos", unit="ev", file=sys.stderr) as bar:
         for id_campania in campaigns.values():
             events.deliver("pagos", "eventos.campanias", events.envelope("CampaniaCreada", id_campania, {
-                "id_cliente": str(uuid.uuid4()), "nombre": "Campaña de prueba",
+                "id_cliente": str(id_marca), "nombre": "Campaña de prueba",
                 "presupuesto": {"valor": "100000000.00", "moneda": "COP"},
                 "fecha_inicio": str(hoy - timedelta(days=10)), "fecha_fin": str(hoy + timedelta(days=30)),
                 "comisiones": COMISIONES, "dias_retencion": 30,

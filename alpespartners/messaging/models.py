@@ -65,6 +65,8 @@ class OutboxMessage(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["id"], name="outbox_pending", condition=models.Q(published_at__isnull=True)),
+            # The relay's rate (/metrics, the admin's home) and the retention purge look rows up by it.
+            models.Index(fields=["published_at"], name="outbox_published_at", condition=models.Q(published_at__isnull=False)),
         ]
         verbose_name = "mensaje del outbox"
         verbose_name_plural = "outbox"

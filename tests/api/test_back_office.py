@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ def section(html: str, element_id: str) -> str:
 
 
 def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
+    cache.clear()  # the commissions' numbers are cached for a minute
     # given two unpublished events, a failed command, a dead letter, payouts and today's commissions
     envelope = {"id": str(uuid.uuid4()), "type": "ClienteRegistrado", "version": 1, "aggregate_id": str(uuid.uuid4())}
     outbox.add("eventos.cliente", [envelope, {**envelope, "id": str(uuid.uuid4())}])

@@ -34,7 +34,8 @@ def test_metrics_report_commands_outbox_payouts_and_http(api, eager_commands):
 
     metrics = scrape()
 
-    assert metrics[("alpespartners_commands", (("status", "COMPLETADO"),))] == 1
+    assert metrics[("alpespartners_commands", (("status", "PENDIENTE"),))] == 0
+    assert metrics[("alpespartners_commands", (("status", "FALLIDO"),))] == 0
     assert metrics[("alpespartners_commands_recent",
                     (("context", "cliente"), ("status", "COMPLETADO"), ("type", "RegistrarCliente")))] == 1
     assert 0 < metrics[("alpespartners_command_latency_seconds", (("quantile", "0.5"), ("type", "RegistrarCliente")))] < 5
