@@ -129,7 +129,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "alpespartners.throttling.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -144,6 +144,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_USER", "6000/minute"),
         "anon": os.environ.get("API_THROTTLE_ANONYMOUS", "120/minute"),
+        "failed_authentication": os.environ.get("API_THROTTLE_FAILED_AUTHENTICATION", "30/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -3,7 +3,6 @@ re-driven from the admin, through the command log, recording who did it."""
 
 import json
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest

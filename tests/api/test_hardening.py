@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_services")]
 @pytest.fixture
 def low_rates(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute"}}
+                               "DEFAULT_THROTTLE_RATES": {"user": "3/minute", "anon": "2/minute",
+                                                          "failed_authentication": "2/minute"}}
     cache.clear()
     yield
     cache.clear()
@@ -52,6 +53,16 @@ def test_an_anonymous_ip_over_its_rate_gets_429(low_rates):
     assert_error(answer, 429, "demasiadas_peticiones")
     assert int(answer["Retry-After"]) > 0
     assert APIClient(REMOTE_ADDR="127.0.0.10").get("/api/schema/?format=json").status_code == 200
+
+
+def test_an_ip_trying_wrong_tokens_gets_429(api, low_rates):
+    guesser = APIClient(REMOTE_ADDR="127.0.0.11", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    for _ in range(2):
+        assert_error(guesser.get("/api/v1/clientes"), 401, "no_autenticado")
+    answer = guesser.get("/api/v1/clientes")
+    assert_error(answer, 429, "demasiadas_peticiones")
+    assert int(answer["Retry-After"]) > 0
+    assert api.get("/api/v1/clientes").status_code == 200  # a valid token from elsewhere is not held back
 
 
 def test_a_body_over_the_limit_is_refused_unread(api, settings):
