@@ -28,7 +28,7 @@ EXPOSE 8000
 
 # Threads, so a request held by `Prefer: wait=N` (up to 10 s) does not block a whole worker;
 # WEB_CONCURRENCY sets the worker count. /dev/shm, because heartbeats on overlayfs can stall.
-CMD ["gunicorn", "alpespartners.wsgi:application", \
+CMD ["gunicorn", "alpespartners.wsgi:application", "-c", "python:alpespartners.gunicorn_conf", \
      "--bind", "0.0.0.0:8000", \
      "--worker-class", "gthread", "--threads", "4", \
      "--worker-tmp-dir", "/dev/shm", \

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -25,6 +28,19 @@ logger = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=15)  # recent commands: rates and latencies over this window
 RELAY_RATE_WINDOW = timedelta(minutes=1)
 LATENCY_QUANTILES = (0.5, 0.95, 0.99)
+
+
+def metrics_view(request):
+    """GET /metrics. Under gunicorn (alpespartners/gunicorn_conf.py) every worker writes its HTTP
+    counters to PROMETHEUS_MULTIPROC_DIR and the scrape adds them up; the operational gauges are
+    read once, by the process that answers."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(OperationsCollector())
+    else:
+        registry = REGISTRY
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 class OperationsCollector(Collector):

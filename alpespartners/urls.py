@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alpespartners import api
+from alpespartners.metrics import metrics_view
 from alpespartners.messaging.api import CommandDetailView
 
 api_v1 = [
@@ -16,7 +17,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("health", api.health, name="health"),
     path("ready", api.ready, name="ready"),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -11,5 +11,6 @@ class MessagingConfig(AppConfig):
 
         from alpespartners.metrics import OperationsCollector
 
-        # Read at each scrape of /metrics; nothing is queried while registering (describe() is empty).
+        # Read at each scrape of /metrics in a single process (a multiprocess scrape builds its own
+        # registry); nothing is queried while registering (describe() is empty).
         REGISTRY.register(OperationsCollector())

@@ -1,0 +1,32 @@
+"""gunicorn settings (`-c python:alpespartners.gunicorn_conf`, as the Procfile and the Dockerfile
+run it): Prometheus' multiprocess mode, so /metrics counts the requests of every worker, whichever
+one answers the scrape. Bind address and worker count stay on the command line."""
+
+import glob
+import os
+import shutil
+import tempfile
+
+# Before prometheus_client is imported anywhere: it picks its storage when imported, and the
+# workers inherit this process's modules and environment.
+OWN_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if OWN_DIRECTORY:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alpespartners-metrics-")
+MULTIPROCESS_DIRECTORY = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def on_starting(server):
+    # Counters of a previous run in a directory given by the environment would be added to ours.
+    for stale in glob.glob(os.path.join(MULTIPROCESS_DIRECTORY, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if OWN_DIRECTORY:
+        shutil.rmtree(MULTIPROCESS_DIRECTORY, ignore_errors=True)
