@@ -9,10 +9,12 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse, QueryDict
 from django.urls import reverse
+from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -198,8 +200,8 @@ def health(request):
 
 
 def ready(request):
-    checks = {"database": _check_database(), "broker": _check_broker(), "pulsar": _check_pulsar()}
-    ok = all(check["ok"] for check in checks.values())
+    checks = {"database": _check_database(), "broker": _check_broker(), "pulsar": _check_pulsar(), "cache": _check_cache()}
+    ok = all(checks[name]["ok"] for name in ("database", "broker", "pulsar"))
     return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
 
 
@@ -220,6 +222,18 @@ def _check_broker() -> dict:
             broker.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True}
     except Exception as error:
+        return {"ok": False, "reason": type(error).__name__}
+
+
+def _check_cache() -> dict:
+    """The cache that counts throttled requests (Redis with CACHE_URL). Requests still pass without
+    it, unthrottled, so it is reported but does not fail the probe."""
+    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        return {"ok": True, "mode": "local-memory"}
+    try:
+        cache.set("ready-probe", 1, timeout=5)
+        return {"ok": cache.get("ready-probe") == 1}
+    except (RedisError, OSError) as error:
         return {"ok": False, "reason": type(error).__name__}
 
 

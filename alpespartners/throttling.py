@@ -2,16 +2,29 @@
 authentication); a module of their own because DRF imports them while it defines APIView, before
 any view module can be imported."""
 
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
 
 
 class RatesFromSettings:
     """DRF binds its rates when the class is imported; these read them at each request instead,
-    so settings (and tests) can change them."""
+    so settings (and tests) can change them. If the cache that counts is unreachable the request
+    passes (logged): throttling protects the API, it must not take it down."""
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as error:
+            logger.warning("throttling skipped: cache unavailable (%s)", type(error).__name__)
+            return True
 
 
 class UserThrottle(RatesFromSettings, throttling.UserRateThrottle):

@@ -27,7 +27,7 @@ def reachable(url: str, default_port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def real_services():
-    """Fail, with the reason, unless PostgreSQL, Redis and Pulsar are configured and answering."""
+    """Fail, with the reason, unless PostgreSQL, Redis (broker and cache) and Pulsar are configured and answering."""
     missing = []
     if not settings.USING_POSTGRESQL:
         missing.append("DATABASE_URL (PostgreSQL)")
@@ -35,6 +35,9 @@ def real_services():
         missing.append("CELERY_BROKER_URL (Redis)")
     if not settings.PULSAR_URL or not reachable(settings.PULSAR_URL, 6650):
         missing.append("PULSAR_URL (Pulsar)")
+    cache_location = settings.CACHES["default"].get("LOCATION", "")
+    if not cache_location.startswith("redis://") or not reachable(cache_location, 6379):
+        missing.append("CACHE_URL (Redis)")
     if missing:
         pytest.fail("real services missing: " + ", ".join(missing) + " — run `make test`", pytrace=False)
 

@@ -220,6 +220,7 @@ def test_health_ready_and_schema(api):
     assert api.get("/health").json() == {"status": "ok"}
     ready = api.get("/ready")
     assert ready.status_code == 200 and all(check["ok"] for check in ready.json()["checks"].values())
+    assert set(ready.json()["checks"]) == {"database", "broker", "pulsar", "cache"}
     schema = api.get("/api/schema/?format=json")
     assert schema.status_code == 200
     assert "/api/v1/clientes" in schema.json()["paths"]

@@ -65,6 +65,16 @@ def test_an_ip_trying_wrong_tokens_gets_429(api, low_rates):
     assert api.get("/api/v1/clientes").status_code == 200  # a valid token from elsewhere is not held back
 
 
+def test_requests_pass_unthrottled_when_the_cache_is_down(api, settings):
+    """Throttling fails open: a Redis that refuses connections must not take the API down."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens on port 1
+    assert api.get("/api/v1/clientes").status_code == 200
+    ready = api.get("/ready")
+    assert ready.status_code == 200  # reported, not fatal
+    assert ready.json()["checks"]["cache"] == {"ok": False, "reason": "ConnectionError"}
+
+
 def test_a_body_over_the_limit_is_refused_unread(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
     body = ClienteNaturalBody(nombre="x" * 3_000)
