@@ -118,3 +118,21 @@ def test_redriving_a_dead_letter_whose_outbox_row_was_purged_writes_it_anew(admi
     row = OutboxMessage.objects.get(event_id=envelope["id"])
     assert (row.topic, row.envelope, row.published_at) == ("eventos.cliente", envelope, None)
     assert DeadLetter.objects.get().status == "REENVIADO"
+
+
+def test_a_command_whose_task_was_lost_is_enqueued_again_and_runs_once(admin_client, eager_commands):
+    # given a command logged whose task never reached a worker (written as submit writes it, without the task)
+    id_cliente = registrar_cliente()
+    lost = CommandLog.objects.create(context="cliente", type="SuspenderCliente", source="api", resource_id=id_cliente,
+                                     payload={"id_cliente": str(id_cliente), "motivo": "mora"})
+
+    # when staff re-drives it twice
+    for _ in range(2):
+        admin_client.post(reverse("admin:messaging_commandlog_changelist"),
+                          {"action": "redrive", "_selected_action": [str(lost.id)]})
+
+    # then it ran once, as itself: no new command, the client suspended, one event
+    lost.refresh_from_db()
+    assert lost.status == CommandStatus.COMPLETADO and not CommandLog.objects.filter(redrive_of=lost).exists()
+    assert ClienteView.objects.get(id=id_cliente).estado == "SUSPENDIDO"
+    assert OutboxMessage.objects.filter(aggregate_id=id_cliente, type="ClienteSuspendido").count() == 1
