@@ -3,7 +3,8 @@ consumer → next command, and every log line on the way carries it (`correlatio
 
 The id lives in a context variable: the middleware sets it per request (from `X-Correlation-ID`
 or a new one); the command log stores it with the command and sets it again when a worker runs the
-command; the outbox writes it into every event's envelope, and consumers set it from there.
+command; every Celery task enqueued meanwhile carries it in a message header and binds it while it
+runs; the outbox writes it into every event's envelope, and consumers set it from there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import logging
 import uuid
 from contextvars import ContextVar
 
+from celery import signals
+
 HEADER = "X-Correlation-ID"
+TASK_HEADER = "alpespartners_correlation_id"  # not "correlation_id": Celery's request already has one (the task id)
 
 _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -68,3 +72,21 @@ def install_log_record_factory() -> None:
         return record
 
     logging.setLogRecordFactory(record_with_correlation_id)
+
+
+@signals.before_task_publish.connect
+def _carry_to_task(headers=None, **kwargs):
+    if headers is not None and current():
+        headers.setdefault(TASK_HEADER, current())
+
+
+@signals.task_prerun.connect
+def _bind_in_task(task=None, **kwargs):
+    # In eager mode the task runs inside the caller and has no header: it keeps the caller's id.
+    task.request.correlation_token = _current.set(getattr(task.request, TASK_HEADER, None) or current())
+
+
+@signals.task_postrun.connect
+def _unbind_after_task(task=None, **kwargs):
+    if (token := getattr(task.request, "correlation_token", None)) is not None:
+        _current.reset(token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.error
 import urllib.request
 from datetime import timedelta
 
@@ -116,20 +117,26 @@ class OperationsCollector(Collector):
 
         backlog = GaugeMetricFamily("alpespartners_consumer_backlog", "Messages not yet acknowledged by a context's consumers (consumer lag).",
                                     labels=["consumer", "topic"])
-        for context in contexts.all_contexts():
-            for topic in contexts.subscriptions(context):
-                stats = topic_stats(pulsar_transport.topic_name(topic))
-                subscription = (stats or {}).get("subscriptions", {}).get(subscription_name(context))
-                if subscription is not None:
-                    backlog.add_metric([context, topic], subscription.get("msgBacklog", 0))
+        try:
+            for context in contexts.all_contexts():
+                for topic in contexts.subscriptions(context):
+                    stats = topic_stats(pulsar_transport.topic_name(topic))
+                    subscription = (stats or {}).get("subscriptions", {}).get(subscription_name(context))
+                    if subscription is not None:
+                        backlog.add_metric([context, topic], subscription.get("msgBacklog", 0))
+        except OSError as error:  # Pulsar's admin API is down: one timeout, not one per topic
+            logger.warning("metrics: Pulsar admin unavailable (%s)", type(error).__name__)
+            return
         yield backlog
 
 
 def topic_stats(topic: str) -> dict | None:
+    """The topic's stats, or None when it does not exist yet (404); other failures raise OSError."""
     path = topic.replace("persistent://", "persistent/")
-    url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/stats"
     try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
+        with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/stats", timeout=2) as answer:
             return json.loads(answer.read())
-    except OSError:  # no such topic yet (404), or Pulsar down: nothing to report for it
-        return None
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise

@@ -1,3 +1,4 @@
+import logging
 import uuid
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ from alpespartners.messaging import command_log
 from alpespartners.messaging.tasks import retrying_transient_errors, run_command
 
 from . import commands, domain, handlers, repository
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="pagos.ejecutar_comando", bind=True, acks_late=True, max_retries=8)
@@ -33,6 +36,7 @@ def procesar_ciclo(id_ciclo: str) -> int:
     pendientes = repository.payouts_por_procesar(id_ciclo)
     for id_payout in pendientes:
         procesar_payout.delay(str(id_payout))
+    logger.info("cycle %s: %s payouts sent to be paid", id_ciclo, len(pendientes))
     return len(pendientes)
 
 

@@ -65,3 +65,10 @@ def test_consumer_backlog_is_what_waits_on_pulsar():
     # then the backlog shows them
     assert scrape()[key] == 3
     skip_backlog(["pagos"])
+
+
+def test_a_scrape_answers_when_pulsar_s_admin_api_does_not(settings):
+    settings.PULSAR_ADMIN_URL = "http://127.0.0.1:1"  # nothing listens there
+    metrics = scrape()
+    assert ("alpespartners_outbox_pending", ()) in metrics
+    assert not any(name == "alpespartners_consumer_backlog" for name, _ in metrics)

@@ -58,3 +58,18 @@ def test_one_request_s_correlation_id_is_in_the_logs_of_api_task_relay_and_consu
     assert {"CrearCampania", "CobrarCampania"} <= executed, worker.log()[-3000:]
     assert carrying(relay.log(), correlation_id), relay.log()[-3000:]
     assert all(line["level"] in {"INFO", "WARNING"} for line in carrying(consumer.log(), correlation_id))
+
+
+def test_a_task_enqueued_by_a_command_carries_its_correlation_id(api, processes):
+    # given a worker
+    worker = processes("worker", *celery_worker())
+    correlation_id = str(uuid.uuid4())
+
+    # when staff runs a payout cycle with its own correlation id
+    answer = api.post("/api/v1/pagos/ciclos", {"fecha_corte": "2026-01-31"}, format="json",
+                      HTTP_X_CORRELATION_ID=correlation_id)
+    assert answer.status_code == 202
+
+    # then the fan-out task the command enqueued (not a command itself) logs under the same id
+    wait_until(lambda: any("payouts sent to be paid" in line["message"] for line in carrying(worker.log(), correlation_id)),
+               30, "the cycle's fan-out task to log", diagnose=worker.log)
