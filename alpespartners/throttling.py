@@ -4,6 +4,7 @@ any view module can be imported."""
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
@@ -46,7 +47,17 @@ class FailedAuthenticationThrottle(RatesFromSettings, throttling.SimpleRateThrot
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication; an IP over its rate of wrong tokens gets 429 (Retry-After)."""
+    """DRF's token authentication; an IP over its rate of wrong tokens gets 429 (Retry-After).
+    The user's client link comes in the same query as the token (every view needs it)."""
+
+    def authenticate_credentials(self, key):
+        try:
+            token = self.get_model().objects.select_related("user", "user__cliente_vinculado").get(key=key)
+        except self.get_model().DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None  # DRF's messages, translated
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token
 
     def authenticate(self, request):
         try:

@@ -64,7 +64,8 @@ def scope_of(request) -> Scope:
 def _scope_of_user(user) -> Scope:
     if user.is_staff:
         return Scope(staff=True)
-    link = UsuarioCliente.objects.filter(user_id=user.pk).first()
-    if link is None:
+    try:
+        link = user.cliente_vinculado  # read with the token (alpespartners.throttling.TokenAuthentication)
+    except UsuarioCliente.DoesNotExist:
         return Scope(staff=False)
     return Scope(staff=False, rol=link.rol, id_cliente=link.id_cliente)
