@@ -165,7 +165,7 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
             idempotency_key=idempotency_key,
             request_fingerprint=command_log.fingerprint(request.method, request.path, request.data),
             resource_id=resource_id,
-            correlation_id=correlation_id(request),
+            correlation_id=uuid.UUID(correlation.current()),  # bound for the request by CorrelationIdMiddleware
             command_id=command_id,
         )
     except command_log.IdempotencyKeyReused:
@@ -185,11 +185,6 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
     body = {"command_id": str(entry.id), "status": entry.status,
             "resource_id": str(entry.resource_id) if entry.resource_id else None, "links": links}
     return Response(body, status=202, headers=headers)
-
-
-def correlation_id(request) -> uuid.UUID:
-    """The request's id (bound by CorrelationIdMiddleware), stored with the command it issues."""
-    return uuid.UUID(correlation.current() or correlation.from_header(request.headers.get(correlation.HEADER)))
 
 
 # --- probes -------------------------------------------------------------------

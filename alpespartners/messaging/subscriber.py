@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 import pulsar
 from django.conf import settings
@@ -18,6 +19,7 @@ from .tasks import TRANSIENT_ERRORS
 logger = logging.getLogger(__name__)
 
 TRANSIENT_RETRY_SECONDS = 2.0
+DEAD_LETTER_CHECK_SECONDS = 1.0
 
 
 def subscription_name(context: str) -> str:
@@ -45,6 +47,7 @@ class Subscriber:
             dead_letters_by_context = {context: self._subscribe_dead_letters(client, context)
                                        for context in self.context_names}
             logger.info("consuming for %s", ", ".join(self.context_names))
+            dead_letters_due = time.monotonic()
             while not self.stopping.is_set():
                 idle = True
                 for context, consumer in consumers_by_context.items():
@@ -54,8 +57,10 @@ class Subscriber:
                         continue
                     idle = False
                     self._process(context, consumer, message)
-                for context, consumer in dead_letters_by_context.items():
-                    idle = not self._record_dead_letter(context, consumer) and idle
+                if time.monotonic() >= dead_letters_due:  # not every loop: an empty DLQ costs a receive timeout
+                    for context, consumer in dead_letters_by_context.items():
+                        self._record_dead_letters(context, consumer)
+                    dead_letters_due = time.monotonic() + DEAD_LETTER_CHECK_SECONDS
                 if idle:
                     close_old_connections()
         finally:
@@ -82,22 +87,23 @@ class Subscriber:
                                 consumer_type=pulsar.ConsumerType.Shared,
                                 initial_position=pulsar.InitialPosition.Earliest)
 
-    def _record_dead_letter(self, context: str, consumer: pulsar.Consumer) -> bool:
-        try:
-            message = consumer.receive(timeout_millis=10)
-        except pulsar.Timeout:
-            return False
-        properties = message.properties()
-        try:
-            dead_letters.record(context, properties.get("REAL_TOPIC", ""),
-                                properties.get("ORIGIN_MESSAGE_ID", str(message.message_id())), message.data(),
-                                properties)
-        except TRANSIENT_ERRORS:
-            close_old_connections()
-            consumer.negative_acknowledge(message)  # the database is away: the DLQ keeps it
-            return True
-        consumer.acknowledge(message)
-        return True
+    def _record_dead_letters(self, context: str, consumer: pulsar.Consumer) -> None:
+        """Copy whatever waits on the context's dead-letter topic into the database."""
+        while True:
+            try:
+                message = consumer.receive(timeout_millis=10)
+            except pulsar.Timeout:
+                return
+            properties = message.properties()
+            try:
+                dead_letters.record(context, properties.get("REAL_TOPIC", ""),
+                                    properties.get("ORIGIN_MESSAGE_ID", str(message.message_id())), message.data(),
+                                    properties)
+            except TRANSIENT_ERRORS:
+                close_old_connections()
+                consumer.negative_acknowledge(message)  # the database is away: the DLQ keeps it
+                return
+            consumer.acknowledge(message)
 
     def _process(self, context: str, consumer: pulsar.Consumer, message: pulsar.Message) -> None:
         topic = message.topic_name().rsplit("/", 1)[-1]
