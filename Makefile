@@ -9,7 +9,7 @@ export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 
-.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts clean
+.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts bench-pipeline clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
@@ -57,3 +57,7 @@ bench-conversiones: install services
 
 bench-payouts: install services
 	env $(REAL_SERVICES) $(PY) bench/payouts.py
+
+# Web, worker, relay and consumers as children, against its own scratch database (alpespartners_bench_pipeline).
+bench-pipeline: install services
+	env $(REAL_SERVICES) $(PY) bench/pipeline.py

@@ -194,6 +194,11 @@ RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 1000)
 RELAY_POLL_SECONDS = float(os.environ.get("RELAY_POLL_SECONDS", "1.0"))
 CONSUMER_MAX_REDELIVERIES = env_int("CONSUMER_MAX_REDELIVERIES", 5)
 CONSUMER_NEGATIVE_ACK_DELAY_MS = env_int("CONSUMER_NEGATIVE_ACK_DELAY_MS", 1000)
+# Messages a consumer applies in one transaction (whatever is already waiting, up to this).
+CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500)
+# A command whose context has not applied the events it depends on waits (PENDIENTE) at most this
+# long, then fails as dependencia_pendiente (alpespartners/messaging/dependencies.py).
+COMMAND_DEPENDENCY_TIMEOUT_SECONDS = env_int("COMMAND_DEPENDENCY_TIMEOUT_SECONDS", 300)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 7)
 INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 30)
 
@@ -234,10 +239,6 @@ CAMPANIAS_SAGA_TIMEOUT_SECONDS = env_int("CAMPANIAS_SAGA_TIMEOUT_SECONDS", 900)
 
 # --- pagos ------------------------------------------------------------------
 PASARELA_PAGOS = os.environ.get("PASARELA_PAGOS", "simulada")  # the PasarelaPagos adapter
-# A charge for a brand pagos does not know yet, or knows without a default payment method, is
-# retried (with the task's backoff) until its command is this old: the brand's events travel on
-# another topic and may arrive after the command. Then it is RECHAZADO with the reason.
-PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS = env_int("PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS", 30)
 # The least a partner is paid in each currency; below it, commissions wait for a later cycle.
 # PAGOS_MONTOS_MINIMOS="COP=20000,USD=10" overrides; a currency not listed has no minimum.
 PAGOS_MONTOS_MINIMOS = {

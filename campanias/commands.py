@@ -58,3 +58,16 @@ class CancelarCampania(Command):
 COMMANDS = {command.__name__: command for command in (
     CrearCampania, InscribirSocio, RetirarSocio, PausarCampania, ReanudarCampania, FinalizarCampania, CancelarCampania,
 )}
+
+# The aggregates of other contexts each command is decided on: it waits until campanias has applied
+# every event about them committed before it was accepted (messaging/dependencies.py). The campaign
+# itself is one: pagos' PresupuestoAgotado pauses it.
+DEPENDS_ON = {
+    CrearCampania: lambda command: {command.id_cliente},
+    InscribirSocio: lambda command: {command.id_campania, command.id_socio},
+    RetirarSocio: lambda command: {command.id_campania},
+    PausarCampania: lambda command: {command.id_campania},
+    ReanudarCampania: lambda command: {command.id_campania},
+    FinalizarCampania: lambda command: {command.id_campania},
+    CancelarCampania: lambda command: {command.id_campania},
+}

@@ -172,17 +172,17 @@ def _save_for_saga(campania: Campania | None, saga: SagaAprobacion, uow: UnitOfW
 # --- the campaign's budget: commissions of pagos ----------------------------------
 
 
-def comision_registrada(envelope: dict, uow: UnitOfWork) -> None:
-    _consumir_presupuesto(envelope, uow, Decimal(envelope["data"]["comision"]["valor"]))
-
-
-def comision_revertida(envelope: dict, uow: UnitOfWork) -> None:
-    _consumir_presupuesto(envelope, uow, -Decimal(envelope["data"]["comision"]["valor"]))
-
-
-def _consumir_presupuesto(envelope: dict, uow: UnitOfWork, valor: Decimal) -> None:
+def consumir_presupuesto(envelopes: list[dict], uow: UnitOfWork) -> None:
+    """ComisionRegistrada consumes a campaign's budget, ComisionRevertida gives it back: a sum,
+    so a whole batch is applied as one total per campaign."""
+    totales: dict[uuid.UUID, Decimal] = {}
+    for envelope in envelopes:
+        valor = Decimal(envelope["data"]["comision"]["valor"])
+        id_campania = uuid.UUID(envelope["data"]["id_campania"])
+        signo = -1 if envelope["type"] == "ComisionRevertida" else 1
+        totales[id_campania] = totales.get(id_campania, Decimal(0)) + signo * valor
     with uow:
-        projections.consumir_presupuesto(uuid.UUID(envelope["data"]["id_campania"]), valor)
+        projections.consumir_presupuestos(totales)
         uow.commit()
 
 
@@ -253,9 +253,31 @@ EVENT_HANDLERS = {
         "PagoConfirmado": pago_confirmado,
         "PagoRechazado": pago_rechazado,
         "PagoRevertido": pago_revertido,
-        "ComisionRegistrada": comision_registrada,
-        "ComisionRevertida": comision_revertida,
         "PresupuestoAgotado": presupuesto_agotado,
+    },
+}
+
+
+# Sums applied once per batch of a consumer: {topic: {type: handler(envelopes, uow)}}.
+BATCH_EVENT_HANDLERS = {
+    "eventos.pagos": {
+        "ComisionRegistrada": consumir_presupuesto,
+        "ComisionRevertida": consumir_presupuesto,
+    },
+}
+
+
+def _estado_de_cliente(envelope: dict) -> str:
+    return f"cliente:{envelope['aggregate_id']}:estado"
+
+
+# Events that overwrite a piece of the local copy of clients: {topic: {type: slot}}. A redelivered
+# older event of the same slot is skipped (messaging/consumers.py), so it never undoes a newer one.
+ORDERED_EVENTS = {
+    "eventos.cliente": {
+        "ClienteActualizado": lambda envelope: f"cliente:{envelope['aggregate_id']}:nombre",
+        "ClienteSuspendido": _estado_de_cliente,
+        "ClienteReactivado": _estado_de_cliente,
     },
 }
 

@@ -8,7 +8,7 @@ contexts. tests/unit/test_contracts.py checks them.
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import handlers, projections
-from .commands import COMMANDS  # noqa: F401  (commands accepted on COMMAND_TOPIC)
+from .commands import COMMANDS, DEPENDS_ON  # noqa: F401  (commands accepted on COMMAND_TOPIC; what each waits for)
 from .tasks import ejecutar_comando as COMMAND_TASK  # noqa: F401
 
 TOPIC = "eventos.campanias"
@@ -46,6 +46,8 @@ SENDS = {
 
 # Inbound: {topic: {event type: handler(envelope, uow)}}.
 CONSUMES = handlers.EVENT_HANDLERS
+BATCH_CONSUMES = handlers.BATCH_EVENT_HANDLERS
+ORDERED = handlers.ORDERED_EVENTS
 
 rebuild_projections = projections.rebuild
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Callable
 
-from django.db import transaction
-from django.db.models import F, Subquery
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
 
 from . import domain, repository
 from .models import CampaniaView, ClienteLocal, EventoCampania, PresupuestoConsumido, SocioCampaniaView
@@ -87,15 +87,27 @@ def socio_suspendido(id_socio, suspendido: bool) -> None:
     SocioCampaniaView.objects.filter(id_socio=id_socio).update(suspendido=suspendido)
 
 
-def consumir_presupuesto(id_campania, valor: Decimal) -> None:
-    """A commission registered (positive `valor`) or reverted (negative) in pagos."""
-    # The row exists before the increment, so concurrent deliveries all add to one row; the
-    # increment is one UPDATE, which also holds the row until commit, so the view below is
-    # always written from the latest total.
-    PresupuestoConsumido.objects.bulk_create([PresupuestoConsumido(id_campania=id_campania)], ignore_conflicts=True)
-    PresupuestoConsumido.objects.filter(id_campania=id_campania).update(consumido=F("consumido") + valor)
-    consumido = PresupuestoConsumido.objects.filter(id_campania=id_campania).values("consumido")
-    CampaniaView.objects.filter(id=id_campania).update(presupuesto_disponible=F("presupuesto") - Subquery(consumido))
+def consumir_presupuestos(totales: dict) -> None:
+    """What pagos' commissions consumed (positive) or gave back (negative), per campaign, added in
+    two statements whatever the number of campaigns. Rows are written in id order, so two
+    consumers adding to the same campaigns never deadlock; the upsert holds each row until commit,
+    so the view is always written from the latest total."""
+    if not totales:
+        return
+    ids = sorted(totales)
+    consumido = PresupuestoConsumido._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {consumido} (id_campania, consumido) VALUES {', '.join(['(%s, %s)'] * len(ids))} "
+            f"ON CONFLICT (id_campania) DO UPDATE SET consumido = {consumido}.consumido + EXCLUDED.consumido",
+            [value for id_campania in ids for value in (_uuid_value(id_campania), totales[id_campania])],
+        )
+    consumidos = PresupuestoConsumido.objects.filter(id_campania=OuterRef("id")).values("consumido")
+    CampaniaView.objects.filter(id__in=ids).update(presupuesto_disponible=F("presupuesto") - Subquery(consumidos))
+
+
+def _uuid_value(value):
+    return PresupuestoConsumido._meta.get_field("id_campania").get_db_prep_value(value, connection)
 
 
 def _consumido(id_campania) -> Decimal:

@@ -61,3 +61,11 @@ COMMANDS = {command.__name__: command for command in (
     CobrarCampania, RevertirPago, RegistrarConversion, RegistrarConversiones, RevertirConversion, EjecutarCiclo,
     ReintentarPayout,
 )}
+
+# The aggregates of other contexts each command is decided on: it waits until pagos has applied
+# every event about them committed before it was accepted (messaging/dependencies.py).
+DEPENDS_ON = {
+    CobrarCampania: lambda command: {command.id_cliente},  # the brand: registration, default payment method
+    RegistrarConversion: lambda command: {command.id_campania, command.id_socio},
+    RegistrarConversiones: lambda command: {id for item in command.conversiones for id in (item.id_campania, item.id_socio)},
+}

@@ -128,19 +128,6 @@ class ClienteConocido:
     token_predeterminado: str
 
 
-class DatosDeMarcaPendientes(TransientError):
-    """pagos does not know the brand, or its default payment method, yet: its events may still be
-    on their way (another topic, no order across topics)."""
-
-
-def datos_de_marca_pendientes(marca: ClienteConocido | None) -> bool:
-    """What a later event could still change: its registration, its default payment method. A
-    suspension is an answer."""
-    if marca is None or marca.estado not in (EstadoCliente.ACTIVO, EstadoCliente.SUSPENDIDO):
-        return True
-    return marca.estado == EstadoCliente.ACTIVO and not marca.token_predeterminado
-
-
 def motivo_para_no_cobrar(id_cliente: uuid.UUID, marca: ClienteConocido | None) -> str | None:
     """Why this brand cannot be charged, or None. These are answers (a RECHAZADO charge), not failures."""
     if marca is None or marca.estado not in (EstadoCliente.ACTIVO, EstadoCliente.SUSPENDIDO):

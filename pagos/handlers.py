@@ -6,7 +6,6 @@ open, and its idempotency key (from the campaign, or the pago) makes a retried c
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,9 +29,9 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
             uow.commit(resource_id=existente.id)
         return
     marca = repository.cliente(command.id_cliente)
+    # The brand's registration and payment method, if sent before the charge, are already applied
+    # here (DEPENDS_ON): what pagos knows now is the answer.
     motivo = domain.motivo_para_no_cobrar(command.id_cliente, marca)
-    if motivo is not None and domain.datos_de_marca_pendientes(marca) and _puede_esperar(uow.command_id):
-        raise domain.DatosDeMarcaPendientes(motivo)  # retried by the task; nothing written yet
     confirmacion = None
     if motivo is None:
         try:
@@ -58,11 +57,6 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
             return
         uow.collect(pago)
         uow.commit(resource_id=pago.id)
-
-
-def _puede_esperar(command_id) -> bool:
-    edad = repository.antiguedad_del_comando(command_id)
-    return edad is not None and edad < timedelta(seconds=settings.PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS)
 
 
 def revertir_pago(command: commands.RevertirPago, uow: UnitOfWork) -> None:
@@ -398,5 +392,34 @@ EVENT_HANDLERS: dict[str, dict] = {
         "CampaniaCancelada": _cambio_de_estado(domain.EstadoCampania.CANCELADA),
         "SocioInscrito": socio_inscrito,
         "SocioRetirado": socio_retirado,
+    },
+}
+
+
+def _estado_de_campania(envelope: dict) -> str:
+    return f"campania:{envelope['aggregate_id']}:estado"
+
+
+def _inscripcion(envelope: dict) -> str:
+    return f"campania:{envelope['aggregate_id']}:socio:{envelope['data']['id_socio']}"
+
+
+def _estado_de_cliente(envelope: dict) -> str:
+    return f"cliente:{envelope['aggregate_id']}:estado"
+
+
+# Events that overwrite a piece of the local copies: {topic: {type: slot}}. A redelivered older event
+# of the same slot is skipped (messaging/consumers.py), so it never undoes a newer one.
+ORDERED_EVENTS = {
+    "eventos.cliente": {
+        "ClienteSuspendido": _estado_de_cliente,
+        "ClienteReactivado": _estado_de_cliente,
+        "MedioPagoRegistrado": lambda envelope: f"cliente:{envelope['aggregate_id']}:medio_predeterminado",
+    },
+    "eventos.campanias": {
+        **{type: _estado_de_campania for type in (
+            "CampaniaAprobada", "CampaniaPausada", "CampaniaReanudada", "CampaniaFinalizada", "CampaniaCancelada")},
+        "SocioInscrito": _inscripcion,
+        "SocioRetirado": _inscripcion,
     },
 }

@@ -7,7 +7,7 @@ fields of `data` with their JSON types. tests/unit/test_contracts.py checks them
 from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import handlers, projections
-from .commands import COMMANDS  # noqa: F401  (commands accepted on COMMAND_TOPIC)
+from .commands import COMMANDS, DEPENDS_ON  # noqa: F401  (commands accepted on COMMAND_TOPIC; what each waits for)
 from .tasks import ejecutar_comando as COMMAND_TASK  # noqa: F401
 
 TOPIC = "eventos.pagos"
@@ -83,6 +83,7 @@ PUBLISHED = {
 
 # Inbound: {topic: {event type: handler(envelope, uow)}}.
 CONSUMES = handlers.EVENT_HANDLERS
+ORDERED = handlers.ORDERED_EVENTS
 
 
 def unit_of_work(**kwargs) -> UnitOfWork:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, QuerySet, Subquery, Sum
-from django.utils import timezone
 
 from alpespartners import bulk
-from alpespartners.messaging.models import CommandLog
 from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError, Monto, NotFound
 
 from . import domain
@@ -58,12 +55,6 @@ def save(pago: Pago) -> None:
         # constraint means a concurrent command charged this campaign first.
         raise CobroDuplicado(f"La campaña {pago.id_campania} ya tiene un cobro.", "id_campania") from error
     pago.version += 1
-
-
-def antiguedad_del_comando(command_id: uuid.UUID | None) -> timedelta | None:
-    """How long ago the command was logged (None when it was not: a direct call)."""
-    logged = CommandLog.objects.filter(id=command_id).values_list("created_at", flat=True).first() if command_id else None
-    return timezone.now() - logged if logged else None
 
 
 def cliente(id_cliente: uuid.UUID) -> ClienteConocido | None:

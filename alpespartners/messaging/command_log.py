@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
 from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
 
-from . import contexts
+from . import contexts, dependencies
 from .models import CommandLog, CommandStatus
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,14 @@ logger = logging.getLogger(__name__)
 
 class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came with a different request."""
+
+
+class DependenciesPending(Exception):
+    """Its context has not yet applied events the command depends on: run it again later."""
+
+    def __init__(self, waited_seconds: float):
+        super().__init__(f"waiting for its context's events for {waited_seconds:.2f} s")
+        self.waited_seconds = waited_seconds
 
 
 def fingerprint(method: str, path: str, body: object) -> str:
@@ -65,6 +74,7 @@ def submit(
                 source=source,
                 correlation_id=correlation_id or uuid.uuid4(),
                 redrive_of=redrive_of,
+                outbox_horizon=dependencies.horizon() if dependencies.aggregates(context, command) else None,
             )
             task = contexts.integration(context).COMMAND_TASK
             task.delay_on_commit(str(entry.id))
@@ -119,9 +129,10 @@ def execute(command_id: str, handlers: dict[type, Callable]) -> None:
 
 def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     module = contexts.integration(entry.context)
-    CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
     try:
         command = from_payload(module.COMMANDS[entry.type], entry.payload)
+        _wait_for_dependencies(entry, command)
+        CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
         handler = handlers[type(command)]
         uow = module.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
         started = time.monotonic()
@@ -133,6 +144,21 @@ def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     except DomainError as error:
         fail(entry.id, {"code": error.code, "message": error.message, "field": error.field})
         logger.info("command %s %s refused: %s", entry.type, entry.id, error.message)
+
+
+def _wait_for_dependencies(entry: CommandLog, command: Command) -> None:
+    """Raise DependenciesPending while the context lags behind what the sender could read;
+    dependencies.DependenciaPendiente (a refusal) once it has waited too long."""
+    aggregate_ids = dependencies.aggregates(entry.context, command)
+    if not dependencies.pending(entry, aggregate_ids):
+        return
+    waited = (timezone.now() - entry.created_at).total_seconds()
+    if waited < settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS:
+        raise DependenciesPending(waited)
+    raise dependencies.DependenciaPendiente(
+        f"Este contexto no recibió a tiempo ({settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS} s) eventos anteriores "
+        "al comando sobre " + ", ".join(sorted(str(id) for id in aggregate_ids)) + "; puede reenviarse desde el admin."
+    )
 
 
 def complete(command_id: uuid.UUID, resource_id: uuid.UUID | None, result: dict | None) -> bool:

@@ -7,6 +7,9 @@ settings.BOUNDED_CONTEXTS and each one's integration module declares
   COMMANDS        {command type name: command class}
   COMMAND_TASK    the Celery task that executes a logged command of this context
   CONSUMES        {topic: {event type: handler(envelope, uow)}}
+  BATCH_CONSUMES  optional, {topic: {event type: handler(envelopes, uow)}}: applied set-based per batch
+  ORDERED         optional, {topic: {event type: slot(envelope)}}: the piece of state the event overwrites
+  DEPENDS_ON      optional, {command class: function(command) -> ids of the aggregates it is decided on}
   unit_of_work()  a fresh Unit of Work of the context
 """
 
@@ -35,3 +38,25 @@ def subscriptions(context: str) -> dict[str, dict]:
     topics = {topic: dict(handlers) for topic, handlers in module.CONSUMES.items()}
     topics.setdefault(module.COMMAND_TOPIC, {})
     return topics
+
+
+@cache
+def batch_subscriptions(context: str) -> dict[str, dict]:
+    """{topic: {type: handler(envelopes, uow)}}: the event types a context applies set-based."""
+    return {topic: dict(handlers) for topic, handlers in getattr(integration(context), "BATCH_CONSUMES", {}).items()}
+
+
+def topics(context: str) -> list[str]:
+    """Every topic a context subscribes to."""
+    return sorted(set(subscriptions(context)) | set(batch_subscriptions(context)))
+
+
+def consumed_types(context: str, topic: str) -> set[str]:
+    """The event types of `topic` a context applies (and so records in its inbox)."""
+    return set(subscriptions(context).get(topic, {})) | set(batch_subscriptions(context).get(topic, {}))
+
+
+@cache
+def ordered(context: str) -> dict[str, dict]:
+    """{topic: {type: slot(envelope)}}: events that overwrite state, applied only in position order."""
+    return {topic: dict(slots) for topic, slots in getattr(integration(context), "ORDERED", {}).items()}

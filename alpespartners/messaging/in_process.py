@@ -1,5 +1,5 @@
-"""The embedded transport: committed outbox rows go straight to the local consumers,
-with the same envelopes and the same inbox as over Pulsar."""
+"""The embedded transport: committed outbox rows go straight to the local consumers, as one
+batch per context, with the same envelopes, the same inbox and the same batch path as over Pulsar."""
 
 import logging
 
@@ -13,9 +13,12 @@ logger = logging.getLogger(__name__)
 
 def deliver(event_ids) -> None:
     rows = list(OutboxMessage.objects.filter(event_id__in=event_ids, published_at__isnull=True).order_by("id"))
-    for row in rows:
-        for context in contexts.all_contexts():
-            handlers = contexts.subscriptions(context).get(row.topic)
-            if handlers is not None:
-                consumers.handle(context, row.topic, row.envelope, handlers)
-        OutboxMessage.objects.filter(id=row.id).update(published_at=timezone.now())
+    for context in contexts.all_contexts():
+        subscribed = set(contexts.topics(context))
+        deliveries = [consumers.Delivery(row.topic, row.envelope, row.id) for row in rows if row.topic in subscribed]
+        if not deliveries:
+            continue
+        for delivery in consumers.apply_batch(context, deliveries):
+            if delivery.outcome == "fallido":
+                raise delivery.error
+    OutboxMessage.objects.filter(id__in=[row.id for row in rows]).update(published_at=timezone.now())

@@ -29,6 +29,9 @@ class CommandLog(models.Model):
     # A command re-driven from the admin after it failed: the new entry points at the old one.
     redrive_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redrives")
     attempts = models.PositiveIntegerField(default=0)
+    # The highest outbox id committed when the command was accepted: the events it may depend on
+    # (see dependencies.py). Null for a command that depends on no other aggregate.
+    outbox_horizon = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -92,6 +95,21 @@ class InboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.consumer}: {self.type} {self.event_id}"
+
+
+class AppliedPosition(models.Model):
+    """The outbox position of the last event a consumer applied to one piece of another context's
+    state (a `slot`: a campaign's state, one enrolment, a client's state). A redelivered older event
+    for the slot is then recognised and skipped instead of overwriting what a newer one wrote."""
+
+    consumer = models.CharField(max_length=64)
+    slot = models.CharField(max_length=200)
+    position = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer", "slot"], name="applied_position_once")]
+        verbose_name = "posición aplicada"
+        verbose_name_plural = "posiciones aplicadas"
 
 
 class DeadLetterStatus(models.TextChoices):

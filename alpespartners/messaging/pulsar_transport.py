@@ -28,5 +28,14 @@ def decode(message: pulsar.Message) -> dict:
     return json.loads(message.data())
 
 
-def properties(envelope: dict) -> dict[str, str]:
-    return {"event_id": envelope["id"], "type": envelope["type"], "version": str(envelope["version"])}
+def properties(envelope: dict, position: int | None = None) -> dict[str, str]:
+    """`position`: the outbox id, increasing along each aggregate's events (consumers.py keeps it)."""
+    values = {"event_id": envelope["id"], "type": envelope["type"], "version": str(envelope["version"])}
+    if position is not None:
+        values["position"] = str(position)
+    return values
+
+
+def position(message: pulsar.Message) -> int | None:
+    value = message.properties().get("position", "")
+    return int(value) if value.isdigit() else None

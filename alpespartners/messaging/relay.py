@@ -237,7 +237,7 @@ class Relay:
                 self._producer(row.topic).send_async(
                     pulsar_transport.encode(row.envelope),
                     on_sent(row.id),
-                    properties=pulsar_transport.properties(row.envelope),
+                    properties=pulsar_transport.properties(row.envelope, row.id),
                     partition_key=str(row.aggregate_id),
                     sequence_id=row.sequence_id,
                 )

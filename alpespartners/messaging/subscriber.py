@@ -1,17 +1,24 @@
-"""The Pulsar side of a consumer process: subscribe, hand each message to `consumers.handle`,
-acknowledge after commit; failures are redelivered a bounded number of times, then the
-client moves the message to the dead-letter topic."""
+"""The Pulsar side of a consumer process: one thread per context, each receiving batches from its
+own subscription and handing them to `consumers.apply_batch`; acknowledged after commit. A failed
+message is negatively acknowledged: redelivered a bounded number of times, then the client moves
+it to the context's dead-letter topic.
+
+Why a thread per context: an idle context then waits on its own subscription only (the old single
+loop paid a 200 ms receive timeout on an idle topic for every message of a busy one). A batch is
+whatever is already waiting, up to CONSUMER_BATCH_SIZE: the first receive blocks, the rest do not,
+so an idle stream's lone message is applied at once and a backlog goes in large transactions.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-import time
+from collections import Counter
 
 import pulsar
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from . import consumers, contexts, dead_letters, pulsar_transport
 from .tasks import TRANSIENT_ERRORS
@@ -20,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT_RETRY_SECONDS = 2.0
 DEAD_LETTER_CHECK_SECONDS = 1.0
+IDLE_WAIT_MILLIS = 500  # how long a context's thread blocks for a first message; also how fast it sees a stop
 
 
 def subscription_name(context: str) -> str:
@@ -31,10 +39,14 @@ def dead_letter_topic(context: str) -> str:
 
 
 class Subscriber:
-    def __init__(self, context_names: list[str]):
+    def __init__(self, context_names: list[str], batch_size: int | None = None):
         self.context_names = context_names
+        self.batch_size = batch_size or settings.CONSUMER_BATCH_SIZE
         self.stopping = threading.Event()
         self.handled = 0
+        # Per context: messages, batches, and receives that waited IDLE_WAIT_MILLIS for nothing.
+        self.statistics = {context: Counter() for context in context_names}
+        self._lock = threading.Lock()
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -43,31 +55,64 @@ class Subscriber:
     def run(self) -> None:
         client = pulsar_transport.client()
         try:
-            consumers_by_context = {context: self._subscribe(client, context) for context in self.context_names}
-            dead_letters_by_context = {context: self._subscribe_dead_letters(client, context)
-                                       for context in self.context_names}
-            logger.info("consuming for %s", ", ".join(self.context_names))
-            dead_letters_due = time.monotonic()
-            while not self.stopping.is_set():
-                idle = True
-                for context, consumer in consumers_by_context.items():
-                    try:
-                        message = consumer.receive(timeout_millis=200)
-                    except pulsar.Timeout:
-                        continue
-                    idle = False
-                    self._process(context, consumer, message)
-                if time.monotonic() >= dead_letters_due:  # not every loop: an empty DLQ costs a receive timeout
-                    for context, consumer in dead_letters_by_context.items():
-                        self._record_dead_letters(context, consumer)
-                    dead_letters_due = time.monotonic() + DEAD_LETTER_CHECK_SECONDS
-                if idle:
-                    close_old_connections()
+            threads = [threading.Thread(target=self._consume_context, args=(client, context), name=f"consume-{context}")
+                       for context in self.context_names]
+            for thread in threads:
+                thread.start()
+            logger.info("consuming for %s, batches of up to %s", ", ".join(self.context_names), self.batch_size)
+            self._record_dead_letters_until_stopped(client)
+            for thread in threads:
+                thread.join()
         finally:
             client.close()
+            for context, counts in self.statistics.items():
+                logger.info("%s consumer: %s messages in %s batches, %s idle receive timeouts", context,
+                            counts["messages"], counts["batches"], counts["idle_timeouts"],
+                            extra={"consumer": context, **counts})
+
+    def _consume_context(self, client: pulsar.Client, context: str) -> None:
+        try:
+            consumer = self._subscribe(client, context)
+            while not self.stopping.is_set():
+                messages = self._receive_batch(context, consumer)
+                if messages:
+                    self._process(context, consumer, messages)
+                else:
+                    close_old_connections()
+            consumer.close()
+        except Exception:
+            logger.exception("%s consumer thread failed; stopping the process", context)
+            self.stopping.set()
+            raise
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _receive_batch(self, context: str, consumer: pulsar.Consumer) -> list[pulsar.Message]:
+        try:
+            messages = [consumer.receive(timeout_millis=IDLE_WAIT_MILLIS)]
+        except pulsar.Timeout:
+            self.statistics[context]["idle_timeouts"] += 1
+            return []
+        while len(messages) < self.batch_size:
+            try:
+                messages.append(consumer.receive(timeout_millis=0))  # only what is already here
+            except pulsar.Timeout:
+                break
+        return messages
+
+    def _record_dead_letters_until_stopped(self, client: pulsar.Client) -> None:
+        dead_letters_by_context = {context: self._subscribe_dead_letters(client, context)
+                                   for context in self.context_names}
+        try:
+            while not self.stopping.wait(DEAD_LETTER_CHECK_SECONDS):
+                for context, consumer in dead_letters_by_context.items():
+                    self._record_dead_letters(context, consumer)
+                close_old_connections()
+        finally:
+            connection.close()
 
     def _subscribe(self, client: pulsar.Client, context: str) -> pulsar.Consumer:
-        topics = [pulsar_transport.topic_name(topic) for topic in contexts.subscriptions(context)]
+        topics = [pulsar_transport.topic_name(topic) for topic in contexts.topics(context)]
         return client.subscribe(
             topics,
             subscription_name(context),
@@ -105,32 +150,46 @@ class Subscriber:
                 return
             consumer.acknowledge(message)
 
-    def _process(self, context: str, consumer: pulsar.Consumer, message: pulsar.Message) -> None:
-        topic = message.topic_name().rsplit("/", 1)[-1]
-        try:
-            self._apply(context, topic, message)
-        except Exception:
-            logger.exception(
-                "%s could not apply message %s from %s (delivery %s)",
-                context, message.properties().get("event_id"), topic, message.redelivery_count() + 1,
-            )
-            consumer.negative_acknowledge(message)
-            return
-        consumer.acknowledge(message)
-        self.handled += 1
+    def _process(self, context: str, consumer: pulsar.Consumer, messages: list[pulsar.Message]) -> None:
+        deliveries = [consumers.Delivery(message.topic_name().rsplit("/", 1)[-1], _decoded(message),
+                                         pulsar_transport.position(message))
+                      for message in messages]
+        self._apply(context, deliveries)
+        if self.stopping.is_set() and any(delivery.outcome == "pendiente" for delivery in deliveries):
+            return  # stopped while the database was away: unacknowledged, the broker redelivers them
+        for message, delivery in zip(messages, deliveries):
+            if delivery.outcome == "fallido":
+                logger.error("%s could not apply message %s from %s (delivery %s): %s", context,
+                             message.properties().get("event_id"), delivery.topic, message.redelivery_count() + 1,
+                             delivery.error)
+                consumer.negative_acknowledge(message)
+            else:
+                consumer.acknowledge(message)
+        counts = self.statistics[context]
+        counts["batches"] += 1
+        counts["messages"] += len(messages)
+        with self._lock:
+            self.handled += len(messages)
 
-    def _apply(self, context: str, topic: str, message: pulsar.Message) -> None:
-        """A database outage or a version conflict is not the message's fault: retry here instead
-        of spending the message's bounded redeliveries on it and dead-lettering a good message."""
-        envelope = pulsar_transport.decode(message)
-        handlers = contexts.subscriptions(context).get(topic, {})
+    def _apply(self, context: str, deliveries: list[consumers.Delivery]) -> None:
+        """A database outage or a version conflict is not the messages' fault: retry the batch here
+        instead of spending their bounded redeliveries on it and dead-lettering good messages."""
         while True:
             try:
-                consumers.handle(context, topic, envelope, handlers)
+                consumers.apply_batch(context, deliveries)
                 return
             except TRANSIENT_ERRORS as error:
                 close_old_connections()
+                for delivery in deliveries:
+                    delivery.outcome, delivery.error = "pendiente", None
                 if self.stopping.is_set():
-                    raise
-                logger.warning("%s: transient failure (%s); retrying message %s", context, error, envelope.get("id"))
+                    return
+                logger.warning("%s: transient failure (%s); retrying a batch of %s", context, error, len(deliveries))
                 self.stopping.wait(TRANSIENT_RETRY_SECONDS)
+
+
+def _decoded(message: pulsar.Message):
+    try:
+        return pulsar_transport.decode(message)
+    except ValueError:
+        return None  # unreadable: the batch marks it failed, and it ends on the dead-letter topic

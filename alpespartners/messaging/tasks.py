@@ -16,6 +16,7 @@ from . import command_log, retention
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, TransientError)
+DEPENDENCY_RECHECK_MAX_SECONDS = 2.0
 
 
 def run_command(task, command_id: str, handlers: dict) -> None:
@@ -23,7 +24,18 @@ def run_command(task, command_id: str, handlers: dict) -> None:
         command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
 
     try:
-        retrying_transient_errors(task, lambda: command_log.execute(command_id, handlers), give_up, f"command {command_id}")
+        while True:
+            try:
+                retrying_transient_errors(task, lambda: command_log.execute(command_id, handlers), give_up,
+                                          f"command {command_id}")
+                return
+            except command_log.DependenciesPending as waiting:
+                # Soon, then less often; nothing is held meanwhile (no worker slot, transaction or lock).
+                countdown = min(DEPENDENCY_RECHECK_MAX_SECONDS, max(0.02, waiting.waited_seconds / 10))
+                if not task.request.is_eager:
+                    task.apply_async((command_id,), countdown=countdown)
+                    return
+                time.sleep(countdown)  # eager mode (the embedded default): check again in place
     except Retry:
         raise  # Celery re-queues the task: not a failure
     except Exception:

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from alpespartners.messaging import outbox
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage
 from pagos import domain, pasarela
 from pagos.models import ClienteLocal, CobroView, OperacionSimulada, PagoModel
@@ -141,9 +142,7 @@ def marca_que_no_puede_pagar(caso: str) -> uuid.UUID:
     ("suspendida", "La marca está suspendida."),
 ])
 def test_a_brand_that_cannot_pay_gets_a_rejected_charge_without_calling_the_gateway(api, settings, caso, motivo):
-    # given a brand without a default method, unknown to pagos, or suspended, and no wait for its
-    # events (the next test waits)
-    settings.PAGOS_ESPERA_DATOS_MARCA_SEGUNDOS = 0
+    # given a brand without a default method, unknown to pagos, or suspended (nothing about it on its way)
     id_cliente = marca_que_no_puede_pagar(caso)
 
     # when its campaign is charged
@@ -157,15 +156,18 @@ def test_a_brand_that_cannot_pay_gets_a_rejected_charge_without_calling_the_gate
     assert OperacionSimulada.objects.count() == 0
 
 
-def test_a_charge_that_arrives_before_the_brand_s_events_waits_for_them(api):
-    # given a brand whose registration and card are still on their way to pagos (another topic)
+def test_a_charge_sent_after_the_brand_s_events_waits_until_pagos_has_applied_them(api, settings):
+    # given a brand registered with a card: its events committed (in the outbox) but still on their
+    # way to pagos, on another topic than the charge
     id_cliente = uuid.uuid4()
+    registro, tarjeta = events.cliente_registrado(id_cliente), medio_pago_registrado(id_cliente, "tok_ok")
+    outbox.add("eventos.cliente", [registro, tarjeta])
 
     def late_events():
         try:
             threading.Event().wait(0.5)
-            deliver_cliente(events.cliente_registrado(id_cliente))
-            deliver_cliente(medio_pago_registrado(id_cliente, "tok_ok"))
+            deliver_cliente(registro)
+            deliver_cliente(tarjeta)
         finally:
             connection.close()
 
@@ -176,11 +178,27 @@ def test_a_charge_that_arrives_before_the_brand_s_events_waits_for_them(api):
     command = cobrar(id_cliente)
     arriving.join()
 
-    # then it was retried until they arrived, and the brand was charged once
-    assert command.status == "COMPLETADO" and command.attempts > 1
+    # then it was decided only once they arrived: the brand charged once, not refused as unknown
+    assert command.status == "COMPLETADO" and command.attempts == 1
+    assert (command.completed_at - command.created_at).total_seconds() >= 0.5
     assert api.get(f"/api/v1/pagos/cobros/{command.resource_id}").json()["estado"] == "CONFIRMADO"
     assert [event.type for event in pagos_events()] == ["PagoConfirmado"]
     assert OperacionSimulada.objects.count() == 1
+
+
+def test_a_charge_whose_brand_events_never_arrive_fails_as_a_pending_dependency(api, settings):
+    # given a brand whose registration is committed but never reaches pagos, and a short bound
+    settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS = 1
+    id_cliente = uuid.uuid4()
+    outbox.add("eventos.cliente", [events.cliente_registrado(id_cliente)])
+
+    # when its campaign is charged
+    command = cobrar(id_cliente)
+
+    # then the command fails with its own code after the bound, having charged nothing and said nothing
+    assert command.status == "FALLIDO" and command.error["code"] == "dependencia_pendiente"
+    assert str(id_cliente) in command.error["message"]
+    assert PagoModel.objects.count() == 0 and pagos_events() == [] and OperacionSimulada.objects.count() == 0
 
 
 def test_a_second_request_for_the_same_campaign_charges_once(api):

@@ -1,0 +1,55 @@
+"""Causal consistency: a command is decided only once its context has applied every event the
+command's sender could already have read about the aggregates the command names.
+
+At acceptance the command log row stores `outbox_horizon`, the highest outbox id committed then.
+Any integration event committed before the command was accepted has an outbox id at or below it
+(an id drawn earlier but committed later is below it too: waiting for it as well is harmless).
+Before the handler runs, one query asks whether an outbox row at or below the horizon, about one of
+the aggregates the context declares for that command (DEPENDS_ON), of a type the context consumes,
+is still missing from the context's inbox. PostgreSQL gives one commit order to every context, so
+this holds whoever produced the event: an API command, the saga, a schedule, PresupuestoAgotado.
+
+Waiting holds nothing: the task is enqueued again with a short countdown (see tasks.run_command)
+until the events arrive, or until COMMAND_DEPENDENCY_TIMEOUT_SECONDS, when the command fails as
+`dependencia_pendiente` (re-driven from the admin like any failed command).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Exists, Max, OuterRef, Q
+
+from alpespartners.seedwork.domain import Command, DomainError
+
+from . import contexts
+from .models import CommandLog, InboxMessage, OutboxMessage
+
+
+class DependenciaPendiente(DomainError):
+    """Events the command depends on did not reach its context in time."""
+
+    code = "dependencia_pendiente"
+
+
+def aggregates(context: str, command: Command) -> set[uuid.UUID]:
+    """The aggregates `command` is decided on, as its context declares them (none: no wait)."""
+    declared = getattr(contexts.integration(context), "DEPENDS_ON", {}).get(type(command))
+    return {id for id in declared(command) if id is not None} if declared else set()
+
+
+def horizon() -> int:
+    return OutboxMessage.objects.aggregate(horizon=Max("id"))["horizon"] or 0
+
+
+def pending(entry: CommandLog, aggregate_ids: set[uuid.UUID]) -> bool:
+    """True while an event of the horizon about `aggregate_ids` waits to be applied by the context."""
+    if entry.outbox_horizon is None or not aggregate_ids:
+        return False
+    consumed = Q(pk__in=[])
+    for topic in contexts.topics(entry.context):
+        if topic != contexts.integration(entry.context).COMMAND_TOPIC:
+            consumed |= Q(topic=topic, type__in=sorted(contexts.consumed_types(entry.context, topic)))
+    applied = InboxMessage.objects.filter(consumer=entry.context, event_id=OuterRef("event_id"))
+    return (OutboxMessage.objects.filter(consumed, id__lte=entry.outbox_horizon, aggregate_id__in=aggregate_ids)
+            .filter(~Exists(applied)).exists())
