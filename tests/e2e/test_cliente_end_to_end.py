@@ -58,7 +58,10 @@ def test_registered_client_reaches_pulsar_once(api, processes):
         assert event["causation_id"] == command_id
         assert event["data"]["tipo_documento"] == "nit" and event["data"]["email"] == "ventas@alpescafe.co"
         (message,) = [m for m in reader.messages if m.partition_key() == client_id]
-        assert message.properties() == {"event_id": event["id"], "type": "ClienteRegistrado", "version": "1"}
+        # position: the outbox id, which consumers use to recognise an older redelivery (docs/ARCHITECTURE.md)
+        position = str(OutboxMessage.objects.get(event_id=event["id"]).id)
+        assert message.properties() == {"event_id": event["id"], "type": "ClienteRegistrado", "version": "1",
+                                        "position": position}
         wait_until(lambda: not OutboxMessage.objects.filter(published_at__isnull=True).exists(), 10, "outbox marked")
         assert CommandLog.objects.get(id=command_id).source == "api"
     finally:
