@@ -20,7 +20,8 @@ periodic tasks (purge, payout cycle, saga timeouts) are not part of this path. I
    CPU per conversion by process, measured from the phase's start until its last event has been
    applied by every consuming context.
 A phase that does not finish within --max-seconds is reported as missed with what it reached;
-the next phase first waits (again at most --max-seconds) for the backlog to drain.
+the next phase first waits (again at most --max-seconds) for the backlog to drain, and says so
+when it starts with one. `--phases single` (or any subset of bulk,steady,single) runs only some.
 
 Needs PostgreSQL (a role that may create databases), Redis and Pulsar:
 
@@ -123,6 +124,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=13, help="Redis database of this run's broker and cache")
     parser.add_argument("--code", type=Path, default=REPO,
                         help="checkout of the project the children (and migrate) run from; default this one")
+    parser.add_argument("--phases", default="bulk,steady,single",
+                        help="the phases to run, comma-separated, in this order: bulk,steady,single")
     parser.add_argument("--max-seconds", type=float, default=300,
                         help="time limit of each phase, its drain included (and of each wait for a backlog)")
     args = parser.parse_args()
@@ -132,6 +135,9 @@ def parse_args() -> argparse.Namespace:
         parser.error("need --single-seconds ≥ 1, --steady-seconds ≥ 1, --steady-rate > 0, --partners ≥ 1")
     if args.max_seconds < 10:
         parser.error("need --max-seconds ≥ 10")
+    args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
+    if not args.phases or set(args.phases) - {"bulk", "steady", "single"}:
+        parser.error("--phases takes bulk, steady and/or single, comma-separated")
     args.code = args.code.resolve()
     if not (args.code / "manage.py").is_file():
         parser.error(f"--code {args.code}: no manage.py there")
@@ -693,6 +699,8 @@ def command_line(args) -> str:
             f"--single-clients {args.single_clients} --partners {args.partners} --web-workers {args.web_workers} "
             f"--worker-concurrency {args.worker_concurrency} --consumers {args.consumers} "
             f"--max-seconds {args.max_seconds:g}")
+    if args.phases != ["bulk", "steady", "single"]:
+        line += f" --phases {','.join(args.phases)}"
     if args.code != REPO:
         line += f" --code {args.code}"
     return line
@@ -792,44 +800,47 @@ def single_rows(single: SingleResult, consuming: list[str]) -> list[tuple[str, .
     ]
 
 
-def cpu_table(bulk: BulkResult, single: SingleResult) -> list[str]:
+def cpu_table(bulk: BulkResult | None, single: SingleResult | None) -> list[str]:
+    columns = []  # (heading, cpu, conversions)
+    if bulk is not None:
+        columns.append((f"Bulk: CPU per conversion ({bulk.progress.events:,} conversions, {bulk.cpu['elapsed']:.1f} s "
+                        "first request → " + ("last applied)" if bulk.wait.finished else "gave up, NOT all applied)"),
+                        bulk.cpu, bulk.progress.events))
+    if single is not None:
+        columns.append((f"Single: CPU per conversion ({single.accepted:,} conversions, {single.cpu['elapsed']:.1f} s "
+                        "phase start → " + ("last applied)" if single.wait.finished else "gave up, NOT all applied)"),
+                        single.cpu, single.accepted))
+    if not columns:
+        return []
+
     def cell(cpu: dict, name: str, conversions: int) -> str:
         used = cpu["used"].get(name, 0.0)
         per = f"{used / conversions * 1000:.3f} ms" if conversions else "–"
         return f"{per} ({used:.1f} CPU-s, {used / cpu['elapsed'] * 100:.0f} % of a core)"
 
-    done_bulk = bulk.progress.events
-    done_single = single.accepted
-    lines = [
-        f"| Process | Bulk: CPU per conversion ({done_bulk:,} conversions, {bulk.cpu['elapsed']:.1f} s first request → "
-        f"last applied) | Single: CPU per conversion ({done_single:,} conversions, {single.cpu['elapsed']:.1f} s "
-        "phase start → last applied) |",
-        "|---|---|---|",
-    ]
-    for name in CPU_CATEGORIES:
-        lines.append(f"| {name} | {cell(bulk.cpu, name, done_bulk)} | {cell(single.cpu, name, done_single)} |")
-    project = ("web (gunicorn)", "worker (celery)", "relay", "consumers")
-
     def total(cpu: dict, names, conversions: int) -> str:
         used = sum(cpu["used"].get(name, 0.0) for name in names)
         return f"{used / conversions * 1000:.3f} ms ({used:.1f} CPU-s)" if conversions else "–"
 
-    lines.append(f"| **project processes** | {total(bulk.cpu, project, done_bulk)} | "
-                 f"{total(single.cpu, project, done_single)} |")
-    lines.append(f"| **all of the above** | {total(bulk.cpu, CPU_CATEGORIES, done_bulk)} | "
-                 f"{total(single.cpu, CPU_CATEGORIES, done_single)} |")
-
-    def machine(cpu: dict) -> str:
+    def machine(cpu: dict, conversions: int) -> str:
         return f"{cpu['machine_busy']:.1f} CPU-s = {cpu['machine_busy'] / cpu['elapsed']:.2f} of {cpu['cores']:.0f} cores busy"
 
-    lines.append(f"| whole machine (everyone's processes) | {machine(bulk.cpu)} | {machine(single.cpu)} |")
+    project = ("web (gunicorn)", "worker (celery)", "relay", "consumers")
+    lines = ["| Process | " + " | ".join(heading for heading, _, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for name in CPU_CATEGORIES:
+        lines.append(f"| {name} | " + " | ".join(cell(cpu, name, n) for _, cpu, n in columns) + " |")
+    lines.append("| **project processes** | " + " | ".join(total(cpu, project, n) for _, cpu, n in columns) + " |")
+    lines.append("| **all of the above** | " + " | ".join(total(cpu, CPU_CATEGORIES, n) for _, cpu, n in columns) + " |")
+    lines.append("| whole machine (everyone's processes) | " + " | ".join(machine(cpu, n) for _, cpu, n in columns) + " |")
     return lines
 
 
-def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult, steady: SteadyResult,
-            single: SingleResult, log_lines: dict[str, list[str]]) -> str:
+def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None, steady: SteadyResult | None,
+            single: SingleResult | None, log_lines: dict[str, list[str]]) -> str:
     errors = sum(len(lines) for lines in log_lines.values())
-    rows = [*bulk_rows(bulk, consuming), *steady_rows(steady, consuming), *single_rows(single, consuming),
+    rows = [*(bulk_rows(bulk, consuming) if bulk else []), *(steady_rows(steady, consuming) if steady else []),
+            *(single_rows(single, consuming) if single else []),
             ("Errors in the child processes' logs (ERROR, CRITICAL, FATAL, Traceback)",
              ", ".join(f"{name} {len(lines)}" for name, lines in log_lines.items()), "0", verdict(errors == 0))]
     consumers = ("one `manage.py consume` for every context" if args.consumers == "all"
@@ -905,9 +916,9 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Pipel
     left = settle(stack, consuming, START_SECONDS, "warm-up")
     if left:
         raise BenchError(f"the warm-up's events were not applied within {START_SECONDS} s: {left}")
-    bulk = measure_bulk(args, stack, given, consuming)
-    steady = measure_steady(args, stack, given, consuming)
-    single = measure_single(args, stack, given, consuming)
+    bulk = measure_bulk(args, stack, given, consuming) if "bulk" in args.phases else None
+    steady = measure_steady(args, stack, given, consuming) if "steady" in args.phases else None
+    single = measure_single(args, stack, given, consuming) if "single" in args.phases else None
     log_lines = {child.name: child.notable_lines() for child in stack.children}
     for name, lines in log_lines.items():
         for line in lines[:20]:
