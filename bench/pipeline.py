@@ -64,12 +64,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alpespartners.settings")
 
-from bench import conversiones as base  # noqa: E402  (runs django.setup())
+# First: importing conversiones.py runs django.setup().
+from bench.conversiones import (HOST, POLL_SECONDS, START_SECONDS, Answer, BrokerDatabase, Child, Client,  # noqa: E402
+                                CpuMeter, Given, PulsarNamespace, Stack, broker_version, command_ids, conversion,
+                                free_port, run_clients, set_up, warm_up)
 
 import celery  # noqa: E402
 import django  # noqa: E402
@@ -84,9 +88,6 @@ from alpespartners.messaging import contexts  # noqa: E402
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage  # noqa: E402
 from bench.common import (BenchError, drop_database, drop_scratch_database, load_average, percentile,  # noqa: E402
                           server_settings, use_database, verdict)
-from bench.conversiones import (HOST, POLL_SECONDS, START_SECONDS, Answer, BrokerDatabase, Child, Client,  # noqa: E402
-                                CpuMeter, Given, PulsarNamespace, Stack, command_ids, conversion, free_port,
-                                run_clients, set_up, warm_up)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
@@ -153,7 +154,6 @@ def refuse_unless_ready() -> None:
     elif not settings.PULSAR_URL:
         problem = "PULSAR_URL is not set: without Pulsar there is no relay and no consumer."
     else:
-        from urllib.parse import urlparse
         for url in (settings.CELERY_BROKER_URL, settings.PULSAR_URL, settings.PULSAR_ADMIN_URL):
             if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
                 problem = f"{url} is not on this machine; the benchmark only talks to 127.0.0.1."
@@ -399,11 +399,19 @@ class Wait:
     reason: str  # why it stopped early, "" when finished
 
 
+def activity(consuming: list[str]) -> tuple[int, ...]:
+    """Counters that grow while the pipeline works on anything, an earlier phase's backlog included."""
+    return (CommandLog.objects.filter(status="COMPLETADO").count(),
+            OutboxMessage.objects.filter(published_at__isnull=False).count(),
+            InboxMessage.objects.filter(consumer__in=consuming).count())
+
+
 def wait_for(stack: PipelineStack, started: float, max_seconds: float, threads, errors, bars: dict, counts,
-             expected) -> Wait:
+             expected, consuming: list[str]) -> Wait:
     """Poll until the clients are done and every count reaches what they sent; a time limit or a
-    stall ends the wait (reported as missed), a client's failure or a dead child ends the run."""
-    last_progress, last_values = time.monotonic(), None
+    stall (nothing of the whole pipeline progressing) ends the wait, reported as missed; a client's
+    failure or a dead child ends the run."""
+    last_progress, last_values, last_activity = time.monotonic(), None, None
     while True:
         if errors:
             raise BenchError(f"a client failed: {errors[0]!r}")
@@ -416,7 +424,11 @@ def wait_for(stack: PipelineStack, started: float, max_seconds: float, threads, 
             return Wait(True, "")
         now = time.monotonic()
         if values != last_values:
-            last_progress, last_values = now, values
+            last_progress, last_values, last_activity = now, values, None
+        elif (current := activity(consuming)) != last_activity:  # the phase waits on an earlier backlog?
+            if last_activity is not None:
+                last_progress = now
+            last_activity = current
         elif now - last_progress > STALL_SECONDS:
             return Wait(False, f"nothing progressed for {STALL_SECONDS} s")
         if time.time() - started > max_seconds:
@@ -514,7 +526,7 @@ def measure_bulk(args, stack: PipelineStack, given: Given, consuming: list[str])
     bars = progress_bars(total, "bulk", ["accepted", "committed", "published", *(f"applied by {c}" for c in consuming)])
     try:
         wait = wait_for(stack, started, args.max_seconds, threads, errors, bars, counts,
-                        expected=lambda: sum(args.batch_size for a in answers if a.status == 202))
+                        expected=lambda: sum(args.batch_size for a in answers if a.status == 202), consuming=consuming)
     finally:
         close(bars)
     cpu = meter.stop()
@@ -589,7 +601,8 @@ def measure_steady(args, stack: PipelineStack, given: Given, consuming: list[str
     bars = progress_bars(expected_total, "steady", ["accepted", "published", *(f"applied by {c}" for c in consuming)])
     try:
         wait = wait_for(stack, started, max(args.max_seconds, args.steady_seconds + 10), threads, errors, bars,
-                        counts, expected=lambda: sum(per_batch for a in answers if a.status == 202))
+                        counts, expected=lambda: sum(per_batch for a in answers if a.status == 202),
+                        consuming=consuming)
     finally:
         close(bars)
     for thread in threads:
@@ -675,7 +688,8 @@ def measure_single(args, stack: PipelineStack, given: Given, consuming: list[str
 
     bars = progress_bars(accepted, "single: drain", ["completed", "published", *(f"applied by {c}" for c in consuming)])
     try:
-        wait = wait_for(stack, started, args.max_seconds, threads, errors, bars, counts, expected=lambda: accepted)
+        wait = wait_for(stack, started, args.max_seconds, threads, errors, bars, counts, expected=lambda: accepted,
+                        consuming=consuming)
     finally:
         close(bars)
     cpu = meter.stop()
@@ -858,7 +872,7 @@ def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None,
         f"({args.web_workers} sync workers, alpespartners.gunicorn_conf), Celery {celery.__version__} (1 worker, "
         f"prefork concurrency {args.worker_concurrency}), Redis {env_info['redis']} as broker and cache, PostgreSQL "
         f"{database['server_version']} (synchronous_commit {database['synchronous_commit']}, fsync {database['fsync']}, "
-        f"shared_buffers {database['shared_buffers']}), Pulsar broker {base.broker_version()} (pulsar-client "
+        f"shared_buffers {database['shared_buffers']}), Pulsar broker {broker_version()} (pulsar-client "
         f"{pulsar.__version__}); no beat; real HTTP to gunicorn on 127.0.0.1; scratch database `{BENCH_DATABASE}`; "
         f"1-minute load average {env_info['load_before']} before the run, {load_average()} after it.",
         "",
