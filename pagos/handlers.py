@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from alpespartners.seedwork.domain import Monto, NotFound
-from alpespartners.seedwork.unit_of_work import UnitOfWork
+from alpespartners.seedwork.unit_of_work import Origin, Outcome, UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
 from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
@@ -128,9 +128,26 @@ def registrar_conversion(command: commands.RegistrarConversion, uow: UnitOfWork)
     raise domain.ConversionRechazada(decision.rechazo)
 
 
-def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork) -> list[Decision]:
+def registrar_conversiones_pendientes(conversiones: list[tuple[commands.RegistrarConversion, Origin]],
+                                      uow: UnitOfWork) -> list[Outcome]:
+    """Single conversions waiting in the command log, decided together through the batch path (one
+    transaction, a handful of queries), each with its own answer: the commission it earned (or had
+    earned), or why it earns none. Their events carry each command's correlation and causation."""
+    with uow:
+        decisiones = _decidir([conversion for conversion, _ in conversiones], uow,
+                              [origin for _, origin in conversiones])
+        uow.commit()
+    return [Outcome(resource_id=decision.id_transaccion, result=decision.as_result())
+            if decision.resultado is not Resultado.RECHAZADA else
+            Outcome(error={"code": decision.rechazo.codigo, "message": decision.rechazo.motivo, "field": "conversion"})
+            for decision in decisiones]
+
+
+def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
+             origenes: list[Origin] | None = None) -> list[Decision]:
     """Decide a batch as a set: a handful of queries and one INSERT whatever its size. The
-    campaigns' rows stay locked until commit, so budgets are consumed in arrival order."""
+    campaigns' rows stay locked until commit, so budgets are consumed in arrival order.
+    `origenes`: the command of each conversion, when they come from several."""
     ahora = timezone.now()
     presupuestos = repository.presupuestos_bloqueados({item.id_campania for item in conversiones})
     inscritos = repository.inscritos({(item.id_campania, item.id_socio) for item in conversiones})
@@ -138,7 +155,7 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork) 
     ids = [domain.id_transaccion(item.id_campania, item.id_externo) for item in conversiones]
     registradas_antes = repository.transacciones_existentes(set(ids))
     decisiones, nuevas, sin_presupuesto = [], [], set()
-    for item, id_transaccion in zip(conversiones, ids):
+    for index, (item, id_transaccion) in enumerate(zip(conversiones, ids)):
         if id_transaccion in registradas_antes:
             decisiones.append(Decision(item, Resultado.DUPLICADA, id_transaccion))
             continue
@@ -168,6 +185,8 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork) 
             pagable_desde=domain.pagable_desde(item.ocurrida_en, presupuesto.campania.dias_retencion),
         ))
         decisiones.append(Decision(item, Resultado.REGISTRADA, id_transaccion, evaluacion))
+        if origenes is not None:
+            uow.origins[nuevas[-1].event_id] = origenes[index]
     repository.agregar_transacciones(nuevas)
     uow.record(nuevas)
     for id_campania in sin_presupuesto:
@@ -296,6 +315,11 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
         uow.commit(resource_id=payout.id)
         tasks.procesar_payout.delay_on_commit(str(payout.id))
 
+
+# Commands decided several at a time: whatever of the type waits in the command log when one runs.
+COMMANDS_DECIDED_TOGETHER = {
+    commands.RegistrarConversion: registrar_conversiones_pendientes,
+}
 
 COMMAND_HANDLERS = {
     commands.CobrarCampania: cobrar_campania,

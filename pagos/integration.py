@@ -83,6 +83,7 @@ PUBLISHED = {
 
 # Inbound: {topic: {event type: handler(envelope, uow)}}.
 CONSUMES = handlers.EVENT_HANDLERS
+DECIDED_TOGETHER = handlers.COMMANDS_DECIDED_TOGETHER
 ORDERED = handlers.ORDERED_EVENTS
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
-from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
+from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted, Origin
 
 from . import contexts, dependencies
 from .models import CommandLog, CommandStatus
@@ -132,6 +132,9 @@ def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     try:
         command = from_payload(module.COMMANDS[entry.type], entry.payload)
         _wait_for_dependencies(entry, command)
+        if (decide_together := getattr(module, "DECIDED_TOGETHER", {}).get(type(command))) is not None:
+            _execute_together(entry, decide_together)
+            return
         CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
         handler = handlers[type(command)]
         uow = module.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
@@ -144,6 +147,38 @@ def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     except DomainError as error:
         fail(entry.id, {"code": error.code, "message": error.message, "field": error.field})
         logger.info("command %s %s refused: %s", entry.type, entry.id, error.message)
+
+
+def _execute_together(entry: CommandLog, decide_together: Callable) -> None:
+    """Decide this command with every other of its type already waiting (up to
+    COMMANDS_DECIDED_TOGETHER_MAX), in one transaction: a single conversion then costs about what
+    one item of a batch costs. Rows are claimed with SKIP LOCKED, so two workers never decide the
+    same command; one whose events have not arrived is left to its own task (which waits)."""
+    module = contexts.integration(entry.context)
+    started = time.monotonic()
+    with transaction.atomic():
+        pending = CommandLog.objects.select_for_update(skip_locked=True).filter(status=CommandStatus.PENDIENTE)
+        if not list(pending.filter(id=entry.id).values_list("id", flat=True)):
+            return  # decided, or being decided, with others by another task
+        others = list(pending.filter(context=entry.context, type=entry.type).exclude(id=entry.id)
+                      .order_by("created_at")[:settings.COMMANDS_DECIDED_TOGETHER_MAX - 1])
+        entries = [entry, *others]
+        commands = {item.id: from_payload(module.COMMANDS[item.type], item.payload) for item in entries}
+        waiting = dependencies.pending_among(entry.context, {
+            item.id: (item.outbox_horizon, dependencies.aggregates(entry.context, commands[item.id]))
+            for item in others})
+        entries = [item for item in entries if item.id not in waiting]
+        uow = module.unit_of_work(correlation_id=entry.correlation_id)
+        outcomes = decide_together([(commands[item.id], Origin(item.correlation_id, item.id)) for item in entries], uow)
+        now = timezone.now()
+        for item, outcome in zip(entries, outcomes):
+            item.status = CommandStatus.FALLIDO if outcome.error else CommandStatus.COMPLETADO
+            item.resource_id = outcome.resource_id or item.resource_id
+            item.result, item.error, item.completed_at = outcome.result, outcome.error, now
+            item.attempts += 1
+        CommandLog.objects.bulk_update(entries, ["status", "resource_id", "result", "error", "completed_at", "attempts"])
+    logger.info("command %s %s decided with %s others of its type in %.0f ms", entry.type, entry.id, len(entries) - 1,
+                (time.monotonic() - started) * 1000, extra={"command_type": entry.type, "command_id": str(entry.id)})
 
 
 def _wait_for_dependencies(entry: CommandLog, command: Command) -> None:

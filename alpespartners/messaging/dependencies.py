@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from alpespartners.seedwork.domain import Command, DomainError
 
@@ -46,10 +46,30 @@ def pending(entry: CommandLog, aggregate_ids: set[uuid.UUID]) -> bool:
     """True while an event of the horizon about `aggregate_ids` waits to be applied by the context."""
     if entry.outbox_horizon is None or not aggregate_ids:
         return False
+    return _unapplied(entry.context, entry.outbox_horizon, aggregate_ids).exists()
+
+
+def _unapplied(context: str, horizon: int, aggregate_ids: set[uuid.UUID]):
+    """Outbox rows up to `horizon` about `aggregate_ids` that `context` consumes and has not applied."""
     consumed = Q(pk__in=[])
-    for topic in contexts.topics(entry.context):
-        if topic != contexts.integration(entry.context).COMMAND_TOPIC:
-            consumed |= Q(topic=topic, type__in=sorted(contexts.consumed_types(entry.context, topic)))
-    applied = InboxMessage.objects.filter(consumer=entry.context, event_id=OuterRef("event_id"))
-    return (OutboxMessage.objects.filter(consumed, id__lte=entry.outbox_horizon, aggregate_id__in=aggregate_ids)
-            .filter(~Exists(applied)).exists())
+    for topic in contexts.topics(context):
+        if topic != contexts.integration(context).COMMAND_TOPIC:
+            consumed |= Q(topic=topic, type__in=sorted(contexts.consumed_types(context, topic)))
+    applied = InboxMessage.objects.filter(consumer=context, event_id=OuterRef("event_id"))
+    return (OutboxMessage.objects.filter(consumed, id__lte=horizon, aggregate_id__in=aggregate_ids)
+            .filter(~Exists(applied)))
+
+
+def pending_among(context: str, waiting: dict[uuid.UUID, tuple[int | None, set[uuid.UUID]]]) -> set[uuid.UUID]:
+    """Of several commands ({command id: (outbox_horizon, aggregate ids)}), those still waiting for
+    events: one query, for the oldest unapplied event of each aggregate named."""
+    named = {id for horizon, ids in waiting.values() if horizon is not None for id in ids}
+    if not named:
+        return set()
+    highest = max(horizon for horizon, ids in waiting.values() if horizon is not None and ids)
+    oldest_unapplied = dict(
+        _unapplied(context, highest, named).values("aggregate_id").annotate(first=Min("id"))
+        .values_list("aggregate_id", "first")
+    )
+    return {command_id for command_id, (horizon, ids) in waiting.items()
+            if horizon is not None and any(oldest_unapplied.get(id, horizon + 1) <= horizon for id in ids)}

@@ -4,6 +4,7 @@ read models, the outbox rows of its integration events and the status of the com
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from django.db import transaction
@@ -16,6 +17,24 @@ from .domain import Aggregate, DomainEvent
 
 class CommandAlreadyExecuted(Exception):
     """The command log entry is no longer PENDIENTE: a redelivered task must not apply it twice."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The command an event comes from, when one Unit of Work decides several commands."""
+
+    correlation_id: uuid.UUID
+    command_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one of several commands decided together: COMPLETADO with a resource and a
+    result, or FALLIDO with an error {code, message, field}."""
+
+    resource_id: uuid.UUID | None = None
+    result: dict | None = None
+    error: dict | None = None
 
 
 class UnitOfWork:
@@ -34,13 +53,14 @@ class UnitOfWork:
         self.correlation_id = correlation_id or uuid.uuid4()
         self.causation_id = causation_id or command_id
         self.events: list[DomainEvent] = []
+        self.origins: dict[uuid.UUID, Origin] = {}
         self.commands: dict[str, list[dict]] = {}
         self.committed = False
 
     def __enter__(self) -> "UnitOfWork":
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.events, self.commands, self.committed = [], {}, False
+        self.events, self.origins, self.commands, self.committed = [], {}, {}, False
         return self
 
     def __exit__(self, exc_type, exc, traceback):
@@ -52,7 +72,8 @@ class UnitOfWork:
         self.events.extend(aggregate.pull_events())
 
     def record(self, events: Iterable[DomainEvent]) -> None:
-        """Events decided without loading an aggregate (set-based work, e.g. a batch of conversions)."""
+        """Events decided without loading an aggregate (set-based work, e.g. a batch of conversions).
+        When one Unit of Work decides several commands, `origins[event_id]` names each event's command."""
         self.events.extend(events)
 
     def send(self, topic: str, type: str, *, key: uuid.UUID, data: dict, command_id: uuid.UUID | None = None) -> uuid.UUID:
@@ -76,4 +97,10 @@ class UnitOfWork:
         self.committed = True
 
     def envelopes(self, events: Iterable[DomainEvent]) -> list[dict]:
-        return [outbox.event_envelope(event, self.correlation_id, self.causation_id) for event in events]
+        envelopes = []
+        for event in events:
+            origin = self.origins.get(event.event_id)
+            correlation_id, causation_id = (origin.correlation_id, origin.command_id) if origin else (
+                self.correlation_id, self.causation_id)
+            envelopes.append(outbox.event_envelope(event, correlation_id, causation_id))
+        return envelopes

@@ -360,3 +360,49 @@ def test_bad_input_is_400_with_the_error_shape_and_nothing_written(api, path, bo
 def test_bad_filters_on_transactions_are_400(api):
     assert_error(api.get("/api/v1/pagos/transacciones?estado=COBRADA"), 400, "datos_invalidos")
     assert_error(api.get("/api/v1/pagos/transacciones?id_socio=x"), 400, "datos_invalidos")
+
+
+def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_its_own_answer(api):
+    # given a campaign with 1.00 COP of budget (ten CLICKs of 0.10), two enrolled partners and an
+    # intruder; and another campaign whose pause is committed but not yet applied by pagos
+    from alpespartners.celery import app
+    from alpespartners.messaging import command_log, outbox
+    from pagos.handlers import COMMAND_HANDLERS
+
+    id_campania = campania("1.00")
+    socios = [socio(id_campania), socio(id_campania)]
+    intruso = socio(id_campania, inscrito=False)
+    otra = campania()
+    tardio = socio(otra)
+    outbox.add("eventos.campanias", [events.envelope("CampaniaPausada", otra, {"motivo": "en camino"})])
+
+    # when twelve single conversions arrive while no worker runs, then one task runs
+    app.conf.task_always_eager = False
+    try:
+        accepted = [registrar(api, conversion(id_campania, socios[n % 2], "CLICK", None)) for n in range(12)]
+        accepted.append(registrar(api, conversion(id_campania, intruso, "CLICK", None)))
+        accepted.append(registrar(api, conversion(otra, tardio, "CLICK", None)))
+    finally:
+        app.conf.task_always_eager = True
+    assert {answer.status_code for answer in accepted} == {202}
+    ids = [answer.json()["command_id"] for answer in accepted]
+    with CaptureQueriesContext(connection) as queries:
+        command_log.execute(ids[0], COMMAND_HANDLERS)
+
+    # then every conversion but the one waiting for its campaign's pause was decided in that one task, in order:
+    # ten commissions, two over budget, an intruder refused with its reason
+    entries = {entry.id: entry for entry in CommandLog.objects.filter(id__in=ids)}
+    decided = [entries[uuid.UUID(command_id)] for command_id in ids]
+    assert [entry.status for entry in decided[:10]] == ["COMPLETADO"] * 10
+    assert [entry.error["code"] for entry in decided[10:12]] == ["presupuesto_agotado"] * 2
+    assert decided[12].error["code"] == "socio_no_inscrito"
+    assert decided[13].status == "PENDIENTE" and decided[13].attempts == 0
+    assert all(entry.result["resultado"] == "REGISTRADA" and Transaccion.objects.filter(id=entry.resource_id).exists()
+               for entry in decided[:10])
+    assert CampaniaLocal.objects.get(id=id_campania).presupuesto_disponible == 0
+    assert len(queries) < 25, len(queries)  # a handful of statements for the lot, not per conversion
+    # each commission's event carries the correlation and causation of its own command
+    published = OutboxMessage.objects.filter(type="ComisionRegistrada")
+    assert {(message.envelope["causation_id"], message.envelope["correlation_id"]) for message in published} == {
+        (str(entry.id), str(entry.correlation_id)) for entry in decided[:10]}
+    assert OutboxMessage.objects.filter(type="PresupuestoAgotado").count() == 1
