@@ -156,11 +156,27 @@ def _execute_together(entry: CommandLog, decide_together: Callable) -> None:
     same command; one whose events have not arrived is left to its own task (which waits)."""
     module = contexts.integration(entry.context)
     started = time.monotonic()
+    others: list[CommandLog] = []
+    try:
+        entries = _decide_together(entry, decide_together, module, others)
+    except Exception:
+        # Rolled back, locks released: the others' own tasks may have returned seeing them claimed here.
+        for item in others:
+            module.COMMAND_TASK.delay(str(item.id))
+        raise
+    if entries:
+        logger.info("command %s %s decided with %s others of its type in %.0f ms", entry.type, entry.id,
+                    len(entries) - 1, (time.monotonic() - started) * 1000,
+                    extra={"command_type": entry.type, "command_id": str(entry.id)})
+
+
+def _decide_together(entry: CommandLog, decide_together: Callable, module, others: list[CommandLog]) -> list[CommandLog]:
+    """The transaction of `_execute_together`; fills `others` with what it claimed, returns what it decided."""
     with transaction.atomic():
         pending = CommandLog.objects.select_for_update(skip_locked=True).filter(status=CommandStatus.PENDIENTE)
         if not list(pending.filter(id=entry.id).values_list("id", flat=True)):
-            return  # decided, or being decided, with others by another task
-        others = list(pending.filter(context=entry.context, type=entry.type).exclude(id=entry.id)
+            return []  # decided, or being decided, with others by another task
+        others.extend(pending.filter(context=entry.context, type=entry.type).exclude(id=entry.id)
                       .order_by("created_at")[:settings.COMMANDS_DECIDED_TOGETHER_MAX - 1])
         entries = [entry, *others]
         commands = {item.id: from_payload(module.COMMANDS[item.type], item.payload) for item in entries}
@@ -177,8 +193,7 @@ def _execute_together(entry: CommandLog, decide_together: Callable) -> None:
             item.result, item.error, item.completed_at = outcome.result, outcome.error, now
             item.attempts += 1
         CommandLog.objects.bulk_update(entries, ["status", "resource_id", "result", "error", "completed_at", "attempts"])
-    logger.info("command %s %s decided with %s others of its type in %.0f ms", entry.type, entry.id, len(entries) - 1,
-                (time.monotonic() - started) * 1000, extra={"command_type": entry.type, "command_id": str(entry.id)})
+    return entries
 
 
 def _wait_for_dependencies(entry: CommandLog, command: Command) -> None:
