@@ -199,7 +199,7 @@ CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500)
 # A command whose context has not applied the events it depends on waits (PENDIENTE) at most this
 # long, then fails as dependencia_pendiente (alpespartners/messaging/dependencies.py).
 COMMAND_DEPENDENCY_TIMEOUT_SECONDS = env_int("COMMAND_DEPENDENCY_TIMEOUT_SECONDS", 300)
-# Single commands of a type decided together (pagos: RegistrarConversion) when one runs: at most this many.
+# Single commands of a type decided together (pagos: RegistrarConversion) in one transaction: at most this many.
 COMMANDS_DECIDED_TOGETHER_MAX = env_int("COMMANDS_DECIDED_TOGETHER_MAX", 500)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 7)
 INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 30)

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
-from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted, Origin
+from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
 
-from . import contexts, dependencies
+from . import contexts, dependencies, together
 from .models import CommandLog, CommandStatus
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,7 @@ def submit(
                 redrive_of=redrive_of,
                 outbox_horizon=dependencies.horizon() if dependencies.aggregates(context, command) else None,
             )
-            task = contexts.integration(context).COMMAND_TASK
-            task.delay_on_commit(str(entry.id))
+            _enqueue_on_commit(context, command, entry.id)
     except IntegrityError:
         # A concurrent request with the same key or command id won the insert.
         existing = _existing(user, idempotency_key, command_id)
@@ -85,6 +84,16 @@ def submit(
             raise
         return _replay(existing, request_fingerprint), False
     return entry, True
+
+
+def _enqueue_on_commit(context: str, command: Command, command_id: uuid.UUID) -> None:
+    """Its context's task, after commit; a command decided together with others of its type asks for
+    a drain of its type instead (together.py)."""
+    type_name = type(command).__name__
+    if together.decided_together(context, type_name) is not None:
+        transaction.on_commit(lambda: together.request_drain(context, type_name))
+    else:
+        contexts.integration(context).COMMAND_TASK.delay_on_commit(str(command_id))
 
 
 def _existing(user, idempotency_key: str | None, command_id: uuid.UUID | None) -> CommandLog | None:
@@ -132,8 +141,8 @@ def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
     try:
         command = from_payload(module.COMMANDS[entry.type], entry.payload)
         _wait_for_dependencies(entry, command)
-        if (decide_together := getattr(module, "DECIDED_TOGETHER", {}).get(type(command))) is not None:
-            _execute_together(entry, decide_together)
+        if together.decided_together(entry.context, entry.type) is not None:
+            together.decide_pending(entry.context, entry.type, own=entry)  # an operator re-enqueued it, say
             return
         CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
         handler = handlers[type(command)]
@@ -149,53 +158,6 @@ def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
         logger.info("command %s %s refused: %s", entry.type, entry.id, error.message)
 
 
-def _execute_together(entry: CommandLog, decide_together: Callable) -> None:
-    """Decide this command with every other of its type already waiting (up to
-    COMMANDS_DECIDED_TOGETHER_MAX), in one transaction: a single conversion then costs about what
-    one item of a batch costs. Rows are claimed with SKIP LOCKED, so two workers never decide the
-    same command; one whose events have not arrived is left to its own task (which waits)."""
-    module = contexts.integration(entry.context)
-    started = time.monotonic()
-    others: list[CommandLog] = []
-    try:
-        entries = _decide_together(entry, decide_together, module, others)
-    except Exception:
-        # Rolled back, locks released: the others' own tasks may have returned seeing them claimed here.
-        for item in others:
-            module.COMMAND_TASK.delay(str(item.id))
-        raise
-    if entries:
-        logger.info("command %s %s decided with %s others of its type in %.0f ms", entry.type, entry.id,
-                    len(entries) - 1, (time.monotonic() - started) * 1000,
-                    extra={"command_type": entry.type, "command_id": str(entry.id)})
-
-
-def _decide_together(entry: CommandLog, decide_together: Callable, module, others: list[CommandLog]) -> list[CommandLog]:
-    """The transaction of `_execute_together`; fills `others` with what it claimed, returns what it decided."""
-    with transaction.atomic():
-        pending = CommandLog.objects.select_for_update(skip_locked=True).filter(status=CommandStatus.PENDIENTE)
-        if not list(pending.filter(id=entry.id).values_list("id", flat=True)):
-            return []  # decided, or being decided, with others by another task
-        others.extend(pending.filter(context=entry.context, type=entry.type).exclude(id=entry.id)
-                      .order_by("created_at")[:settings.COMMANDS_DECIDED_TOGETHER_MAX - 1])
-        entries = [entry, *others]
-        commands = {item.id: from_payload(module.COMMANDS[item.type], item.payload) for item in entries}
-        waiting = dependencies.pending_among(entry.context, {
-            item.id: (item.outbox_horizon, dependencies.aggregates(entry.context, commands[item.id]))
-            for item in others})
-        entries = [item for item in entries if item.id not in waiting]
-        uow = module.unit_of_work(correlation_id=entry.correlation_id)
-        outcomes = decide_together([(commands[item.id], Origin(item.correlation_id, item.id)) for item in entries], uow)
-        now = timezone.now()
-        for item, outcome in zip(entries, outcomes):
-            item.status = CommandStatus.FALLIDO if outcome.error else CommandStatus.COMPLETADO
-            item.resource_id = outcome.resource_id or item.resource_id
-            item.result, item.error, item.completed_at = outcome.result, outcome.error, now
-            item.attempts += 1
-        CommandLog.objects.bulk_update(entries, ["status", "resource_id", "result", "error", "completed_at", "attempts"])
-    return entries
-
-
 def _wait_for_dependencies(entry: CommandLog, command: Command) -> None:
     """Raise DependenciesPending while the context lags behind what the sender could read;
     dependencies.DependenciaPendiente (a refusal) once it has waited too long."""
@@ -205,10 +167,7 @@ def _wait_for_dependencies(entry: CommandLog, command: Command) -> None:
     waited = (timezone.now() - entry.created_at).total_seconds()
     if waited < settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS:
         raise DependenciesPending(waited)
-    raise dependencies.DependenciaPendiente(
-        f"Este contexto no recibió a tiempo ({settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS} s) eventos anteriores "
-        "al comando sobre " + ", ".join(sorted(str(id) for id in aggregate_ids)) + "; puede reenviarse desde el admin."
-    )
+    raise dependencies.DependenciaPendiente(dependencies.timeout_message(aggregate_ids))
 
 
 def complete(command_id: uuid.UUID, resource_id: uuid.UUID | None, result: dict | None) -> bool:

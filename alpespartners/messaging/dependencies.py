@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from alpespartners.seedwork.domain import Command, DomainError
@@ -30,6 +31,16 @@ class DependenciaPendiente(DomainError):
     """Events the command depends on did not reach its context in time."""
 
     code = "dependencia_pendiente"
+
+
+def timeout_message(aggregate_ids: set[uuid.UUID]) -> str:
+    return (f"Este contexto no recibió a tiempo ({settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS} s) eventos anteriores "
+            "al comando sobre " + ", ".join(sorted(str(id) for id in aggregate_ids)) + "; puede reenviarse desde el admin.")
+
+
+def timeout_error(aggregate_ids: set[uuid.UUID]) -> dict:
+    """The command log's error of a command that waited too long (decided together, see together.py)."""
+    return {"code": DependenciaPendiente.code, "message": timeout_message(aggregate_ids), "field": None}
 
 
 def aggregates(context: str, command: Command) -> set[uuid.UUID]:

@@ -97,6 +97,14 @@ class InboxMessage(models.Model):
         return f"{self.consumer}: {self.type} {self.event_id}"
 
 
+class DrainRequest(models.Model):
+    """A drain of one command type is queued or running (together.py): later commands of the type
+    need not enqueue another. Deleted by the drain before each round."""
+
+    key = models.CharField(max_length=100, primary_key=True)  # "<contexto>.<CommandType>"
+    requested_at = models.DateTimeField()
+
+
 class AppliedPosition(models.Model):
     """The outbox position of the last event a consumer applied to one piece of another context's
     state (a `slot`: a campaign's state, one enrolment, a client's state). A redelivered older event

@@ -71,3 +71,25 @@ def purgar_mensajes() -> dict[str, int]:
     deleted = retention.purge()
     logger.info("purged %(outbox)s published outbox rows and %(inbox)s inbox rows", deleted)
     return deleted
+
+
+@shared_task(name="messaging.decidir_juntos", bind=True, acks_late=True, max_retries=8)
+def decidir_juntos(self, context: str, type_name: str) -> int:
+    """Drain the waiting commands of a type decided together; come back for those still waiting
+    for their events (soon, then less often)."""
+    from . import together
+
+    rounds = together.Round()
+
+    def work() -> None:
+        nonlocal rounds
+        rounds = together.drain(context, type_name)
+
+    retrying_transient_errors(self, work, lambda: None, f"drain of {context}.{type_name}")
+    if rounds.waiting:
+        countdown = min(DEPENDENCY_RECHECK_MAX_SECONDS, max(0.02, rounds.oldest_waiting_seconds / 10))
+        if self.request.is_eager:
+            time.sleep(countdown)
+            return rounds.decided + decidir_juntos(context, type_name)
+        decidir_juntos.apply_async((context, type_name), countdown=countdown)
+    return rounds.decided

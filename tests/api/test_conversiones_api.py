@@ -366,8 +366,8 @@ def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_it
     # given a campaign with 1.00 COP of budget (ten CLICKs of 0.10), two enrolled partners and an
     # intruder; and another campaign whose pause is committed but not yet applied by pagos
     from alpespartners.celery import app
-    from alpespartners.messaging import command_log, outbox
-    from pagos.handlers import COMMAND_HANDLERS
+    from alpespartners.messaging import outbox, together
+    from alpespartners.messaging.models import DrainRequest
 
     id_campania = campania("1.00")
     socios = [socio(id_campania), socio(id_campania)]
@@ -386,10 +386,13 @@ def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_it
         app.conf.task_always_eager = True
     assert {answer.status_code for answer in accepted} == {202}
     ids = [answer.json()["command_id"] for answer in accepted]
+    # (the first asked for a drain of its type; the others found it asked for and enqueued nothing)
+    assert DrainRequest.objects.filter(key="pagos.RegistrarConversion").exists()
+    assert together.request_drain("pagos", "RegistrarConversion") is False
     with CaptureQueriesContext(connection) as queries:
-        command_log.execute(ids[0], COMMAND_HANDLERS)
+        drained = together.drain("pagos", "RegistrarConversion")
 
-    # then every conversion but the one waiting for its campaign's pause was decided in that one task, in order:
+    # then every conversion but the one waiting for its campaign's pause was decided in one round, in order:
     # ten commissions, two over budget, an intruder refused with its reason
     entries = {entry.id: entry for entry in CommandLog.objects.filter(id__in=ids)}
     decided = [entries[uuid.UUID(command_id)] for command_id in ids]
@@ -400,7 +403,9 @@ def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_it
     assert all(entry.result["resultado"] == "REGISTRADA" and Transaccion.objects.filter(id=entry.resource_id).exists()
                for entry in decided[:10])
     assert CampaniaLocal.objects.get(id=id_campania).presupuesto_disponible == 0
-    assert len(queries) < 25, len(queries)  # a handful of statements for the lot, not per conversion
+    assert (drained.decided, drained.waiting) == (13, 1)
+    assert not DrainRequest.objects.exists()  # the next conversion asks for a drain again
+    assert len(queries) < 30, len(queries)  # a handful of statements for the lot, not per conversion
     # each commission's event carries the correlation and causation of its own command
     published = OutboxMessage.objects.filter(type="ComisionRegistrada")
     assert {(message.envelope["causation_id"], message.envelope["correlation_id"]) for message in published} == {
