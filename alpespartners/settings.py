@@ -201,6 +201,8 @@ CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500)
 COMMAND_DEPENDENCY_TIMEOUT_SECONDS = env_int("COMMAND_DEPENDENCY_TIMEOUT_SECONDS", 300)
 # Single commands of a type decided together (pagos: RegistrarConversion) in one transaction: at most this many.
 COMMANDS_DECIDED_TOGETHER_MAX = env_int("COMMANDS_DECIDED_TOGETHER_MAX", 500)
+# ...after waiting this long for others to arrive (the latency a single conversion pays for it).
+COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS = float(os.environ.get("COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS", "0.1"))
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 7)
 INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 30)
 

@@ -4,11 +4,12 @@ One postback per sale is how conversions arrive; deciding each in its own task a
 ~7 ms of worker CPU apiece, most of it Celery's per-task overhead. So such a command enqueues no
 task of its own. After its commit the web asks for a *drain* of its type: a flag row
 (`DrainRequest`) inserted unless one is already there, and only the request that inserts it enqueues
-the drain task. The drain loops: delete the flag, then decide in one transaction every waiting
-command of the type (claimed with SKIP LOCKED, up to COMMANDS_DECIDED_TOGETHER_MAX); it stops when a
-round finds none. No command is left behind: a command committed before a request that found the
-flag present is seen by the round that deletes that flag afterwards, or by the drain enqueued by
-whoever inserted it again. A flag older than DRAIN_REQUEST_STALE_SECONDS (its drain lost) counts as
+the drain task, with a short countdown (COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS) so that the
+commands arriving meanwhile join it. The drain deletes the flag, then decides in one transaction
+every waiting command of the type (claimed with SKIP LOCKED, up to COMMANDS_DECIDED_TOGETHER_MAX;
+again while a round is full). No command is left behind: one committed before its request found
+the flag present is claimed by the round that follows the flag's deletion; one whose request came
+after the deletion inserted the flag again and enqueued the next drain. A flag older than DRAIN_REQUEST_STALE_SECONDS (its drain lost) counts as
 absent. Commands whose events have not arrived (messaging/dependencies.py) are left waiting and
 the drain comes back for them with a backoff; past COMMAND_DEPENDENCY_TIMEOUT_SECONDS they fail as
 `dependencia_pendiente`.
@@ -58,7 +59,8 @@ def request_drain(context: str, type_name: str) -> bool:
         )
         inserted = cursor.fetchone() is not None
     if inserted:
-        decidir_juntos.delay(context, type_name)
+        # The linger: what arrives meanwhile finds the flag and joins this drain's round.
+        decidir_juntos.apply_async((context, type_name), countdown=settings.COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS)
     return inserted
 
 
@@ -70,14 +72,15 @@ class Round:
 
 
 def drain(context: str, type_name: str) -> Round:
-    """Decide every waiting command of the type, round after round, until a round finds none."""
+    """Decide every waiting command of the type: one round, or more while a round is full. A command
+    committed after the flag is deleted asks for the next drain."""
     total = Round()
     while True:
         DrainRequest.objects.filter(key=_key(context, type_name)).delete()
         this_round = decide_pending(context, type_name)
         total.decided += this_round.decided
         total.waiting, total.oldest_waiting_seconds = this_round.waiting, this_round.oldest_waiting_seconds
-        if not this_round.decided:
+        if this_round.decided + this_round.waiting < settings.COMMANDS_DECIDED_TOGETHER_MAX:
             return total
 
 
