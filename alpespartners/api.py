@@ -242,6 +242,19 @@ def _check_pulsar() -> dict:
         return {"ok": False, "reason": type(error).__name__}
 
 
+# --- input fields -------------------------------------------------------------
+
+
+class TextoField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField also takes a number (12 becomes "12"), so a
+    request the schema calls invalid was accepted (found by schemathesis: id_externo sent as 12)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- money --------------------------------------------------------------------
 
 

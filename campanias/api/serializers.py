@@ -5,7 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, monto_json
+from alpespartners.api import MontoInput, MontoOutput, TextoField, monto_json
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -22,13 +22,13 @@ def domain_rule(rule, *args):
 class TerminoComisionInput(serializers.Serializer):
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoComision])
     # Kept as written ("7.5" stays "7.5"); the domain parses it as a Decimal and checks it.
-    valor = serializers.CharField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
+    valor = TextoField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
 
 
 class CrearCampaniaInput(serializers.Serializer):
     id = serializers.UUIDField(required=False)
     id_cliente = serializers.UUIDField(help_text="la marca; debe estar ACTIVA")
-    nombre = serializers.CharField(max_length=domain.NOMBRE_MAXIMO)
+    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO)
     presupuesto = MontoInput()
     fecha_inicio = serializers.DateField()
     fecha_fin = serializers.DateField()
@@ -55,7 +55,7 @@ class InscribirSocioInput(serializers.Serializer):
 
 
 class MotivoCampaniaInput(serializers.Serializer):
-    motivo = serializers.CharField(max_length=domain.MOTIVO_MAXIMO, required=False, allow_blank=True, default="")
+    motivo = TextoField(max_length=domain.MOTIVO_MAXIMO, required=False, allow_blank=True, default="")
 
 
 class CampaniaFiltros(serializers.Serializer):

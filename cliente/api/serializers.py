@@ -4,7 +4,7 @@ present the read model. Anything that needs the database (uniqueness) is the han
 from django.utils import timezone
 from rest_framework import serializers
 
-from alpespartners.api import MontoOutput
+from alpespartners.api import MontoOutput, TextoField
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -21,11 +21,11 @@ def domain_rule(rule, *args):
 class RegistrarClienteInput(serializers.Serializer):
     id = serializers.UUIDField(required=False)
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoCliente])
-    nombre = serializers.CharField(max_length=domain.NOMBRE_MAXIMO)
-    email = serializers.CharField(max_length=254)
-    cedula = serializers.CharField(required=False, allow_null=True)
+    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO)
+    email = TextoField(max_length=254)
+    cedula = TextoField(required=False, allow_null=True)
     fecha_nacimiento = serializers.DateField(required=False, allow_null=True)
-    nit = serializers.CharField(required=False, allow_null=True)
+    nit = TextoField(required=False, allow_null=True)
     fecha_constitucion = serializers.DateField(required=False, allow_null=True)
 
     def validate_nombre(self, value):
@@ -59,8 +59,8 @@ class RegistrarClienteInput(serializers.Serializer):
 
 
 class ActualizarClienteInput(serializers.Serializer):
-    nombre = serializers.CharField(max_length=domain.NOMBRE_MAXIMO, required=False)
-    email = serializers.CharField(max_length=254, required=False)
+    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO, required=False)
+    email = TextoField(max_length=254, required=False)
 
     def validate_nombre(self, value):
         return domain_rule(domain.validar_nombre, value)
@@ -75,14 +75,14 @@ class ActualizarClienteInput(serializers.Serializer):
 
 
 class MotivoInput(serializers.Serializer):
-    motivo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = TextoField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class RegistrarMedioPagoInput(serializers.Serializer):
     id = serializers.UUIDField(required=False)
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoMedioPago])
-    token = serializers.CharField(max_length=128)
-    mascara = serializers.CharField(max_length=32)
+    token = TextoField(max_length=128)
+    mascara = TextoField(max_length=32)
     predeterminado = serializers.BooleanField(required=False, default=False)
 
 

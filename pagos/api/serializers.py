@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, monto_json
+from alpespartners.api import MontoInput, MontoOutput, TextoField, monto_json
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain, queries
@@ -12,7 +12,7 @@ MOTIVO_MAXIMO = 500
 
 
 class RevertirPagoInput(serializers.Serializer):
-    motivo = serializers.CharField(min_length=1, max_length=MOTIVO_MAXIMO)
+    motivo = TextoField(min_length=1, max_length=MOTIVO_MAXIMO)
 
 
 class CobroFiltros(serializers.Serializer):
@@ -40,7 +40,7 @@ LOTE_MAXIMO = 1_000
 
 
 class ConversionInput(serializers.Serializer):
-    id_externo = serializers.CharField(min_length=1, max_length=200,
+    id_externo = TextoField(min_length=1, max_length=200,
                                        help_text="el id de la conversión en su origen; único por campaña")
     id_campania = serializers.UUIDField()
     id_socio = serializers.UUIDField()
@@ -61,8 +61,8 @@ class LoteConversionesInput(serializers.Serializer):
 
 class RevertirConversionInput(serializers.Serializer):
     id_campania = serializers.UUIDField()
-    id_externo = serializers.CharField(min_length=1, max_length=200)
-    motivo = serializers.CharField(min_length=1, max_length=MOTIVO_MAXIMO)
+    id_externo = TextoField(min_length=1, max_length=200)
+    motivo = TextoField(min_length=1, max_length=MOTIVO_MAXIMO)
 
 
 class TransaccionFiltros(serializers.Serializer):

@@ -180,6 +180,8 @@ TODAY = date.today()
 
 @pytest.mark.parametrize("fields, field", [
     ({"nombre": "  "}, "nombre"),
+    ({"nombre": 12}, "nombre"),  # a number, not the string the schema asks for
+    ({"comisiones": {"VENTA": {"tipo": "FIJA", "valor": 1}}}, "comisiones"),
     ({"presupuesto": {"valor": "0", "moneda": "COP"}}, "presupuesto"),
     ({"presupuesto": {"valor": "-5", "moneda": "COP"}}, "presupuesto"),
     ({"presupuesto": {"valor": "10.001", "moneda": "COP"}}, "presupuesto"),

@@ -125,6 +125,10 @@ INVALID_FIELDS = [
     (ClienteNaturalBody, "tipo", "PERSONA"),
     (ClienteNaturalBody, "tipo", None),
     (ClienteNaturalBody, "nombre", ""),
+    (ClienteNaturalBody, "nombre", 12),  # a number, not the string the schema asks for
+    (ClienteNaturalBody, "email", 12),
+    (ClienteNaturalBody, "cedula", 12345678),
+    (ClienteEmpresaBody, "nit", 900123456),
     (ClienteNaturalBody, "nombre", "x" * 201),
     (ClienteNaturalBody, "email", "no-es-un-email"),
     (ClienteNaturalBody, "email", ""),

@@ -344,6 +344,10 @@ def _valid() -> dict:
     ("conversiones", {**_valid(), "id_campania": "no-es-uuid"}),
     ("conversiones", {**_valid(), "ocurrida_en": "ayer"}),
     ("conversiones", {**_valid(), "id_externo": ""}),
+    ("conversiones", {**_valid(), "id_externo": 12}),  # a number is not the string the schema asks for
+    ("conversiones/lote", {"conversiones": [{**_valid(), "id_externo": 1.5}]}),
+    ("conversiones/revertir", {"id_campania": str(uuid.uuid4()), "id_externo": 7, "motivo": "x"}),
+    ("conversiones/revertir", {"id_campania": str(uuid.uuid4()), "id_externo": "x", "motivo": 7}),
     ("conversiones/lote", {"conversiones": []}),
     ("conversiones/lote", {"conversiones": [_valid(), {**_valid(), "tipo": "COMPRA"}]}),
     ("conversiones/lote", {"conversiones": [_valid()] * 1001}),

@@ -127,3 +127,35 @@ def test_consumers_killed_mid_batch_apply_everything_once_in_order_and_dead_lett
                diagnose=lambda: consumer.log()[-3000:])
     assert list(DeadLetter.objects.values_list("event_id", flat=True)) == [uuid.UUID(poison["id"])]
     assert InboxMessage.objects.filter(consumer="campanias", type="ComisionRegistrada").count() == 4_499
+
+
+def test_two_processes_per_context_share_the_work_and_keep_each_aggregate_in_order(processes):
+    # given two consumer processes for every context on the same Key_Shared subscriptions
+    skip_backlog(CONTEXTS)
+    processes("relay", *manage("relay"), RELAY_POLL_SECONDS="0.2")
+    consumers = [processes(f"consume-{n}", *manage("consume")) for n in range(2)]
+    campaigns = [uuid.uuid4() for _ in range(20)]
+    publish("eventos.campanias", [events.envelope("CampaniaCreada", id_campania, {
+        "id_cliente": str(uuid.uuid4()), "nombre": "Campaña", "presupuesto": {"valor": "1000000", "moneda": "COP"},
+        "fecha_inicio": "2026-11-01", "fecha_fin": "2027-11-01", "comisiones": {}, "dias_retencion": 0,
+    }) for id_campania in campaigns])
+
+    # when each campaign is paused and resumed 25 times, and 3,000 commissions arrive
+    final_state, state_changes = {}, []
+    for step in range(25):
+        for index, id_campania in enumerate(campaigns):
+            change = "CampaniaPausada" if (step + index) % 2 == 0 else "CampaniaReanudada"
+            state_changes.append(events.envelope(change, id_campania, {"motivo": f"paso {step}"}))
+            final_state[id_campania] = "PAUSADA" if change == "CampaniaPausada" else "APROBADA"
+    envelopes, expected = commissions(campaigns, 3_000)
+    publish("eventos.campanias", state_changes)
+    publish("eventos.pagos", envelopes)
+
+    # then every commission counts once, every campaign ends in its last state, and both processes worked
+    wait_until(lambda: consumed() == expected, 120, "every commission applied once")
+    wait_until(lambda: dict(CampaniaLocal.objects.filter(id__in=campaigns).values_list("id", "estado")) == final_state,
+               60, "every campaign in its last state")
+    for consumer in consumers:
+        assert consumer.stop() == 0
+    applied_by = [statistics(consumer.log())["campanias"][0] for consumer in consumers]
+    assert sum(applied_by) >= 3_000 and min(applied_by) > 0, applied_by
