@@ -245,12 +245,35 @@ def _check_pulsar() -> dict:
 # --- input fields -------------------------------------------------------------
 
 
-class TextoField(serializers.CharField):
-    """A JSON string and nothing else: DRF's CharField also takes a number (12 becomes "12"), so a
-    request the schema calls invalid was accepted (found by schemathesis: id_externo sent as 12)."""
+# DRF's fields coerce what the schema calls invalid: CharField takes 12 as "12", UUIDField takes
+# true as UUID(int=1), BooleanField takes "yes" and 1, IntegerField takes "30". Found by schemathesis
+# (id_externo: 12, id_socio: true accepted). Request bodies use these instead: the JSON type or 400.
 
+
+class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, TextoField, monto_json
+from alpespartners.api import MontoInput, MontoOutput, StrictCharField, StrictIntegerField, StrictUUIDField, monto_json
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -22,13 +22,13 @@ def domain_rule(rule, *args):
 class TerminoComisionInput(serializers.Serializer):
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoComision])
     # Kept as written ("7.5" stays "7.5"); the domain parses it as a Decimal and checks it.
-    valor = TextoField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
+    valor = StrictCharField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
 
 
 class CrearCampaniaInput(serializers.Serializer):
-    id = serializers.UUIDField(required=False)
-    id_cliente = serializers.UUIDField(help_text="la marca; debe estar ACTIVA")
-    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO)
+    id = StrictUUIDField(required=False)
+    id_cliente = StrictUUIDField(help_text="la marca; debe estar ACTIVA")
+    nombre = StrictCharField(max_length=domain.NOMBRE_MAXIMO)
     presupuesto = MontoInput()
     fecha_inicio = serializers.DateField()
     fecha_fin = serializers.DateField()
@@ -36,7 +36,7 @@ class CrearCampaniaInput(serializers.Serializer):
         child=TerminoComisionInput(), required=False,
         help_text="por tipo de conversión (VENTA, CONVERSION, CLICK, IMPRESION); los tipos omitidos usan los valores por defecto",
     )
-    dias_retencion = serializers.IntegerField(min_value=0, max_value=domain.DIAS_RETENCION_MAXIMO,
+    dias_retencion = StrictIntegerField(min_value=0, max_value=domain.DIAS_RETENCION_MAXIMO,
                                               default=domain.DIAS_RETENCION_POR_DEFECTO)
 
     def validate(self, data):
@@ -51,11 +51,11 @@ class CrearCampaniaInput(serializers.Serializer):
 
 
 class InscribirSocioInput(serializers.Serializer):
-    id_socio = serializers.UUIDField()
+    id_socio = StrictUUIDField()
 
 
 class MotivoCampaniaInput(serializers.Serializer):
-    motivo = TextoField(max_length=domain.MOTIVO_MAXIMO, required=False, allow_blank=True, default="")
+    motivo = StrictCharField(max_length=domain.MOTIVO_MAXIMO, required=False, allow_blank=True, default="")
 
 
 class CampaniaFiltros(serializers.Serializer):

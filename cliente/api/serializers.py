@@ -4,7 +4,7 @@ present the read model. Anything that needs the database (uniqueness) is the han
 from django.utils import timezone
 from rest_framework import serializers
 
-from alpespartners.api import MontoOutput, TextoField
+from alpespartners.api import MontoOutput, StrictBooleanField, StrictCharField, StrictUUIDField
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -19,13 +19,13 @@ def domain_rule(rule, *args):
 
 
 class RegistrarClienteInput(serializers.Serializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoCliente])
-    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO)
-    email = TextoField(max_length=254)
-    cedula = TextoField(required=False, allow_null=True)
+    nombre = StrictCharField(max_length=domain.NOMBRE_MAXIMO)
+    email = StrictCharField(max_length=254)
+    cedula = StrictCharField(required=False, allow_null=True)
     fecha_nacimiento = serializers.DateField(required=False, allow_null=True)
-    nit = TextoField(required=False, allow_null=True)
+    nit = StrictCharField(required=False, allow_null=True)
     fecha_constitucion = serializers.DateField(required=False, allow_null=True)
 
     def validate_nombre(self, value):
@@ -59,8 +59,8 @@ class RegistrarClienteInput(serializers.Serializer):
 
 
 class ActualizarClienteInput(serializers.Serializer):
-    nombre = TextoField(max_length=domain.NOMBRE_MAXIMO, required=False)
-    email = TextoField(max_length=254, required=False)
+    nombre = StrictCharField(max_length=domain.NOMBRE_MAXIMO, required=False)
+    email = StrictCharField(max_length=254, required=False)
 
     def validate_nombre(self, value):
         return domain_rule(domain.validar_nombre, value)
@@ -75,15 +75,15 @@ class ActualizarClienteInput(serializers.Serializer):
 
 
 class MotivoInput(serializers.Serializer):
-    motivo = TextoField(max_length=500, required=False, allow_blank=True, default="")
+    motivo = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class RegistrarMedioPagoInput(serializers.Serializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoMedioPago])
-    token = TextoField(max_length=128)
-    mascara = TextoField(max_length=32)
-    predeterminado = serializers.BooleanField(required=False, default=False)
+    token = StrictCharField(max_length=128)
+    mascara = StrictCharField(max_length=32)
+    predeterminado = StrictBooleanField(required=False, default=False)
 
 
 class ClienteFiltros(serializers.Serializer):

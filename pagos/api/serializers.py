@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, TextoField, monto_json
+from alpespartners.api import MontoInput, MontoOutput, StrictCharField, StrictUUIDField, monto_json
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain, queries
@@ -12,7 +12,7 @@ MOTIVO_MAXIMO = 500
 
 
 class RevertirPagoInput(serializers.Serializer):
-    motivo = TextoField(min_length=1, max_length=MOTIVO_MAXIMO)
+    motivo = StrictCharField(min_length=1, max_length=MOTIVO_MAXIMO)
 
 
 class CobroFiltros(serializers.Serializer):
@@ -40,10 +40,10 @@ LOTE_MAXIMO = 1_000
 
 
 class ConversionInput(serializers.Serializer):
-    id_externo = TextoField(min_length=1, max_length=200,
+    id_externo = StrictCharField(min_length=1, max_length=200,
                                        help_text="el id de la conversión en su origen; único por campaña")
-    id_campania = serializers.UUIDField()
-    id_socio = serializers.UUIDField()
+    id_campania = StrictUUIDField()
+    id_socio = StrictUUIDField()
     tipo = serializers.ChoiceField(choices=domain.TIPOS_CONVERSION)
     monto = MontoInput(required=False, allow_null=True, help_text="obligatorio para VENTA y CONVERSION")
     ocurrida_en = serializers.DateTimeField()
@@ -60,9 +60,9 @@ class LoteConversionesInput(serializers.Serializer):
 
 
 class RevertirConversionInput(serializers.Serializer):
-    id_campania = serializers.UUIDField()
-    id_externo = TextoField(min_length=1, max_length=200)
-    motivo = TextoField(min_length=1, max_length=MOTIVO_MAXIMO)
+    id_campania = StrictUUIDField()
+    id_externo = StrictCharField(min_length=1, max_length=200)
+    motivo = StrictCharField(min_length=1, max_length=MOTIVO_MAXIMO)
 
 
 class TransaccionFiltros(serializers.Serializer):

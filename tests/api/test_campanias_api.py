@@ -181,6 +181,9 @@ TODAY = date.today()
 @pytest.mark.parametrize("fields, field", [
     ({"nombre": "  "}, "nombre"),
     ({"nombre": 12}, "nombre"),  # a number, not the string the schema asks for
+    ({"id_cliente": True}, "id_cliente"),
+    ({"dias_retencion": "30"}, "dias_retencion"),
+    ({"dias_retencion": True}, "dias_retencion"),
     ({"comisiones": {"VENTA": {"tipo": "FIJA", "valor": 1}}}, "comisiones"),
     ({"presupuesto": {"valor": "0", "moneda": "COP"}}, "presupuesto"),
     ({"presupuesto": {"valor": "-5", "moneda": "COP"}}, "presupuesto"),

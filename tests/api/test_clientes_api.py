@@ -89,6 +89,17 @@ def test_suspend_reactivate_and_payment_methods(api):
         "ClienteRegistrado", "ClienteSuspendido", "ClienteReactivado", "MedioPagoRegistrado", "MedioPagoRegistrado"]
 
 
+@pytest.mark.parametrize(("field", "value"), [("predeterminado", "yes"), ("predeterminado", 1), ("token", 42),
+                                               ("id", True)])
+def test_a_payment_method_field_of_another_json_type_is_a_400_that_writes_nothing(api, field, value):
+    client_id = register(api, ClienteNaturalBody()).data["resource_id"]
+    commands_before = CommandLog.objects.count()
+    body = {"tipo": "TARJETA", "token": "tok_ok", "mascara": "**** 4242", "predeterminado": True, field: value}
+    assert_error(api.post(f"/api/v1/clientes/{client_id}/medios-pago", body, format="json"), 400)
+    assert CommandLog.objects.count() == commands_before
+    assert not OutboxMessage.objects.filter(type="MedioPagoRegistrado").exists()
+
+
 # --- Idempotency-Key ----------------------------------------------------------
 
 
@@ -126,6 +137,7 @@ INVALID_FIELDS = [
     (ClienteNaturalBody, "tipo", None),
     (ClienteNaturalBody, "nombre", ""),
     (ClienteNaturalBody, "nombre", 12),  # a number, not the string the schema asks for
+    (ClienteNaturalBody, "id", 1),
     (ClienteNaturalBody, "email", 12),
     (ClienteNaturalBody, "cedula", 12345678),
     (ClienteEmpresaBody, "nit", 900123456),

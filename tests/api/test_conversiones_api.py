@@ -345,6 +345,8 @@ def _valid() -> dict:
     ("conversiones", {**_valid(), "ocurrida_en": "ayer"}),
     ("conversiones", {**_valid(), "id_externo": ""}),
     ("conversiones", {**_valid(), "id_externo": 12}),  # a number is not the string the schema asks for
+    ("conversiones", {**_valid(), "id_socio": True}),  # nor is true a uuid (DRF would read UUID(int=1))
+    ("conversiones", {**_valid(), "id_campania": 7}),
     ("conversiones/lote", {"conversiones": [{**_valid(), "id_externo": 1.5}]}),
     ("conversiones/revertir", {"id_campania": str(uuid.uuid4()), "id_externo": 7, "motivo": "x"}),
     ("conversiones/revertir", {"id_campania": str(uuid.uuid4()), "id_externo": "x", "motivo": 7}),
