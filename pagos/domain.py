@@ -283,14 +283,6 @@ class Rechazo:
     motivo: str  # for people
 
 
-class ConversionRechazada(DomainError):
-    """A single conversion that earns no commission: the command fails with the reason's code."""
-
-    def __init__(self, rechazo: Rechazo):
-        super().__init__(rechazo.motivo, "conversion")
-        self.code = rechazo.codigo
-
-
 def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str) -> Monto:
     """PORCENTAJE × monto / 100 or FIJA, in the campaign's currency, rounded half up to its minor unit."""
     valor = Decimal(termino["valor"])

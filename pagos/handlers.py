@@ -108,26 +108,6 @@ def registrar_conversiones(command: commands.RegistrarConversiones, uow: UnitOfW
         })
 
 
-def registrar_conversion(command: commands.RegistrarConversion, uow: UnitOfWork) -> None:
-    with uow:
-        [decision] = _decidir([command], uow)
-        if decision.resultado is not Resultado.RECHAZADA:
-            # A repeated conversion answers with the commission it already earned.
-            uow.commit(resource_id=decision.id_transaccion, result=decision.as_result())
-            return
-    # Refused: nothing of this command is written (leaving the Unit of Work rolled back), but a
-    # budget that could not pay it is still announced, once.
-    if decision.rechazo.codigo == "presupuesto_agotado":
-        from . import integration
-
-        with integration.unit_of_work() as announcement:
-            presupuestos = repository.presupuestos_bloqueados({command.id_campania})
-            if _anunciar_agotado(presupuestos[command.id_campania], announcement):
-                repository.guardar_presupuesto(command.id_campania, presupuestos[command.id_campania])
-            announcement.commit()
-    raise domain.ConversionRechazada(decision.rechazo)
-
-
 def registrar_conversiones_pendientes(conversiones: list[tuple[commands.RegistrarConversion, Origin]],
                                       uow: UnitOfWork) -> list[Outcome]:
     """Single conversions waiting in the command log, decided together through the batch path (one
@@ -324,7 +304,6 @@ COMMANDS_DECIDED_TOGETHER = {
 COMMAND_HANDLERS = {
     commands.CobrarCampania: cobrar_campania,
     commands.RevertirPago: revertir_pago,
-    commands.RegistrarConversion: registrar_conversion,
     commands.RegistrarConversiones: registrar_conversiones,
     commands.RevertirConversion: revertir_conversion,
     commands.EjecutarCiclo: ejecutar_ciclo,

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from alpespartners.celery import app
 from alpespartners.messaging.models import CommandLog, OutboxMessage
 from alpespartners.seedwork.domain import DomainError, Monto
+from alpespartners.seedwork.unit_of_work import Origin
 from pagos import commands, domain, handlers, integration, tasks
 from pagos.models import CicloPago, OperacionSimulada, Payout, Transaccion
 from tests import events
@@ -50,6 +51,13 @@ def ganar(api, id_campania, id_socio, venta: str, id_externo: str | None = None)
     answer = registrar(api, conversion(id_campania, id_socio, "VENTA", venta, id_externo=id_externo), **WAIT)
     assert answer.status_code == 201, answer.content
     return answer.json()
+
+
+def decidir(conversion: commands.RegistrarConversion) -> None:
+    """A single conversion decided by pagos' handler in the caller's thread and transaction."""
+    [outcome] = handlers.registrar_conversiones_pendientes(
+        [(conversion, Origin(uuid.uuid4(), uuid.uuid4()))], integration.unit_of_work())
+    assert outcome.error is None, outcome.error
 
 
 def ciclo(api, fecha_corte=None, **headers):
@@ -289,7 +297,7 @@ def test_a_commission_registered_after_the_cycle_calculated_waits_for_the_next_c
         tarde = commands.RegistrarConversion(id_externo="tarde", id_campania=id_campania, id_socio=id_socio,
                                              tipo="VENTA", monto=Monto(Decimal("600.00"), "COP"),
                                              ocurrida_en=timezone.now() - timedelta(minutes=5))
-        handlers.registrar_conversion(tarde, integration.unit_of_work())
+        decidir(tarde)
 
     (pagado,) = Payout.objects.filter(id_socio=id_socio)
     assert (pagado.estado, pagado.monto_total, pagado.transacciones) == ("EXITOSO", Decimal("20.00"), 1)
@@ -368,7 +376,7 @@ def test_a_cycle_waits_for_a_commission_being_written_and_pays_it_with_the_later
     def slow_writer():  # a commission numbered first, committed last
         try:
             with transaction.atomic():
-                handlers.registrar_conversion(venta(primera, "lenta"), integration.unit_of_work())
+                decidir(venta(primera, "lenta"))
                 inserted.set()
                 go.wait(10)
             committed.set()
@@ -387,7 +395,7 @@ def test_a_cycle_waits_for_a_commission_being_written_and_pays_it_with_the_later
     writer = threading.Thread(target=slow_writer)
     writer.start()
     assert inserted.wait(10)
-    handlers.registrar_conversion(venta(segunda, "rapida"), integration.unit_of_work())  # numbered after, committed
+    decidir(venta(segunda, "rapida"))  # numbered after, committed
     calculator = threading.Thread(target=cycle)
     calculator.start()
     # when the cycle starts while the first commission is still being written
