@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 10
 MAX_IDEMPOTENCY_KEY_LENGTH = 255  # CommandLog.idempotency_key
+# Visible ASCII only: a NUL or an escape sequence stored in the log would end up in the admin and logs.
+IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}")
 
 ERROR_CODES = {
     exceptions.ValidationError: "datos_invalidos",
@@ -153,10 +155,11 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
     and the command done in time, 201/200 with the resource (422 if it was refused).
     A replayed Idempotency-Key answers about the first command, not this request's ids."""
     idempotency_key = request.headers.get("Idempotency-Key")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise exceptions.ValidationError(
-            {"Idempotency-Key": f"Debe tener entre 1 y {MAX_IDEMPOTENCY_KEY_LENGTH} caracteres."}
-        )
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise exceptions.ValidationError({"Idempotency-Key": (
+            f"Debe tener entre 1 y {MAX_IDEMPOTENCY_KEY_LENGTH} caracteres ASCII visibles "
+            "(sin espacios ni caracteres de control)."
+        )})
     try:
         entry, _ = command_log.submit(
             context,

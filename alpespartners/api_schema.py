@@ -33,8 +33,9 @@ COMMAND_ERRORS = {
     "422": "Con `Prefer: wait=N`: el comando fue rechazado por una regla de negocio.",
 }
 COMMAND_HEADERS = {
-    "Idempotency-Key": ("Misma clave y cuerpo ⇒ misma respuesta; misma clave y otro cuerpo ⇒ 409.",
-                        {"type": "string", "minLength": 1, "maxLength": 255}),
+    "Idempotency-Key": ("Misma clave y cuerpo ⇒ misma respuesta; misma clave y otro cuerpo ⇒ 409. "
+                        "ASCII visible: sin espacios ni caracteres de control.",
+                        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"}),
     "Prefer": ("`wait=N` (N ≤ 10): espera hasta N s y, si terminó, responde 201/200 con el recurso.",
                {"type": "string"}),
     "X-Correlation-ID": ("UUID que acompaña al comando, a todos los eventos que cause y a sus líneas de log; "

@@ -442,6 +442,12 @@ def fin_del_corte(fecha_corte: date, zona) -> datetime:
     return datetime.combine(fecha_corte + timedelta(days=1), time.min, tzinfo=zona)
 
 
+def limite_de_pago(fecha_corte: date, zona, ahora: datetime) -> datetime:
+    """What a cycle may pay: commissions payable by the end of its cut-off day, and never one still in
+    retention now, whatever the cut-off (a cut-off in the future pays only what is payable today)."""
+    return min(fin_del_corte(fecha_corte, zona), ahora)
+
+
 def supera_minimo(total: Decimal, moneda: str, minimos: dict[str, Decimal]) -> bool:
     """A partner is paid when the net total reaches the currency's minimum (and is positive: adjustments
     may leave nothing to pay); below it, the commissions wait for a later cycle."""

@@ -228,7 +228,7 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
             # lost after commit, say); answered payouts are left as they are.
             tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
             return
-        limite = domain.fin_del_corte(command.fecha_corte, timezone.get_current_timezone())
+        limite = domain.limite_de_pago(command.fecha_corte, timezone.get_current_timezone(), timezone.now())
         en_curso = repository.payouts_en_curso()
         grupos = [grupo for grupo in repository.por_pagar(limite)
                   if (grupo.id_socio, grupo.moneda) not in en_curso

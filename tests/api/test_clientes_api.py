@@ -249,6 +249,21 @@ def test_an_overlong_idempotency_key_is_a_400_that_writes_nothing(api):
     assert_nothing_written()
 
 
+def _conversion_body() -> dict:
+    return {"id_externo": "x", "id_campania": str(uuid.uuid4()), "id_socio": str(uuid.uuid4()), "tipo": "CLICK",
+            "ocurrida_en": "2026-11-30T10:00:00Z"}
+
+
+@pytest.mark.parametrize("key", ["nul\x00", "esc\x1b[31m", "tab\tkey", "con espacio", "eñe", "\x7f"])
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/clientes", ClienteNaturalBody), ("/api/v1/pagos/ciclos", dict), ("/api/v1/pagos/conversiones", _conversion_body),
+])
+def test_an_idempotency_key_that_is_not_visible_ascii_is_a_400_that_writes_nothing(api, key, path, body):
+    error = assert_error(api.post(path, body(), format="json", HTTP_IDEMPOTENCY_KEY=key), 400, "datos_invalidos")
+    assert "Idempotency-Key" in error["details"]
+    assert CommandLog.objects.count() == 0 and OutboxMessage.objects.count() == 0
+
+
 def test_concurrent_requests_with_one_key_log_one_command(api, real_services):
     # PostgreSQL: SQLite's in-memory test database locks whole tables across threads.
     body = ClienteNaturalBody()

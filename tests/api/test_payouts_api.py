@@ -448,3 +448,35 @@ def test_bad_input_on_cycles_and_payouts_is_an_error_shape_and_writes_nothing(ap
     answer = getattr(api, method)(path, body, format="json") if body is not None else getattr(api, method)(path)
     assert_error(answer, status)
     assert CommandLog.objects.count() == 0 and OutboxMessage.objects.count() == 0 and CicloPago.objects.count() == 0
+
+
+def _por_la_api(api, fecha_corte):
+    assert ciclo(api, fecha_corte, **WAIT).status_code == 200
+
+
+def _por_la_consola(api, fecha_corte):
+    call_command("ejecutar_ciclo", "--fecha-corte", str(fecha_corte), "--timeout", "30", stdout=StringIO())
+
+
+def _por_el_topico_de_comandos(api, fecha_corte):
+    envelope = events.envelope("EjecutarCiclo", uuid.uuid4(), {"fecha_corte": str(fecha_corte), "origen": "api"})
+    assert events.deliver("pagos", "comandos.pagos", envelope) is True
+
+
+@pytest.mark.parametrize("ejecutar", [_por_la_api, _por_la_consola, _por_el_topico_de_comandos])
+def test_a_cut_off_in_the_future_never_pays_a_commission_still_in_retention(api, ejecutar):
+    # given a commission earned today in a campaign with 30 days of retention, and one with none
+    retenida = campania("100000.00", dias_retencion=30)
+    socio_retenido = socio_con_medio(retenida, "tok_ok")
+    ganar(api, retenida, socio_retenido, "400.00")
+    libre = campania("100000.00", dias_retencion=0)
+    socio_libre = socio_con_medio(libre, "tok_ok")
+    ganar(api, libre, socio_libre, "400.00")
+
+    # when a cycle runs today with a cut-off 40 days ahead, from any of its entry points
+    ejecutar(api, HOY() + timedelta(days=40))
+
+    # then only what is payable today is paid; the retained commission waits, unpaid
+    assert Payout.objects.get(id_socio=socio_libre).estado == "EXITOSO"
+    assert not Payout.objects.filter(id_socio=socio_retenido).exists()
+    assert Transaccion.objects.get(id_socio=socio_retenido).estado == "PENDIENTE"

@@ -97,6 +97,12 @@ def test_a_cut_off_takes_what_is_payable_until_the_end_of_that_day_in_the_platfo
     assert domain.fin_del_corte(date(2026, 11, 28), bogota) == datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)
 
 
+def test_a_cut_off_never_reaches_past_now():
+    bogota, ahora = ZoneInfo("America/Bogota"), datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)
+    assert domain.limite_de_pago(date(2027, 1, 9), bogota, ahora) == ahora  # the future pays only today's
+    assert domain.limite_de_pago(date(2026, 11, 28), bogota, ahora) == datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize(("total", "moneda", "paga"), [
     ("10.00", "COP", True), ("9.99", "COP", False), ("0.00", "USD", False), ("-5.00", "USD", False), ("0.01", "USD", True),
 ])
