@@ -6,6 +6,7 @@ import logging
 import re
 import urllib.request
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -279,6 +280,31 @@ class StrictIntegerField(serializers.IntegerField):
         if not isinstance(data, int) or isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# Dates a request may carry: year 1 or 9999 overflowed time-zone arithmetic (error_interno) or made
+# an empty payout cycle. A date outside these years is a 400 for every field, whatever its own rules.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+DATE_RANGE_MESSAGE = f"Debe estar entre {FIRST_DATE.isoformat()} y {LAST_DATE.isoformat()}."
+
+
+class BoundedDateField(serializers.DateField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not FIRST_DATE <= value <= LAST_DATE:
+            raise serializers.ValidationError(DATE_RANGE_MESSAGE)
+        return value
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, data):
+        if isinstance(data, str) and (match := re.match(r"\s*(\d{4})-", data)) and \
+                not FIRST_DATE.year <= int(match.group(1)) <= LAST_DATE.year:
+            raise serializers.ValidationError(DATE_RANGE_MESSAGE)  # before parsing: year 1 minus an offset overflows
+        value = super().to_internal_value(data)
+        if not FIRST_DATE <= value.date() <= LAST_DATE:
+            raise serializers.ValidationError(DATE_RANGE_MESSAGE)
+        return value
 
 
 # --- money --------------------------------------------------------------------

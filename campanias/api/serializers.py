@@ -5,7 +5,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, StrictCharField, StrictIntegerField, StrictUUIDField, monto_json
+from alpespartners.api import (BoundedDateField, MontoInput, MontoOutput, StrictCharField, StrictIntegerField,
+                               StrictUUIDField, monto_json)
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -30,8 +31,8 @@ class CrearCampaniaInput(serializers.Serializer):
     id_cliente = StrictUUIDField(help_text="la marca; debe estar ACTIVA")
     nombre = StrictCharField(max_length=domain.NOMBRE_MAXIMO)
     presupuesto = MontoInput()
-    fecha_inicio = serializers.DateField()
-    fecha_fin = serializers.DateField()
+    fecha_inicio = BoundedDateField()
+    fecha_fin = BoundedDateField()
     comisiones = serializers.DictField(
         child=TerminoComisionInput(), required=False,
         help_text="por tipo de conversión (VENTA, CONVERSION, CLICK, IMPRESION); los tipos omitidos usan los valores por defecto",

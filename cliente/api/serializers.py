@@ -4,7 +4,7 @@ present the read model. Anything that needs the database (uniqueness) is the han
 from django.utils import timezone
 from rest_framework import serializers
 
-from alpespartners.api import MontoOutput, StrictBooleanField, StrictCharField, StrictUUIDField
+from alpespartners.api import BoundedDateField, MontoOutput, StrictBooleanField, StrictCharField, StrictUUIDField
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -24,9 +24,9 @@ class RegistrarClienteInput(serializers.Serializer):
     nombre = StrictCharField(max_length=domain.NOMBRE_MAXIMO)
     email = StrictCharField(max_length=254)
     cedula = StrictCharField(required=False, allow_null=True)
-    fecha_nacimiento = serializers.DateField(required=False, allow_null=True)
+    fecha_nacimiento = BoundedDateField(required=False, allow_null=True)
     nit = StrictCharField(required=False, allow_null=True)
-    fecha_constitucion = serializers.DateField(required=False, allow_null=True)
+    fecha_constitucion = BoundedDateField(required=False, allow_null=True)
 
     def validate_nombre(self, value):
         return domain_rule(domain.validar_nombre, value)

@@ -3,7 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import MontoInput, MontoOutput, StrictCharField, StrictUUIDField, monto_json
+from alpespartners.api import (BoundedDateField, BoundedDateTimeField, MontoInput, MontoOutput, StrictCharField,
+                               StrictUUIDField, monto_json)
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain, queries
@@ -46,7 +47,7 @@ class ConversionInput(serializers.Serializer):
     id_socio = StrictUUIDField()
     tipo = serializers.ChoiceField(choices=domain.TIPOS_CONVERSION)
     monto = MontoInput(required=False, allow_null=True, help_text="obligatorio para VENTA y CONVERSION")
-    ocurrida_en = serializers.DateTimeField()
+    ocurrida_en = BoundedDateTimeField()
 
     def validate_monto(self, monto):
         try:
@@ -93,7 +94,8 @@ class TransaccionOutput(serializers.Serializer):
 
 
 class EjecutarCicloInput(serializers.Serializer):
-    fecha_corte = serializers.DateField(required=False, help_text="por defecto, hoy: entra lo pagable hasta el fin de ese día")
+    fecha_corte = BoundedDateField(required=False, help_text=(
+        "por defecto, hoy: entra lo pagable hasta el fin de ese día (y nunca lo que aún está en retención)"))
 
 
 class CicloOutput(serializers.Serializer):

@@ -183,6 +183,8 @@ TODAY = date.today()
     ({"nombre": 12}, "nombre"),  # a number, not the string the schema asks for
     ({"id_cliente": True}, "id_cliente"),
     ({"dias_retencion": "30"}, "dias_retencion"),
+    ({"fecha_fin": "9999-12-31"}, "fecha_fin"),  # dates outside 1900–2100
+    ({"fecha_inicio": "0001-01-01"}, "fecha_inicio"),
     ({"dias_retencion": True}, "dias_retencion"),
     ({"comisiones": {"VENTA": {"tipo": "FIJA", "valor": 1}}}, "comisiones"),
     ({"presupuesto": {"valor": "0", "moneda": "COP"}}, "presupuesto"),

@@ -138,6 +138,8 @@ INVALID_FIELDS = [
     (ClienteNaturalBody, "nombre", ""),
     (ClienteNaturalBody, "nombre", 12),  # a number, not the string the schema asks for
     (ClienteNaturalBody, "id", 1),
+    (ClienteNaturalBody, "fecha_nacimiento", "0001-01-01"),  # dates outside 1900–2100
+    (ClienteEmpresaBody, "fecha_constitucion", "1899-12-31"),
     (ClienteNaturalBody, "email", 12),
     (ClienteNaturalBody, "cedula", 12345678),
     (ClienteEmpresaBody, "nit", 900123456),

@@ -343,6 +343,9 @@ def _valid() -> dict:
     ("conversiones", {**_valid(), "monto": {"valor": "1", "moneda": "pesos"}}),
     ("conversiones", {**_valid(), "id_campania": "no-es-uuid"}),
     ("conversiones", {**_valid(), "ocurrida_en": "ayer"}),
+    ("conversiones", {**_valid(), "ocurrida_en": "0001-01-01T00:00:00Z"}),  # dates outside 1900–2100
+    ("conversiones", {**_valid(), "ocurrida_en": "9999-12-31T23:59:59-05:00"}),
+    ("conversiones/lote", {"conversiones": [{**_valid(), "ocurrida_en": "1899-12-31T12:00:00Z"}]}),
     ("conversiones", {**_valid(), "id_externo": ""}),
     ("conversiones", {**_valid(), "id_externo": 12}),  # a number is not the string the schema asks for
     ("conversiones", {**_valid(), "id_socio": True}),  # nor is true a uuid (DRF would read UUID(int=1))

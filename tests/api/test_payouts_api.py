@@ -438,6 +438,8 @@ def test_ejecutar_ciclo_runs_a_cycle_from_the_console(api):
 @pytest.mark.parametrize(("method", "path", "body", "status"), [
     ("post", "/api/v1/pagos/ciclos", {"fecha_corte": "mañana"}, 400),
     ("post", "/api/v1/pagos/ciclos", {"fecha_corte": "2026-02-30"}, 400),
+    ("post", "/api/v1/pagos/ciclos", {"fecha_corte": "9999-12-31"}, 400),  # overflowed into error_interno
+    ("post", "/api/v1/pagos/ciclos", {"fecha_corte": "0001-01-01"}, 400),  # made an empty cycle
     ("post", f"/api/v1/pagos/payouts/{uuid.uuid4()}/reintentar", {}, 404),
     ("get", "/api/v1/pagos/payouts?estado=PAGADO", None, 400),
     ("get", "/api/v1/pagos/payouts?id_socio=x", None, 400),
