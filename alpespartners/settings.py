@@ -25,7 +25,10 @@ def env_int(name: str, default: int) -> int:
 
 # DJANGO_ENV=production: secrets must come from the environment and HTTPS is enforced
 # (`manage.py check --deploy` passes with no warning). Anything else is a developer's machine.
-PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development")
+if DJANGO_ENV not in ("development", "production"):  # "Production" must not quietly mean development
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, not {DJANGO_ENV!r}.")
+PRODUCTION = DJANGO_ENV == "production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else "insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_ENV=production needs DJANGO_SECRET_KEY (50 characters or more) in the environment.")

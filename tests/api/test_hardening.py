@@ -133,3 +133,30 @@ def test_production_refuses_to_start_without_a_secret_from_the_environment():
     result = manage_check({"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "api.alpespartners.co"})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["Production", "prod", "staging", ""])
+def test_an_unknown_environment_refuses_to_start(value):
+    result = manage_check({"DJANGO_ENV": value})
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be development or production" in result.stderr
+
+
+@pytest.mark.parametrize("loader", ["cargar_demo", "cargar_demo_campanias", "cargar_demo_pagos"])
+def test_demo_loaders_refuse_to_run_in_production(loader):
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", loader], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**clean, "DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+             "DJANGO_ALLOWED_HOSTS": "api.alpespartners.co"},
+    )
+    assert result.returncode != 0
+    assert "no se cargan con DJANGO_ENV=production" in result.stderr
+
+
+def test_docker_compose_refuses_to_start_without_a_secret():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    secret = compose["x-app"]["environment"]["DJANGO_SECRET_KEY"]
+    assert secret.startswith("${DJANGO_SECRET_KEY:?"), secret  # compose's "required" form: no default to fall back on

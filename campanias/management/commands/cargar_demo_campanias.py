@@ -3,16 +3,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand
 from django.utils import timezone
 
+from alpespartners.demo import DemoCommand
 from alpespartners.messaging import command_log
 from alpespartners.seedwork.domain import Monto
 from campanias.commands import CrearCampania, InscribirSocio
 from campanias.models import CampaniaView, ClienteLocal
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = ("Demo data for `make demo`, after cargar_demo: a campaign for each brand campanias has heard of, "
             "with every natural client enrolled. Runs through commands; pagos charges it and the saga approves it.")
 

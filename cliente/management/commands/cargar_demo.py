@@ -1,9 +1,9 @@
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand
 from rest_framework.authtoken.models import Token
 
+from alpespartners.demo import DemoCommand
 from alpespartners.access.models import Rol, UsuarioCliente
 from alpespartners.messaging import command_log
 from cliente.commands import RegistrarCliente, RegistrarMedioPago
@@ -24,7 +24,7 @@ DEMO_CLIENTES = [
 ]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Demo data for `make demo`: a staff user and a brand with three partners, registered through commands."
 
     def handle(self, *args, **options):

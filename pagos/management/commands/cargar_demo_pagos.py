@@ -2,9 +2,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand
 from django.utils import timezone
 
+from alpespartners.demo import DemoCommand
 from alpespartners.messaging import command_log
 from alpespartners.seedwork.domain import Monto
 from pagos import domain, queries
@@ -17,7 +17,7 @@ CONVERSIONES = [("VENTA", "900000.00"), ("CONVERSION", "150000.00"), ("CLICK", N
                 ("IMPRESION", None)]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = ("Demo data for `make demo`, after cargar_demo_campanias: a batch of conversions for every enrolled "
             "partner of each approved campaign, then today's payout cycle. Runs through commands.")
 
