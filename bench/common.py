@@ -23,9 +23,10 @@ def use_database(name: str) -> None:
     connection.settings_dict["NAME"] = name
 
 
-def create_scratch_database(name: str) -> str:
+def create_scratch_database(name: str, migrate: bool = True) -> str:
     """Create and migrate `name` (dropping one left by an interrupted run) and point this process's
-    connection at it; returns the name of the database to go back to."""
+    connection at it; returns the name of the database to go back to. `migrate=False` when another
+    checkout's code migrates it (bench/pipeline.py --code)."""
     home = connection.settings_dict["NAME"]
     if home == name:
         raise BenchError(f"DATABASE_URL already names {name}; point it at the project's database")
@@ -36,8 +37,9 @@ def create_scratch_database(name: str) -> str:
             drop_database(cursor, name)
         cursor.execute(f'CREATE DATABASE "{name}"')
     use_database(name)
-    print(f"migrating the scratch database {name}", file=sys.stderr)
-    call_command("migrate", verbosity=0, interactive=False)
+    if migrate:
+        print(f"migrating the scratch database {name}", file=sys.stderr)
+        call_command("migrate", verbosity=0, interactive=False)
     return home
 
 

@@ -86,8 +86,8 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging import contexts  # noqa: E402
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage  # noqa: E402
-from bench.common import (BenchError, drop_database, drop_scratch_database, load_average, percentile,  # noqa: E402
-                          server_settings, use_database, verdict)
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average,  # noqa: E402
+                          percentile, server_settings, verdict)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
@@ -198,21 +198,6 @@ class PipelineNamespace(PulsarNamespace):
     def __init__(self, run_id: str):
         super().__init__(run_id)
         self.name = f"public/bench-pipeline-{run_id}"
-
-
-def create_database(name: str) -> str:
-    """create_scratch_database without its in-process migrate (that one would apply this checkout's
-    migrations; the code under test migrates it, see `migrate`). Returns the database to go back to."""
-    home = connection.settings_dict["NAME"]
-    if home == name:
-        raise BenchError(f"DATABASE_URL already names {name}; point it at the project's database")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            print(f"dropping {name}, left by an earlier run", file=sys.stderr)
-            drop_database(cursor, name)
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    return home
 
 
 def scratch_database_url() -> str:
@@ -912,7 +897,6 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Pipel
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf makes its own
     migrate(args, env, log_dir, started)
-    use_database(BENCH_DATABASE)
     env_info["postgres"] = server_settings("synchronous_commit", "fsync", "shared_buffers")
     env_info["redis"] = broker.version()
     env_info["revision"] = code_revision(args.code)
@@ -956,7 +940,7 @@ def main() -> int:
     try:
         broker.claim()
         namespace.create()
-        home = create_database(BENCH_DATABASE)
+        home = create_scratch_database(BENCH_DATABASE, migrate=False)  # the code under test migrates it
         print(run(args, log_dir, started, env_info, broker, namespace, consuming))
         failed = False
     except BenchError as error:

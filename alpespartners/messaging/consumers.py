@@ -69,8 +69,8 @@ def apply_batch(context: str, deliveries: list[Delivery]) -> list[Delivery]:
     for delivery in deliveries:
         if not _readable(delivery):
             delivery.outcome, delivery.error = "fallido", ValueError("not an envelope of the event contract")
-        elif delivery.topic == module.COMMAND_TOPIC or delivery.envelope["type"] in subscriptions.get(delivery.topic, {}) \
-                or delivery.envelope["type"] in batch_handlers.get(delivery.topic, {}):
+        elif delivery.topic == module.COMMAND_TOPIC or \
+                delivery.envelope["type"] in contexts.consumed_types(context, delivery.topic):
             wanted.append(delivery)
         else:
             delivery.outcome = "ignorado"  # a type this context does not consume: nothing to apply or remember

@@ -51,9 +51,10 @@ def topics(context: str) -> list[str]:
     return sorted(set(subscriptions(context)) | set(batch_subscriptions(context)))
 
 
-def consumed_types(context: str, topic: str) -> set[str]:
+@cache  # asked for every delivered message
+def consumed_types(context: str, topic: str) -> frozenset[str]:
     """The event types of `topic` a context applies (and so records in its inbox)."""
-    return set(subscriptions(context).get(topic, {})) | set(batch_subscriptions(context).get(topic, {}))
+    return frozenset(subscriptions(context).get(topic, {})) | frozenset(batch_subscriptions(context).get(topic, {}))
 
 
 @cache

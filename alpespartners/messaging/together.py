@@ -134,7 +134,7 @@ def _decide_pending(context, type_name, own, module, decide, claimed: list[Comma
         item.status = CommandStatus.FALLIDO if outcome.error else CommandStatus.COMPLETADO
         item.resource_id = outcome.resource_id or item.resource_id
         item.result, item.error = outcome.result, outcome.error
-    result = Round()
+    result, answered = Round(), list(ready)
     for item in claimed:
         if item.id not in waiting:
             continue
@@ -142,14 +142,14 @@ def _decide_pending(context, type_name, own, module, decide, claimed: list[Comma
         if waited >= settings.COMMAND_DEPENDENCY_TIMEOUT_SECONDS:
             item.status, item.error = CommandStatus.FALLIDO, dependencies.timeout_error(
                 dependencies.aggregates(context, commands[item.id]))
-            ready.append(item)
+            answered.append(item)
         else:
             result.waiting += 1
             result.oldest_waiting_seconds = max(result.oldest_waiting_seconds, waited)
-    for item in ready:
+    for item in answered:
         item.completed_at, item.attempts = now, item.attempts + 1
-    CommandLog.objects.bulk_update(ready, ["status", "resource_id", "result", "error", "completed_at", "attempts"])
-    result.decided = len(ready)
+    CommandLog.objects.bulk_update(answered, ["status", "resource_id", "result", "error", "completed_at", "attempts"])
+    result.decided = len(answered)
     return result
 
 

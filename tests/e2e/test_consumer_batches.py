@@ -43,6 +43,24 @@ def commissions(campaigns: list[uuid.UUID], count: int) -> tuple[list[dict], dic
     return envelopes, expected
 
 
+def campania_creada(id_campania) -> dict:
+    return events.envelope("CampaniaCreada", id_campania, {
+        "id_cliente": str(uuid.uuid4()), "nombre": "Campaña", "presupuesto": {"valor": "1000000", "moneda": "COP"},
+        "fecha_inicio": "2026-11-01", "fecha_fin": "2027-11-01", "comisiones": {}, "dias_retencion": 0,
+    })
+
+
+def paused_and_resumed(campaigns: list[uuid.UUID], times: int) -> tuple[list[dict], dict]:
+    """Each campaign paused and resumed alternately `times` times, and the state its last change leaves."""
+    state_changes, final_state = [], {}
+    for step in range(times):
+        for index, id_campania in enumerate(campaigns):
+            change = "CampaniaPausada" if (step + index) % 2 == 0 else "CampaniaReanudada"
+            state_changes.append(events.envelope(change, id_campania, {"motivo": f"paso {step}"}))
+            final_state[id_campania] = "PAUSADA" if change == "CampaniaPausada" else "APROBADA"
+    return state_changes, final_state
+
+
 def publish(topic: str, envelopes: list[dict], chunk: int = 500) -> None:
     for start in range(0, len(envelopes), chunk):
         with transaction.atomic():
@@ -90,18 +108,9 @@ def test_consumers_killed_mid_batch_apply_everything_once_in_order_and_dead_lett
 
     # campaigns pagos knows, each paused and resumed many times (its last event decides its state)
     campaigns = [uuid.uuid4() for _ in range(20)]
-    publish("eventos.campanias", [events.envelope("CampaniaCreada", id_campania, {
-        "id_cliente": str(uuid.uuid4()), "nombre": "Campaña", "presupuesto": {"valor": "1000000", "moneda": "COP"},
-        "fecha_inicio": "2026-11-01", "fecha_fin": "2027-11-01", "comisiones": {}, "dias_retencion": 0,
-    }) for id_campania in campaigns])
+    publish("eventos.campanias", [campania_creada(id_campania) for id_campania in campaigns])
     wait_until(lambda: CampaniaLocal.objects.filter(id__in=campaigns).count() == 20, 60, "pagos to know the campaigns")
-    final_state = {}
-    state_changes = []
-    for step in range(25):
-        for index, id_campania in enumerate(campaigns):
-            change = "CampaniaPausada" if (step + index) % 2 == 0 else "CampaniaReanudada"
-            state_changes.append(events.envelope(change, id_campania, {"motivo": f"paso {step}"}))
-            final_state[id_campania] = "PAUSADA" if change == "CampaniaPausada" else "APROBADA"
+    state_changes, final_state = paused_and_resumed(campaigns, times=25)
     envelopes, expected = commissions(campaigns, 4_499)
     poison = comision_registrada(campaigns[0], "no-es-un-numero")
     envelopes.insert(2_000, poison)
@@ -135,18 +144,10 @@ def test_two_processes_per_context_share_the_work_and_keep_each_aggregate_in_ord
     processes("relay", *manage("relay"), RELAY_POLL_SECONDS="0.2")
     consumers = [processes(f"consume-{n}", *manage("consume")) for n in range(2)]
     campaigns = [uuid.uuid4() for _ in range(20)]
-    publish("eventos.campanias", [events.envelope("CampaniaCreada", id_campania, {
-        "id_cliente": str(uuid.uuid4()), "nombre": "Campaña", "presupuesto": {"valor": "1000000", "moneda": "COP"},
-        "fecha_inicio": "2026-11-01", "fecha_fin": "2027-11-01", "comisiones": {}, "dias_retencion": 0,
-    }) for id_campania in campaigns])
+    publish("eventos.campanias", [campania_creada(id_campania) for id_campania in campaigns])
 
     # when each campaign is paused and resumed 25 times, and 3,000 commissions arrive
-    final_state, state_changes = {}, []
-    for step in range(25):
-        for index, id_campania in enumerate(campaigns):
-            change = "CampaniaPausada" if (step + index) % 2 == 0 else "CampaniaReanudada"
-            state_changes.append(events.envelope(change, id_campania, {"motivo": f"paso {step}"}))
-            final_state[id_campania] = "PAUSADA" if change == "CampaniaPausada" else "APROBADA"
+    state_changes, final_state = paused_and_resumed(campaigns, times=25)
     envelopes, expected = commissions(campaigns, 3_000)
     publish("eventos.campanias", state_changes)
     publish("eventos.pagos", envelopes)
