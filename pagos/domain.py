@@ -324,12 +324,37 @@ def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None,
     return comision
 
 
-def consumir_presupuesto(disponible: Monto, comision: Monto) -> Monto | Rechazo:
+def comision_minima(comisiones: dict[str, dict[str, str]], moneda: str) -> Monto:
+    """The smallest commission the campaign's terms can yield: a FIJA term always yields its valor
+    (rounded as any commission); a PORCENTAJE term (0 < valor ≤ 100) yields as little as one minor
+    unit for a small enough monto. A term that rounds to zero yields nothing (`comision_cero`), so it
+    does not count."""
+    unidad = Monto(Decimal(1).scaleb(-unidades_menores(moneda)), moneda)
+    posibles = [unidad if termino["tipo"] == "PORCENTAJE" else calcular_comision(termino, None, moneda)
+                for termino in comisiones.values()]
+    # Terms that yield nothing refuse every conversion before the budget is looked at; the default
+    # only keeps the answer a Monto.
+    return min((posible for posible in posibles if posible.valor > 0), key=lambda monto: monto.valor, default=unidad)
+
+
+def presupuesto_agotado(disponible: Monto, minima: Monto) -> bool:
+    """Exhausted when no commission of the campaign's terms fits in what is left (`comision_minima`):
+    with any PORCENTAJE term, only at zero; with FIJA terms only, below the smallest one."""
+    return disponible.valor < minima.valor
+
+
+def consumir_presupuesto(disponible: Monto, comision: Monto, minima: Monto) -> Monto | Rechazo:
     """What remains after paying this commission, or why it cannot be paid. A commission that does
-    not fit is refused whole: the budget never goes below zero (a smaller later one may still fit)."""
+    not fit is refused whole: the budget never goes below zero. It is `presupuesto_agotado` only when
+    no commission of the terms fits any more; otherwise `presupuesto_insuficiente` (a smaller later
+    one may still fit, so the campaign keeps running)."""
     if comision.valor > disponible.valor:
-        return Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible.valor} {disponible.moneda} y "
-                                              f"la comisión es {comision.valor} {comision.moneda}.")
+        if presupuesto_agotado(disponible, minima):
+            return Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible.valor} {disponible.moneda} "
+                                                  f"y la comisión es {comision.valor} {comision.moneda}.")
+        return Rechazo("presupuesto_insuficiente", f"Presupuesto insuficiente: quedan {disponible.valor} "
+                                                   f"{disponible.moneda} y la comisión es {comision.valor} "
+                                                   f"{comision.moneda}.")
     return Monto(disponible.valor - comision.valor, disponible.moneda)
 
 
@@ -404,7 +429,8 @@ class ComisionRevertida(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PresupuestoAgotado(DomainEvent):
-    """aggregate_id: the campaign. Published once, when a commission no longer fits its budget."""
+    """aggregate_id: the campaign. Published once, when no commission of its terms fits in what is
+    left of its budget (`presupuesto_agotado`)."""
 
     id_campania: uuid.UUID
     presupuesto: Monto

@@ -134,6 +134,8 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
     estados_socios = repository.estados_clientes({item.id_socio for item in conversiones})
     ids = [domain.id_transaccion(item.id_campania, item.id_externo) for item in conversiones]
     registradas_antes = repository.transacciones_existentes(set(ids))
+    minimas = {id_campania: domain.comision_minima(presupuesto.campania.comisiones, presupuesto.campania.moneda)
+               for id_campania, presupuesto in presupuestos.items()}
     decisiones, nuevas, sin_presupuesto = [], [], set()
     for index, (item, id_transaccion) in enumerate(zip(conversiones, ids)):
         if id_transaccion in registradas_antes:
@@ -149,13 +151,17 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
         if isinstance(evaluacion, Rechazo):
             decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=evaluacion))
             continue
-        restante = domain.consumir_presupuesto(presupuesto.disponible, evaluacion)
+        minima = minimas[item.id_campania]
+        restante = domain.consumir_presupuesto(presupuesto.disponible, evaluacion, minima)
         if isinstance(restante, Rechazo):
-            sin_presupuesto.add(item.id_campania)
+            # One commission too large for what is left (presupuesto_insuficiente) leaves the
+            # campaign running: only a budget no commission of its terms fits in pauses it.
+            if domain.presupuesto_agotado(presupuesto.disponible, minima):
+                sin_presupuesto.add(item.id_campania)
             decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=restante))
             continue
         presupuesto.disponible = restante
-        if restante.valor == 0:
+        if domain.presupuesto_agotado(restante, minima):
             sin_presupuesto.add(item.id_campania)
         registradas_antes.add(id_transaccion)  # the same id_externo later in this batch is a duplicate
         nuevas.append(ComisionRegistrada(
@@ -177,7 +183,8 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
 
 
 def _anunciar_agotado(presupuesto: repository.Presupuesto, uow: UnitOfWork) -> bool:
-    """PresupuestoAgotado, once per campaign. True if it leaves now (the caller saves the flag)."""
+    """PresupuestoAgotado, once per campaign, when no commission of its terms fits in what is left
+    (`domain.presupuesto_agotado`). True if it leaves now (the caller saves the flag)."""
     if presupuesto.agotado_publicado:
         return False
     presupuesto.agotado_publicado = True
@@ -292,7 +299,9 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
         recuperadas = repository.recuperar_transacciones(payout) if payout.estado is domain.EstadoPayout.FALLIDO else 0
         payout.reintentar(recuperadas)
         repository.guardar_payout(payout)
-        uow.commit(resource_id=payout.id)
+        # COMPLETADO means sent again, not paid: the gateway answers later, on the payout itself
+        # (links.resource; `Prefer: wait` answers with it). The result says so in its own words.
+        uow.commit(resource_id=payout.id, result={"id_payout": str(payout.id), "estado": payout.estado.value})
         tasks.procesar_payout.delay_on_commit(str(payout.id))
 
 

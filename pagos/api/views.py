@@ -93,7 +93,7 @@ class ConversionesView(APIView):
                    responses={202: CommandAcceptedOutput, 201: serializers.TransaccionOutput},
                    description="La comisión se calcula con los términos de la campaña. Una conversión rechazada "
                                "(campaña no APROBADA o fuera de fechas, socio no inscrito o suspendido, presupuesto "
-                               "agotado, sin monto) hace FALLIDO el comando con el motivo; un id_externo repetido "
+                               "insuficiente para esta comisión o agotado, sin monto) hace FALLIDO el comando con el motivo; un id_externo repetido "
                                "responde con la comisión que ya tiene.")
     def post(self, request):
         data = validated(serializers.ConversionInput, request.data)

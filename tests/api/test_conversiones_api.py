@@ -26,18 +26,23 @@ COMISIONES = {
     "VENTA": {"tipo": "PORCENTAJE", "valor": "5"}, "CONVERSION": {"tipo": "PORCENTAJE", "valor": "3"},
     "CLICK": {"tipo": "FIJA", "valor": "0.10"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.01"},
 }
+FIJAS = {  # no PORCENTAJE term: the smallest commission is 0.25
+    "VENTA": {"tipo": "FIJA", "valor": "2.00"}, "CONVERSION": {"tipo": "FIJA", "valor": "1.00"},
+    "CLICK": {"tipo": "FIJA", "valor": "0.50"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.25"},
+}
 
 
 # --- givens: what campanias and cliente publish, as pagos receives it ------------------------
 
 
 def campania(presupuesto: str = "1000.00", *, moneda: str = "COP", dias_retencion: int = 30,
-             estados: tuple[str, ...] = ("CampaniaAprobada",), desde_dias: int = -10, hasta_dias: int = 30) -> uuid.UUID:
+             estados: tuple[str, ...] = ("CampaniaAprobada",), desde_dias: int = -10, hasta_dias: int = 30,
+             comisiones: dict = COMISIONES) -> uuid.UUID:
     id_campania, hoy = uuid.uuid4(), timezone.localdate()
     events.deliver("pagos", "eventos.campanias", events.envelope("CampaniaCreada", id_campania, {
         "id_cliente": str(uuid.uuid4()), "nombre": "Campaña", "presupuesto": {"valor": presupuesto, "moneda": moneda},
         "fecha_inicio": str(hoy + timedelta(days=desde_dias)), "fecha_fin": str(hoy + timedelta(days=hasta_dias)),
-        "comisiones": COMISIONES, "dias_retencion": dias_retencion,
+        "comisiones": comisiones, "dias_retencion": dias_retencion,
     }))
     for tipo in estados:
         data = {"id_pago": str(uuid.uuid4())} if tipo == "CampaniaAprobada" else {"motivo": "prueba"}
@@ -169,9 +174,12 @@ def rechazo(caso: str) -> dict:
     if caso == "moneda_distinta":
         id_campania = campania()
         return conversion(id_campania, socio(id_campania), moneda="USD")
-    if caso == "presupuesto_agotado":
+    if caso == "presupuesto_insuficiente":
         id_campania = campania("4.00")
-        return conversion(id_campania, socio(id_campania), "VENTA", "100.00")  # 5.00 > 4.00
+        return conversion(id_campania, socio(id_campania), "VENTA", "100.00")  # 5.00 > 4.00, which pays smaller ones
+    if caso == "presupuesto_agotado":
+        id_campania = campania("0.20", comisiones=FIJAS)
+        return conversion(id_campania, socio(id_campania), "CLICK", None)  # no commission of FIJAS fits in 0.20
     raise AssertionError(caso)
 
 
@@ -184,7 +192,8 @@ def rechazo(caso: str) -> dict:
     ("socio_suspendido", "El socio está suspendido."),
     ("monto_requerido", "Una conversión de tipo VENTA requiere monto."),
     ("moneda_distinta", "El monto está en USD; la campaña paga en COP."),
-    ("presupuesto_agotado", "Presupuesto agotado: quedan 4.00 COP y la comisión es 5.00 COP."),
+    ("presupuesto_insuficiente", "Presupuesto insuficiente: quedan 4.00 COP y la comisión es 5.00 COP."),
+    ("presupuesto_agotado", "Presupuesto agotado: quedan 0.20 COP y la comisión es 0.50 COP."),
 ])
 def test_a_conversion_that_earns_nothing_fails_with_its_reason_and_writes_nothing(api, caso, mensaje):
     body = rechazo(caso)
@@ -219,7 +228,7 @@ def test_a_batch_gets_one_result_per_conversion_with_reasons(api):
         conversion(id_campania, id_socio, "VENTA", "100.00", id_externo="v1"),  # same id in the batch
         conversion(id_campania, id_socio, id_externo="ya-registrada"),
         conversion(id_campania, intruso, id_externo="intruso"),
-        conversion(id_campania, id_socio, "VENTA", "100.00", id_externo="v2"),  # 5.00 > 2.39
+        conversion(id_campania, id_socio, "VENTA", "100.00", id_externo="v2"),  # 5.00 > 2.39: not exhausted
         conversion(id_campania, id_socio, "CLICK", None, id_externo="k2"),  # 0.10 still fits → 2.29
     ]
 
@@ -231,14 +240,15 @@ def test_a_batch_gets_one_result_per_conversion_with_reasons(api):
     assert [(item["id_externo"], item["resultado"], item["codigo"]) for item in result["resultados"]] == [
         ("v1", "REGISTRADA", None), ("c1", "REGISTRADA", None), ("k1", "REGISTRADA", None),
         ("i1", "REGISTRADA", None), ("v1", "DUPLICADA", None), ("ya-registrada", "DUPLICADA", None),
-        ("intruso", "RECHAZADA", "socio_no_inscrito"), ("v2", "RECHAZADA", "presupuesto_agotado"),
+        ("intruso", "RECHAZADA", "socio_no_inscrito"), ("v2", "RECHAZADA", "presupuesto_insuficiente"),
         ("k2", "REGISTRADA", None),
     ]
     assert result["resultados"][0]["comision"] == {"valor": "5.00", "moneda": "COP"}
-    assert result["resultados"][7]["motivo"] == "Presupuesto agotado: quedan 2.39 COP y la comisión es 5.00 COP."
+    assert result["resultados"][7]["motivo"] == "Presupuesto insuficiente: quedan 2.39 COP y la comisión es 5.00 COP."
     assert disponible(id_campania) == Decimal("2.29")
     assert Transaccion.objects.count() == 6
-    assert [event.type for event in pagos_events()] == ["ComisionRegistrada"] * 6 + ["PresupuestoAgotado"]
+    # 2.29 left still pays commissions: the campaign is not exhausted
+    assert [event.type for event in pagos_events()] == ["ComisionRegistrada"] * 6
 
 
 def test_a_batch_is_set_based_its_queries_do_not_grow_with_its_size(api):
@@ -298,6 +308,93 @@ def test_100_concurrent_conversions_against_a_budget_for_60_make_exactly_60_comm
     assert Transaccion.objects.count() == 60
     assert disponible(id_campania) == 0
     assert len(pagos_events("ComisionRegistrada")) == 60 and len(pagos_events("PresupuestoAgotado")) == 1
+
+
+# --- what is left vs. the smallest commission of the terms --------------------------------------
+
+
+def decidir(api, via: str, conversiones: list[dict]) -> list[tuple[str | None, str | None]]:
+    """(codigo, motivo) of each conversion, (None, None) when it earned its commission: sent one at a
+    time, as single conversions decided together by one drain, or as one batch."""
+    if via == "lote":
+        resultados = lote(api, conversiones, **WAIT).json()["result"]["resultados"]
+        return [(item["codigo"], item["motivo"]) for item in resultados]
+    if via == "una_a_una":
+        answers = [registrar(api, body, **WAIT) for body in conversiones]
+        return [(None, None) if answer.status_code == 201 else
+                tuple(assert_error(answer, 422)[key] for key in ("code", "message")) for answer in answers]
+    from alpespartners.celery import app
+    from alpespartners.messaging import together
+
+    app.conf.task_always_eager = False
+    try:
+        ids = [registrar(api, body).json()["command_id"] for body in conversiones]
+    finally:
+        app.conf.task_always_eager = True
+    assert together.drain("pagos", "RegistrarConversion").decided == len(ids)
+    errors = dict(CommandLog.objects.filter(id__in=ids).values_list("id", "error"))
+    return [(errors[uuid.UUID(command_id)]["code"], errors[uuid.UUID(command_id)]["message"])
+            if errors[uuid.UUID(command_id)] else (None, None) for command_id in ids]
+
+
+VIAS = ["una_a_una", "juntas", "lote"]
+
+
+@pytest.mark.parametrize("via", VIAS)
+def test_one_large_commission_is_refused_and_a_campaign_with_budget_left_keeps_running(api, via):
+    # given a campaign (5 % of sales) with 999,381.76 COP left
+    id_campania = campania("1000000.00")
+    id_socio = socio(id_campania)
+    assert registrar(api, conversion(id_campania, id_socio, "VENTA", "12364.80"), **WAIT).status_code == 201  # 618.24
+    assert disponible(id_campania) == Decimal("999381.76")
+
+    # when a sale whose commission is more than what is left arrives, then a click
+    decididas = decidir(api, via, [conversion(id_campania, id_socio, "VENTA", "20000000.00"),  # 1,000,000.00
+                                   conversion(id_campania, id_socio, "CLICK", None)])  # 0.10
+
+    # then that sale alone is refused, saying what is left; the campaign is not exhausted, the click earns
+    assert decididas == [("presupuesto_insuficiente", "Presupuesto insuficiente: quedan 999381.76 COP y la comisión "
+                                                      "es 1000000.00 COP."), (None, None)]
+    assert disponible(id_campania) == Decimal("999381.66")
+    assert pagos_events("PresupuestoAgotado") == []
+    local = CampaniaLocal.objects.get(id=id_campania)
+    assert (local.estado, local.agotado_publicado) == ("APROBADA", False)
+
+    # when a sale takes exactly what is left, then the budget is exhausted: announced once, the next refused
+    decididas = decidir(api, via, [conversion(id_campania, id_socio, "VENTA", "19987633.20"),  # 999,381.66
+                                   conversion(id_campania, id_socio, "CLICK", None)])
+    assert decididas == [(None, None), ("presupuesto_agotado", "Presupuesto agotado: quedan 0.00 COP y la comisión es "
+                                                               "0.10 COP.")]
+    assert disponible(id_campania) == 0
+    (agotado,) = pagos_events("PresupuestoAgotado")
+    assert agotado.envelope["data"]["disponible"] == {"valor": "0.00", "moneda": "COP"}
+
+
+@pytest.mark.parametrize("via", VIAS)
+def test_with_fixed_terms_only_the_budget_is_exhausted_below_the_smallest_fixed_commission(api, via):
+    # given a campaign that only pays fixed commissions (the smallest 0.25) and 3.10 COP
+    id_campania = campania("3.10", comisiones=FIJAS)
+    id_socio = socio(id_campania)
+
+    # when a sale (2.00) leaves 1.10, a second one does not fit but smaller ones still do
+    decididas = decidir(api, via, [conversion(id_campania, id_socio, "VENTA", "100.00"),
+                                   conversion(id_campania, id_socio, "VENTA", "100.00")])
+    assert decididas == [(None, None), ("presupuesto_insuficiente", "Presupuesto insuficiente: quedan 1.10 COP y la "
+                                                                    "comisión es 2.00 COP.")]
+    assert pagos_events("PresupuestoAgotado") == []
+
+    # when a sign-up (1.00) leaves 0.10, below the smallest fixed commission
+    decididas = decidir(api, via, [conversion(id_campania, id_socio, "CONVERSION", "100.00"),
+                                   conversion(id_campania, id_socio, "IMPRESION", None)])
+
+    # then the budget is exhausted with 0.10 left: announced at once, and what follows is refused as exhausted
+    assert decididas == [(None, None), ("presupuesto_agotado", "Presupuesto agotado: quedan 0.10 COP y la comisión es "
+                                                               "0.25 COP.")]
+    (agotado,) = pagos_events("PresupuestoAgotado")
+    assert agotado.envelope["data"]["disponible"] == {"valor": "0.10", "moneda": "COP"}
+    assert decidir(api, via, [conversion(id_campania, id_socio, "CLICK", None)])[0][0] == "presupuesto_agotado"
+    assert len(pagos_events("PresupuestoAgotado")) == 1
+    assert disponible(id_campania) == Decimal("0.10") and CampaniaLocal.objects.get(id=id_campania).agotado_publicado
 
 
 # --- refunds ----------------------------------------------------------------------------------

@@ -254,6 +254,25 @@ def test_a_failed_payout_can_be_retried_once_the_partner_fixes_the_card(api):
     assert error["message"] == "Solo un payout FALLIDO puede reintentarse; este está EXITOSO."
 
 
+def test_a_retry_declined_again_reads_as_sent_again_and_the_payout_tells_the_outcome(api):
+    """The rule: ReintentarPayout is COMPLETADO once the payout is sent again, with result
+    {id_payout, estado: CALCULADO}; whether the gateway paid is the payout's to say."""
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_rechazado")
+    ganar(api, id_campania, id_socio, "400.00")
+    ciclo(api, HOY(), **WAIT)
+    id_payout = payout_de(id_socio)["id"]
+
+    answer = api.post(f"/api/v1/pagos/payouts/{id_payout}/reintentar", format="json", **WAIT)
+
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["estado"], answer.json()["intentos"]) == ("FALLIDO", 2)
+    assert answer.json()["motivo_fallo"]
+    command = api.get(f"/api/v1/comandos/{CommandLog.objects.get(type='ReintentarPayout').id}").json()
+    assert (command["status"], command["result"]) == ("COMPLETADO", {"id_payout": str(id_payout), "estado": "CALCULADO"})
+    assert Transaccion.objects.get().estado != "PAGADA"
+
+
 def test_a_failed_payout_whose_commissions_went_to_a_later_cycle_cannot_be_retried(api):
     id_campania = campania("100000.00", dias_retencion=0)
     id_socio = socio_con_medio(id_campania, "tok_rechazado")

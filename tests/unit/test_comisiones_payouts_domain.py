@@ -74,9 +74,61 @@ def test_a_conversion_a_few_minutes_ahead_of_our_clock_is_accepted():
 
 
 def test_the_budget_pays_whole_commissions_and_never_goes_below_zero():
-    assert domain.consumir_presupuesto(cop("10.00"), cop("10.00")) == cop("0.00")
-    rechazo = domain.consumir_presupuesto(cop("9.99"), cop("10.00"))
-    assert rechazo == Rechazo("presupuesto_agotado", "Presupuesto agotado: quedan 9.99 COP y la comisión es 10.00 COP.")
+    minima = domain.comision_minima(COMISIONES, "COP")  # PORCENTAJE terms: 0.01
+    assert domain.consumir_presupuesto(cop("10.00"), cop("10.00"), minima) == cop("0.00")
+    rechazo = domain.consumir_presupuesto(cop("9.99"), cop("10.00"), minima)
+    # 9.99 still pays smaller commissions: this one is refused, the budget is not exhausted
+    assert rechazo == Rechazo("presupuesto_insuficiente",
+                              "Presupuesto insuficiente: quedan 9.99 COP y la comisión es 10.00 COP.")
+
+
+FIJAS = {"VENTA": {"tipo": "FIJA", "valor": "2.50"}, "CONVERSION": {"tipo": "FIJA", "valor": "1.00"},
+         "CLICK": {"tipo": "FIJA", "valor": "0.10"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.05"}}
+PORCENTAJES = {"VENTA": {"tipo": "PORCENTAJE", "valor": "5"}, "CONVERSION": {"tipo": "PORCENTAJE", "valor": "100"}}
+
+
+@pytest.mark.parametrize(("comisiones", "moneda", "minima"), [
+    (FIJAS, "COP", "0.05"),  # only FIJA: the smallest valor
+    (FIJAS, "USD", "0.05"),
+    ({**FIJAS, "VENTA": {"tipo": "PORCENTAJE", "valor": "5"}}, "COP", "0.01"),  # mixed: one minor unit
+    (COMISIONES, "USD", "0.01"),
+    (PORCENTAJES, "COP", "0.01"),  # only PORCENTAJE
+    (PORCENTAJES, "CLP", "1"),  # CLP has no minor unit
+    (PORCENTAJES, "JPY", "1"),
+    ({"CLICK": {"tipo": "FIJA", "valor": "50"}, "VENTA": {"tipo": "PORCENTAJE", "valor": "5"}}, "CLP", "1"),
+    ({"CLICK": {"tipo": "FIJA", "valor": "0.015"}, "VENTA": {"tipo": "FIJA", "valor": "3"}}, "COP", "0.02"),  # rounded
+    # a FIJA that rounds to zero in the currency yields nothing (comision_cero): it does not count
+    ({"CLICK": {"tipo": "FIJA", "valor": "0.10"}, "VENTA": {"tipo": "FIJA", "valor": "50"}}, "CLP", "50"),
+])
+def test_the_smallest_commission_is_the_smallest_fija_or_one_minor_unit_with_any_porcentaje(comisiones, moneda,
+                                                                                          minima):
+    assert domain.comision_minima(comisiones, moneda) == Monto(Decimal(minima), moneda)
+
+
+@pytest.mark.parametrize(("disponible", "minima", "agotado"), [
+    ("0.00", "0.01", True), ("0.01", "0.01", False), ("999381.76", "0.01", False),
+    ("0.04", "0.05", True), ("0.05", "0.05", False),
+])
+def test_a_budget_is_exhausted_only_when_the_smallest_commission_no_longer_fits(disponible, minima, agotado):
+    assert domain.presupuesto_agotado(cop(disponible), cop(minima)) is agotado
+
+
+def test_one_large_commission_is_refused_as_insufficient_while_the_campaign_still_has_budget():
+    minima = domain.comision_minima(COMISIONES, "COP")
+    rechazo = domain.consumir_presupuesto(cop("999381.76"), cop("1000000.00"), minima)
+    assert rechazo == Rechazo("presupuesto_insuficiente", "Presupuesto insuficiente: quedan 999381.76 COP y la "
+                                                          "comisión es 1000000.00 COP.")
+    assert not domain.presupuesto_agotado(cop("999381.76"), minima)
+
+
+@pytest.mark.parametrize(("comisiones", "disponible", "comision"), [
+    (COMISIONES, "0.00", "0.10"),  # with a PORCENTAJE term: nothing left
+    (FIJAS, "0.04", "0.10"),  # FIJA only: less than the smallest (0.05) left
+])
+def test_a_commission_that_finds_the_budget_exhausted_is_refused_as_exhausted(comisiones, disponible, comision):
+    rechazo = domain.consumir_presupuesto(cop(disponible), cop(comision), domain.comision_minima(comisiones, "COP"))
+    assert rechazo == Rechazo("presupuesto_agotado", f"Presupuesto agotado: quedan {disponible} COP y la comisión es "
+                                                     f"{comision} COP.")
 
 
 @pytest.mark.parametrize("monto", ["0", "-1", "1.001", "10000000000000000"])
