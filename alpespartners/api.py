@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse, QueryDict
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -25,7 +26,7 @@ from alpespartners import correlation
 from alpespartners.celery import app as celery_app
 from alpespartners.messaging import command_log
 from alpespartners.messaging.models import CommandLog, CommandStatus
-from alpespartners.seedwork.domain import MINOR_UNITS, Monto
+from alpespartners.seedwork.domain import DECIMAL_TEXT, MINOR_UNITS, Monto
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 def error_handler(exc, context):
     """DRF exception handler: every 4xx and 5xx in the one error shape, never a trace."""
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return unavailable_response(exc, Response)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Recurso no encontrado.")
     elif isinstance(exc, DjangoPermissionDenied):
@@ -74,6 +77,35 @@ def error_handler(exc, context):
     else:
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+# The database restarting or unreachable: nothing was written, and the same request will work once it
+# is back. A client is told to retry, not that we have a bug.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_response(error: Exception, response_class):
+    logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+    response = response_class(error_body("servicio_no_disponible", "El servicio no está disponible en este momento; "
+                                         f"reintente en {RETRY_AFTER_SECONDS} s."), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class ServiceUnavailableMiddleware:
+    """The same 503 for views outside DRF (the admin, /metrics) when the database is away."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UNAVAILABLE_ERRORS):
+            return unavailable_response(exception, JsonResponse)
+        return None
 
 
 def not_found_view(request, exception=None):
@@ -286,10 +318,18 @@ class StrictIntegerField(serializers.IntegerField):
 # an empty payout cycle. A date outside these years is a 400 for every field, whatever its own rules.
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2100, 12, 31)
 DATE_RANGE_MESSAGE = f"Debe estar entre {FIRST_DATE.isoformat()} y {LAST_DATE.isoformat()}."
+# Django's date parsing matches \d, so "٢٠٢٦-١١-٢٠" (Arabic-Indic digits) was read as 2026-11-20.
+DATE_ASCII_MESSAGE = "Debe escribirse con dígitos ASCII (0-9), en formato ISO 8601."
+
+
+def require_ascii(data) -> None:
+    if isinstance(data, str) and not data.isascii():
+        raise serializers.ValidationError(DATE_ASCII_MESSAGE)
 
 
 class BoundedDateField(serializers.DateField):
     def to_internal_value(self, data):
+        require_ascii(data)
         value = super().to_internal_value(data)
         if not FIRST_DATE <= value <= LAST_DATE:
             raise serializers.ValidationError(DATE_RANGE_MESSAGE)
@@ -298,6 +338,7 @@ class BoundedDateField(serializers.DateField):
 
 class BoundedDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, data):
+        require_ascii(data)
         if isinstance(data, str) and (match := re.match(r"\s*(\d{4})-", data)) and \
                 not FIRST_DATE.year <= int(match.group(1)) <= LAST_DATE.year:
             raise serializers.ValidationError(DATE_RANGE_MESSAGE)  # before parsing: year 1 minus an offset overflows
@@ -310,16 +351,44 @@ class BoundedDateTimeField(serializers.DateTimeField):
 # --- money --------------------------------------------------------------------
 
 
-class MontoInput(serializers.Serializer):
-    """A Monto in a request: `valor` a decimal (send it as a string), `moneda` ISO 4217."""
+@extend_schema_field({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "example": "1250.50"})
+class DecimalTextField(serializers.Field):
+    """A decimal as the contract writes money (DESIGN §2: a string), one way only: ASCII digits, an
+    optional minus sign (the domain rules say where a sign is allowed), an optional point with digits on
+    both sides. DRF's DecimalField would read " 10", "1e3", "1_000", "١٠" and the number 12.5 (a float)."""
 
-    valor = serializers.DecimalField(max_digits=20, decimal_places=4)
+    default_error_messages = {
+        "numero": 'Envíe el valor como texto, p. ej. "12.50", no como número.',
+        "formato": 'Debe ser un decimal escrito con dígitos ASCII, p. ej. "1250.50": sin espacios, separadores '
+                   "de miles, guiones bajos ni exponente.",
+        "digitos": "Admite como máximo {max_digits} dígitos.",
+    }
+
+    def __init__(self, *, max_digits: int, **kwargs):
+        self.max_digits = max_digits
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            self.fail("numero")
+        if not isinstance(data, str) or not DECIMAL_TEXT.fullmatch(data):
+            self.fail("formato")
+        if sum(character.isdigit() for character in data) > self.max_digits:
+            self.fail("digitos", max_digits=self.max_digits)
+        return Decimal(data)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class MontoInput(serializers.Serializer):
+    """A Monto in a request: `valor` a decimal string, `moneda` ISO 4217. The currency's decimals and
+    the sign are the domain's rules for each amount (presupuesto, monto of a conversion)."""
+
+    valor = DecimalTextField(max_digits=20)
     moneda = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Debe ser un código ISO 4217 (p. ej. COP)."})
 
     def to_internal_value(self, data):
-        if isinstance(data, dict) and isinstance(data.get("valor"), (int, float)) and not isinstance(data["valor"], bool):
-            # A JSON number reaches Python as a float: money travels as text (DESIGN §2).
-            raise serializers.ValidationError({"valor": 'Envíe el valor como texto, p. ej. "12.50", no como número.'})
         values = super().to_internal_value(data)
         return Monto(values["valor"], values["moneda"])
 

@@ -6,6 +6,7 @@ PostgreSQL, Redis and Apache Pulsar (production, CI).
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,11 +36,20 @@ if PRODUCTION and len(SECRET_KEY) < 50:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
+# Proxies in front of the web process that append the address they received the request from to
+# X-Forwarded-For. 0: none, the header is ignored (a client could write any address in it). Every
+# limit keyed by address (API throttles, admin login lockout) reads it (alpespartners/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = True
+    # TLS ends at the proxy in front. Docker compose, which has none and serves http://localhost:8000,
+    # sets DJANGO_HTTPS_REDIRECT=false; only the check of that one setting is then silenced.
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_HTTPS_REDIRECT", True)
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]  # probes and scrapes speak plain HTTP inside
-    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (DJANGO_BEHIND_PROXY=false if none).
-    if env_bool("DJANGO_BEHIND_PROXY", True):
+    # X-Forwarded-Proto, like X-Forwarded-For, is the client's word unless a proxy of ours wrote it.
+    if TRUSTED_PROXY_COUNT:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -69,6 +79,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "alpespartners.messaging",
     "alpespartners.access",
+    "axes",
     "cliente",
     "campanias",
     "pagos",
@@ -79,6 +90,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "alpespartners.api.BodySizeLimitMiddleware",
+    "alpespartners.api.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,7 +99,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Innermost, as axes requires: it turns a locked-out login into its answer, which the
+    # metrics above then count as the client gets it.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# axes first: it refuses a locked-out login before any backend checks the password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 ROOT_URLCONF = "alpespartners.urls"
 WSGI_APPLICATION = "alpespartners.wsgi.application"
@@ -129,6 +147,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Admin login lockout (django-axes) -------------------------------------------
+# Failed logins are counted per user and, separately, per address: one account guessed from many
+# addresses, or one address trying many accounts, is locked either way (a per user-and-address pair
+# would let each new address start again). Kept in the database, so an operator unlocks from the
+# admin (Axes › Access attempts: delete the row).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
+# Attempts while locked do not restart the wait, so the wait the lockout page announces holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "alpespartners.client_address.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/acceso_bloqueado.html"
+
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -136,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the contract is JSON; anything else is 415
+    "DEFAULT_PARSER_CLASSES": ["alpespartners.parsers.StrictJSONParser"],  # the contract is JSON; anything else is 415
     "DEFAULT_PAGINATION_CLASS": "alpespartners.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -202,6 +234,11 @@ CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500)
 # A command whose context has not applied the events it depends on waits (PENDIENTE) at most this
 # long, then fails as dependencia_pendiente (alpespartners/messaging/dependencies.py).
 COMMAND_DEPENDENCY_TIMEOUT_SECONDS = env_int("COMMAND_DEPENDENCY_TIMEOUT_SECONDS", 300)
+# A command PENDIENTE this long may have lost its task (a broker restarted without its queue, a web
+# process killed between commit and enqueue): the sweep (messaging.reenviar_comandos_pendientes)
+# enqueues it again, up to COMMAND_SWEEP_MAX per run.
+COMMAND_SWEEP_AFTER_SECONDS = env_int("COMMAND_SWEEP_AFTER_SECONDS", 60)
+COMMAND_SWEEP_MAX = env_int("COMMAND_SWEEP_MAX", 2000)
 # Single commands of a type decided together (pagos: RegistrarConversion) in one transaction: at most this many.
 COMMANDS_DECIDED_TOGETHER_MAX = env_int("COMMANDS_DECIDED_TOGETHER_MAX", 500)
 # ...after waiting this long for others to arrive (the latency a single conversion pays for it).

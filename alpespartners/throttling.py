@@ -9,6 +9,8 @@ from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
 
+from alpespartners.client_address import client_address
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,15 +30,23 @@ class RatesFromSettings:
             return True
 
 
-class UserThrottle(RatesFromSettings, throttling.UserRateThrottle):
+class ByClientAddress:
+    """DRF's get_ident believes any X-Forwarded-For when NUM_PROXIES is unset: a client could
+    change its address at every request. Every address-keyed count goes through client_address."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class UserThrottle(ByClientAddress, RatesFromSettings, throttling.UserRateThrottle):
     pass
 
 
-class AnonymousThrottle(RatesFromSettings, throttling.AnonRateThrottle):
+class AnonymousThrottle(ByClientAddress, RatesFromSettings, throttling.AnonRateThrottle):
     pass
 
 
-class FailedAuthenticationThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
+class FailedAuthenticationThrottle(ByClientAddress, RatesFromSettings, throttling.SimpleRateThrottle):
     """Wrong tokens per client IP: DRF authenticates before it throttles, so without this a client
     could try tokens as fast as the server answers 401."""
 

@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Callable, Iterable
 
-from alpespartners.seedwork.domain import MINOR_UNITS, Aggregate, DomainError, DomainEvent, Monto, NotFound
+from alpespartners.seedwork.domain import (DECIMAL_TEXT, MINOR_UNITS, Aggregate, DomainError, DomainEvent, Monto,
+                                           NotFound, decimales)
 
 
 class EstadoCampania(StrEnum):
@@ -47,6 +48,9 @@ NOMBRE_MAXIMO = 200
 MOTIVO_MAXIMO = 500
 DIAS_RETENCION_POR_DEFECTO = 30
 DIAS_RETENCION_MAXIMO = 365
+# A percentage to the hundredth of a point (7.25 %, a basis point): finer terms are not how programs are
+# written, and the commission is rounded to the currency's minor unit anyway.
+DECIMALES_PORCENTAJE = 2
 ESTADOS_TERMINALES = {EstadoCampania.FINALIZADA, EstadoCampania.CANCELADA}
 
 
@@ -85,8 +89,9 @@ def validar_dias_retencion(dias: int) -> int:
     return dias
 
 
-def validar_comisiones(comisiones: dict[str, Any] | None) -> dict[str, dict[str, str]]:
-    """The terms per conversion type, the defaults filled in: {tipo: {"tipo": ..., "valor": "5"}}."""
+def validar_comisiones(comisiones: dict[str, Any] | None, moneda: str | None = None) -> dict[str, dict[str, str]]:
+    """The terms per conversion type, the defaults filled in: {tipo: {"tipo": ..., "valor": "5"}}.
+    A FIJA value is an amount in the campaign's currency `moneda`: no finer than its minor unit."""
     terminos = {tipo: {"tipo": clase.value, "valor": str(valor)} for tipo, (clase, valor) in COMISIONES_POR_DEFECTO.items()}
     for tipo_conversion, termino in (comisiones or {}).items():
         if tipo_conversion not in TipoConversion.__members__:
@@ -95,6 +100,9 @@ def validar_comisiones(comisiones: dict[str, Any] | None) -> dict[str, dict[str,
             raise DomainError(f"La comisión de {tipo_conversion} debe ser {{tipo, valor}}.", "comisiones")
         if termino["tipo"] not in TipoComision.__members__:
             raise DomainError(f"La comisión de {tipo_conversion} debe ser PORCENTAJE o FIJA.", "comisiones")
+        if isinstance(termino["valor"], str) and not DECIMAL_TEXT.fullmatch(termino["valor"]):
+            raise DomainError(f'El valor de la comisión de {tipo_conversion} debe ser un decimal con dígitos ASCII, '
+                              'p. ej. "7.5": sin espacios, separadores, guiones bajos ni exponente.', "comisiones")
         try:
             valor = Decimal(str(termino["valor"]))
         except InvalidOperation:
@@ -103,6 +111,12 @@ def validar_comisiones(comisiones: dict[str, Any] | None) -> dict[str, dict[str,
             raise DomainError(f"El valor de la comisión de {tipo_conversion} debe ser un decimal mayor que cero.", "comisiones")
         if termino["tipo"] == TipoComision.PORCENTAJE and valor > 100:
             raise DomainError(f"Un porcentaje de comisión ({tipo_conversion}) no puede superar 100.", "comisiones")
+        if termino["tipo"] == TipoComision.PORCENTAJE and decimales(valor) > DECIMALES_PORCENTAJE:
+            raise DomainError(f"Un porcentaje de comisión ({tipo_conversion}) admite como máximo "
+                              f"{DECIMALES_PORCENTAJE} decimales.", "comisiones")
+        if termino["tipo"] == TipoComision.FIJA and decimales(valor) > MINOR_UNITS.get(moneda, 2):
+            raise DomainError(f"Una comisión fija ({tipo_conversion}) admite como máximo {MINOR_UNITS.get(moneda, 2)} "
+                              "decimales, los de la moneda del presupuesto.", "comisiones")
         terminos[tipo_conversion] = {"tipo": termino["tipo"], "valor": str(valor)}
     return terminos
 
@@ -229,7 +243,8 @@ class Campania(Aggregate):
         campania._emit(CampaniaCreada(
             aggregate_id=id, id_cliente=id_cliente, nombre=validar_nombre(nombre),
             presupuesto=validar_presupuesto(presupuesto), fecha_inicio=fecha_inicio, fecha_fin=fecha_fin,
-            comisiones=validar_comisiones(comisiones), dias_retencion=validar_dias_retencion(dias_retencion),
+            comisiones=validar_comisiones(comisiones, presupuesto.moneda),
+            dias_retencion=validar_dias_retencion(dias_retencion),
         ))
         return campania
 

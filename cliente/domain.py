@@ -30,8 +30,10 @@ class TipoMedioPago(StrEnum):
 EDAD_MINIMA = 18
 NOMBRE_MAXIMO = 200
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-CEDULA_PATTERN = re.compile(r"^\d{6,10}$")
-NIT_PATTERN = re.compile(r"^(\d{9})-(\d)$")
+# ASCII digits only, whole string (fullmatch): \d and int() also take other scripts' digits, so
+# "٥٢٧٨٩٤٥٦" would register a second client with cédula 52789456; $ would let a trailing newline in.
+CEDULA_PATTERN = re.compile(r"[0-9]{6,10}")
+NIT_PATTERN = re.compile(r"([0-9]{9})-([0-9])")
 # DIAN weights for the verification digit, applied from the rightmost digit of the NIT.
 PESOS_DIAN = (3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71)
 
@@ -56,8 +58,8 @@ def validar_email(email: str) -> str:
 
 
 def validar_cedula(cedula: str) -> str:
-    if not CEDULA_PATTERN.match(cedula or ""):
-        raise DomainError("La cédula debe tener entre 6 y 10 dígitos.", "cedula")
+    if not (isinstance(cedula, str) and CEDULA_PATTERN.fullmatch(cedula)):
+        raise DomainError("La cédula debe tener entre 6 y 10 dígitos (0-9), sin puntos ni espacios.", "cedula")
     return cedula
 
 
@@ -68,9 +70,9 @@ def digito_verificacion_nit(numero: str) -> int:
 
 
 def validar_nit(nit: str) -> str:
-    match = NIT_PATTERN.match(nit or "")
+    match = NIT_PATTERN.fullmatch(nit) if isinstance(nit, str) else None
     if not match:
-        raise DomainError("El NIT debe tener 9 dígitos, un guion y el dígito de verificación (p. ej. 900123456-8).", "nit")
+        raise DomainError("El NIT debe tener 9 dígitos (0-9), un guion y el dígito de verificación (p. ej. 900123456-8).", "nit")
     numero, digito = match.groups()
     if digito_verificacion_nit(numero) != int(digito):
         raise DomainError("El dígito de verificación del NIT no corresponde (DIAN).", "nit")

@@ -98,14 +98,24 @@ redis_ready() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; 
 redis_up() {
   command -v redis-server >/dev/null || apt_install redis-server
   if redis_ready; then
-    log "Redis already running on 127.0.0.1:6379, reusing it"
+    log "Redis already running on 127.0.0.1:6379, reusing it (with append-only persistence)"
+    redis-cli -h 127.0.0.1 -p 6379 config set appendonly yes >/dev/null
     return
   fi
   mkdir -p "$CACHE_DIR"
   log "starting Redis"
+  # Append-only persistence: the Celery queue holds tasks whose commands are already accepted, and
+  # a restart must not forget them (the sweep of stranded commands is the second line).
   redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --pidfile "$REDIS_PID_FILE" \
-    --dir "$CACHE_DIR" --save '' --appendonly no --logfile "$CACHE_DIR/redis.log"
+    --dir "$CACHE_DIR" --save '' --appendonly yes --appendfsync everysec --logfile "$CACHE_DIR/redis.log"
   wait_for 15 Redis redis_ready
+}
+
+redis_stop() {
+  redis-cli -h 127.0.0.1 -p 6379 shutdown >/dev/null 2>&1 || true  # writes the append-only file
+  for _ in $(seq 30); do redis_ready || break; sleep 0.2; done
+  rm -f "$REDIS_PID_FILE"
+  log "Redis stopped"
 }
 
 redis_down() {
@@ -242,5 +252,16 @@ case "${1:-status}" in
   pulsar-start) pulsar_up ;;
   pulsar-stop) pulsar_down ;;
   pulsar-wipe) pulsar_wipe ;;
-  *) echo "usage: $0 up|down|status|pulsar-start|pulsar-stop|pulsar-wipe" >&2; exit 2 ;;
+  # One service at a time, for fault drills (tests/e2e/test_restarts.py stops one under load).
+  stop|start)
+    case "$1 ${2:-}" in
+      "stop postgresql") postgres_down ;;
+      "start postgresql") postgres_up ;;
+      "stop redis") redis_stop ;;
+      "start redis") redis_up ;;
+      "stop pulsar") pulsar_down ;;
+      "start pulsar") pulsar_up ;;
+      *) echo "usage: $0 stop|start postgresql|redis|pulsar" >&2; exit 2 ;;
+    esac ;;
+  *) echo "usage: $0 up|down|status|pulsar-start|pulsar-stop|pulsar-wipe|stop SERVICE|start SERVICE" >&2; exit 2 ;;
 esac

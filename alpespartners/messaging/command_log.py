@@ -11,11 +11,14 @@ import json
 import logging
 import time
 import uuid
+from datetime import timedelta
 from typing import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import RedisError
 
 from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
@@ -25,6 +28,9 @@ from . import contexts, dependencies, together
 from .models import CommandLog, CommandStatus
 
 logger = logging.getLogger(__name__)
+
+# What an enqueue after commit can meet while Redis or PostgreSQL restarts.
+ENQUEUE_ERRORS = (BrokerUnavailable, RedisError, OSError, OperationalError, InterfaceError)
 
 
 class IdempotencyKeyReused(Exception):
@@ -87,13 +93,21 @@ def submit(
 
 
 def _enqueue_on_commit(context: str, command: Command, command_id: uuid.UUID) -> None:
-    """Its context's task, after commit; a command decided together with others of its type asks for
-    a drain of its type instead (together.py)."""
-    type_name = type(command).__name__
-    if together.decided_together(context, type_name) is not None:
-        transaction.on_commit(lambda: together.request_drain(context, type_name))
-    else:
-        contexts.integration(context).COMMAND_TASK.delay_on_commit(str(command_id))
+    transaction.on_commit(lambda: _enqueue(context, type(command).__name__, command_id))
+
+
+def _enqueue(context: str, type_name: str, command_id: uuid.UUID) -> None:
+    """Its context's task; a command decided together with others of its type asks for a drain of
+    its type instead (together.py). The command is committed by now: if the broker (or, for a drain
+    request, the database) is away, it waits in the log for the sweep, and the client still gets its 202."""
+    try:
+        if together.decided_together(context, type_name) is not None:
+            together.request_drain(context, type_name)
+        else:
+            contexts.integration(context).COMMAND_TASK.delay(str(command_id))
+    except ENQUEUE_ERRORS as error:
+        logger.warning("command %s %s not enqueued (%s: %s); the sweep of stranded commands will", type_name,
+                       command_id, type(error).__name__, error)
 
 
 def _existing(user, idempotency_key: str | None, command_id: uuid.UUID | None) -> CommandLog | None:
@@ -124,6 +138,33 @@ def redrive(entry: CommandLog, user) -> CommandLog | None:
         contexts.integration(entry.context).COMMAND_TASK.delay_on_commit(str(entry.id))
         return entry
     return None
+
+
+def reenqueue_stranded() -> int:
+    """Commands PENDIENTE for longer than COMMAND_SWEEP_AFTER_SECONDS whose task may be lost (a broker
+    that forgot its queue, a web process killed between commit and enqueue): enqueue them again,
+    oldest first, at most COMMAND_SWEEP_MAX per run. Safe if the task was only slow: `execute` runs a
+    command once, and a drain claims each waiting command once. Each is enqueued again at most once per
+    bound, so a backlog longer than the bound costs one extra task per command, not one per run."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.COMMAND_SWEEP_AFTER_SECONDS)
+    with transaction.atomic():
+        stranded = list(CommandLog.objects.filter(status=CommandStatus.PENDIENTE, created_at__lt=cutoff)
+                        .exclude(swept_at__gte=cutoff).order_by("created_at")
+                        .values_list("id", "context", "type")[:settings.COMMAND_SWEEP_MAX])
+        CommandLog.objects.filter(id__in=[command_id for command_id, _, _ in stranded]).update(swept_at=now)
+    drains = set()
+    for command_id, context, type_name in stranded:
+        if together.decided_together(context, type_name) is not None:
+            drains.add((context, type_name))  # one drain decides all of them
+        else:
+            contexts.integration(context).COMMAND_TASK.delay(str(command_id))
+    for context, type_name in drains:
+        together.enqueue_drain(context, type_name)
+    if stranded:
+        logger.warning("re-enqueued %s commands PENDIENTE for over %s s", len(stranded),
+                       settings.COMMAND_SWEEP_AFTER_SECONDS, extra={"reenqueued": len(stranded)})
+    return len(stranded)
 
 
 def execute(command_id: str, handlers: dict[type, Callable]) -> None:

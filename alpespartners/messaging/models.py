@@ -32,6 +32,9 @@ class CommandLog(models.Model):
     # The highest outbox id committed when the command was accepted: the events it may depend on
     # (see dependencies.py). Null for a command that depends on no other aggregate.
     outbox_horizon = models.BigIntegerField(null=True, blank=True)
+    # When the sweep of stranded commands last enqueued it again: once per COMMAND_SWEEP_AFTER_SECONDS
+    # at most, so a slow worker's backlog is not enqueued again every run.
+    swept_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

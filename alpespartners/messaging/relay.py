@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import psycopg
 import pulsar
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 7_316_842_011  # "the relay" for pg_try_advisory_lock
 NOTIFY_CHANNEL = "outbox_inserted"
+DATABASE_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError)
+RECONNECT_MIN_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 10.0
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Relay:
         self.producers: dict[str, pulsar.Producer] = {}
         self.next_sequence_id = 0
         self.published_total = 0
+        self.reconnect_delay = RECONNECT_MIN_SECONDS
 
     # --- lifecycle --------------------------------------------------------
 
@@ -65,6 +69,20 @@ class Relay:
         self.stopping.set()
 
     def run(self) -> None:
+        """Until stopped. A database restart (the listener's connection or Django's) is waited out:
+        reconnect with backoff and stand by for the lock again, since the restart released it and
+        another relay may have taken it meanwhile."""
+        while not self.stopping.is_set():
+            try:
+                self._run_connected()
+            except DATABASE_ERRORS as error:
+                logger.warning("database unavailable (%s: %s); reconnecting in %.1f s", type(error).__name__,
+                               str(error).strip(), self.reconnect_delay)
+                connection.close()  # Django's connection is broken too; the next query opens a new one
+                self.stopping.wait(self.reconnect_delay)
+                self.reconnect_delay = min(self.reconnect_delay * 2, RECONNECT_MAX_SECONDS)
+
+    def _run_connected(self) -> None:
         with self._listener_connection() as listener:
             self._wait_for_lock(listener)
             if self.stopping.is_set():
@@ -86,6 +104,7 @@ class Relay:
         for topic in self._known_topics():
             self._producer(topic)
         logger.info("relay active, next sequence id %s", self.next_sequence_id)
+        self.reconnect_delay = RECONNECT_MIN_SECONDS
         while not self.stopping.is_set():
             if self.publish_batch() == 0:
                 self._wait_for_notification(listener)

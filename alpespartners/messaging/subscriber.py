@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT_RETRY_SECONDS = 2.0
 DEAD_LETTER_CHECK_SECONDS = 1.0
+SUBSCRIBE_RETRY_MIN_SECONDS = 0.5
+SUBSCRIBE_RETRY_MAX_SECONDS = 10.0
 IDLE_WAIT_MILLIS = 500  # how long a context's thread blocks for a first message; also how fast it sees a stop
 
 
@@ -72,7 +74,9 @@ class Subscriber:
 
     def _consume_context(self, client: pulsar.Client, context: str) -> None:
         try:
-            consumer = self._subscribe(client, context)
+            consumer = self._until_subscribed(lambda: self._subscribe(client, context), context)
+            if consumer is None:
+                return
             while not self.stopping.is_set():
                 messages = self._receive_batch(context, consumer)
                 if messages:
@@ -100,9 +104,27 @@ class Subscriber:
                 break
         return messages
 
+    def _until_subscribed(self, subscribe, what: str) -> pulsar.Consumer | None:
+        """A broker restarting or not yet up is waited out (with backoff), not a reason to exit; once
+        subscribed, the client reconnects by itself. None if stopped meanwhile."""
+        delay = SUBSCRIBE_RETRY_MIN_SECONDS
+        while not self.stopping.is_set():
+            try:
+                return subscribe()
+            except pulsar.PulsarException as error:
+                logger.warning("%s: cannot subscribe (%s); retrying in %.1f s", what, error, delay)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, SUBSCRIBE_RETRY_MAX_SECONDS)
+        return None
+
     def _record_dead_letters_until_stopped(self, client: pulsar.Client) -> None:
-        dead_letters_by_context = {context: self._subscribe_dead_letters(client, context)
-                                   for context in self.context_names}
+        dead_letters_by_context = {}
+        for context in self.context_names:
+            consumer = self._until_subscribed(lambda: self._subscribe_dead_letters(client, context),
+                                              f"{context} dead letters")
+            if consumer is None:
+                return
+            dead_letters_by_context[context] = consumer
         try:
             while not self.stopping.wait(DEAD_LETTER_CHECK_SECONDS):
                 for context, consumer in dead_letters_by_context.items():

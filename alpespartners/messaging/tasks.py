@@ -73,6 +73,12 @@ def purgar_mensajes() -> dict[str, int]:
     return deleted
 
 
+@shared_task(name="messaging.reenviar_comandos_pendientes")
+def reenviar_comandos_pendientes() -> int:
+    """Every minute (django-celery-beat): commands whose task the broker lost are enqueued again."""
+    return command_log.reenqueue_stranded()
+
+
 @shared_task(name="messaging.decidir_juntos", bind=True, acks_late=True, max_retries=8)
 def decidir_juntos(self, context: str, type_name: str) -> int:
     """Drain the waiting commands of a type decided together; come back for those still waiting

@@ -45,8 +45,6 @@ def decided_together(context: str, type_name: str):
 
 def request_drain(context: str, type_name: str) -> bool:
     """After a command's commit: ask for a drain of its type. True if this call enqueued one."""
-    from .tasks import decidir_juntos
-
     table = connection.ops.quote_name(DrainRequest._meta.db_table)
     now = timezone.now()
     as_value = DrainRequest._meta.get_field("requested_at").get_db_prep_value
@@ -59,9 +57,15 @@ def request_drain(context: str, type_name: str) -> bool:
         )
         inserted = cursor.fetchone() is not None
     if inserted:
-        # The linger: what arrives meanwhile finds the flag and joins this drain's round.
-        decidir_juntos.apply_async((context, type_name), countdown=settings.COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS)
+        enqueue_drain(context, type_name)
     return inserted
+
+
+def enqueue_drain(context: str, type_name: str) -> None:
+    from .tasks import decidir_juntos
+
+    # The linger: what arrives meanwhile finds the flag and joins this drain's round.
+    decidir_juntos.apply_async((context, type_name), countdown=settings.COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import types
 import typing
 import uuid
@@ -14,6 +15,17 @@ from typing import Any, ClassVar
 
 # Minor units per ISO 4217 code; anything not listed has two.
 MINOR_UNITS = {"COP": 2, "USD": 2, "EUR": 2, "MXN": 2, "CLP": 0, "JPY": 0, "PEN": 2, "BRL": 2}
+
+# An amount written as text (fullmatch): ASCII digits, an optional minus sign, an optional point with
+# digits on both sides. Decimal() alone would also read "١٠٠" (any script's digits), "1_000", "1e3" and " 10".
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def decimales(valor: Decimal) -> int:
+    """Decimal places that count (10.50 has 1, 10.00 none); exact, unlike quantize, whose context caps the digits."""
+    _, digitos, exponente = valor.as_tuple()
+    significativos = "".join(map(str, digitos)).rstrip("0")
+    return max(0, -exponente - (len(digitos) - len(significativos))) if significativos else 0
 
 
 class DomainError(Exception):
@@ -47,13 +59,16 @@ class Monto:
     def __post_init__(self):
         if isinstance(self.valor, float):
             raise DomainError("El valor de un monto no puede ser float.", "valor")
+        if isinstance(self.valor, str) and not DECIMAL_TEXT.fullmatch(self.valor):
+            raise DomainError('El valor de un monto se escribe con dígitos ASCII, p. ej. "1250.50".', "valor")
         try:
             valor = Decimal(self.valor)
         except (InvalidOperation, TypeError, ValueError) as error:
             raise DomainError(f"Valor de monto inválido: {self.valor!r}.", "valor") from error
         if not valor.is_finite():
             raise DomainError("El valor de un monto debe ser finito.", "valor")
-        if not (isinstance(self.moneda, str) and len(self.moneda) == 3 and self.moneda.isalpha() and self.moneda.isupper()):
+        if not (isinstance(self.moneda, str) and len(self.moneda) == 3 and self.moneda.isascii()
+                and self.moneda.isalpha() and self.moneda.isupper()):
             raise DomainError(f"Moneda inválida: {self.moneda!r}; se espera un código ISO 4217.", "moneda")
         object.__setattr__(self, "valor", valor)
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import (BoundedDateField, MontoInput, MontoOutput, StrictCharField, StrictIntegerField,
-                               StrictUUIDField, monto_json)
+from alpespartners.api import (BoundedDateField, DecimalTextField, MontoInput, MontoOutput, StrictCharField,
+                               StrictIntegerField, StrictUUIDField, monto_json)
 from alpespartners.seedwork.domain import DomainError
 
 from .. import domain
@@ -22,8 +22,10 @@ def domain_rule(rule, *args):
 
 class TerminoComisionInput(serializers.Serializer):
     tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoComision])
-    # Kept as written ("7.5" stays "7.5"); the domain parses it as a Decimal and checks it.
-    valor = StrictCharField(max_length=32, help_text="decimal: PORCENTAJE 5 es 5 %; FIJA, un monto en la moneda de la campaña")
+    # A Decimal keeps the decimals written ("0.10" stays "0.10"); the domain checks sign, range and decimals.
+    valor = DecimalTextField(max_digits=20, help_text=(
+        "decimal como texto: PORCENTAJE 5 es 5 % (hasta 2 decimales); FIJA, un monto en la moneda de la campaña "
+        "(hasta sus decimales)"))
 
 
 class CrearCampaniaInput(serializers.Serializer):
@@ -44,9 +46,10 @@ class CrearCampaniaInput(serializers.Serializer):
         data["nombre"] = domain_rule(domain.validar_nombre, data["nombre"])
         domain_rule(domain.validar_presupuesto, data["presupuesto"])
         domain_rule(domain.validar_fechas, data["fecha_inicio"], data["fecha_fin"], timezone.localdate())
-        comisiones = {tipo: {"tipo": termino["tipo"], "valor": str(termino["valor"])}
+        # Positional notation: str() would write 0.0000001 as "1E-7", which the domain refuses as text.
+        comisiones = {tipo: {"tipo": termino["tipo"], "valor": format(termino["valor"], "f")}
                       for tipo, termino in data.get("comisiones", {}).items()}
-        domain_rule(domain.validar_comisiones, comisiones)
+        domain_rule(domain.validar_comisiones, comisiones, data["presupuesto"].moneda)
         data["comisiones"] = comisiones or None
         return data
 
