@@ -23,6 +23,8 @@ QUERY_ERRORS = {
     "403": "El rol del usuario no permite esta operación (o el usuario no está vinculado a un cliente).",
     "404": "No existe, o no es visible para quien pregunta.",
     "429": "Demasiadas peticiones: espere los segundos que indica `Retry-After`.",
+    "503": "La base de datos no está disponible (un reinicio, por ejemplo): reintente tras `Retry-After`; "
+           "no se registró nada.",
 }
 COMMAND_ERRORS = {
     **QUERY_ERRORS,

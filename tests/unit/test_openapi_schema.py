@@ -18,7 +18,7 @@ def test_every_operation_documents_the_error_shape_and_commands_their_headers(tm
     error_ref = {"$ref": "#/components/schemas/Error"}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            expected = {"400", "401", "403", "404", "429"} | ({"409", "413", "415", "422"} if method != "get" else set())
+            expected = {"400", "401", "403", "404", "429", "503"} | ({"409", "413", "415", "422"} if method != "get" else set())
             assert expected <= set(operation["responses"]), (method, path)
             for code in expected:
                 assert operation["responses"][code]["content"]["application/json"]["schema"] == error_ref
