@@ -287,7 +287,7 @@ def cycle_child(database: str, monedas: list[str], results) -> None:
         # See the module's docstring. Celery reads CELERY_BROKER_URL from the environment before its
         # configuration, so both are set (in this process only).
         os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
-        app.conf.update(broker_url="memory://localhost/", task_always_eager=False)
+        app.conf.update(CELERY_BROKER_URL="memory://localhost/", CELERY_TASK_ALWAYS_EAGER=False)  # the namespaced keys Celery reads
         with app.connection_for_write() as broker:
             if broker.transport_cls != "memory" or app.conf.task_always_eager:
                 raise BenchError(f"the cycle's process would publish to {broker.as_uri()} (eager "

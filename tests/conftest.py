@@ -57,15 +57,23 @@ def api(user):
     return client
 
 
+def set_eager(value: bool) -> None:
+    """Celery reads its settings under the CELERY_ namespace (alpespartners/celery.py): the
+    namespaced key is the one to change at run time (5.6 ignores the plain task_always_eager)."""
+    from alpespartners.celery import app
+
+    app.conf.CELERY_TASK_ALWAYS_EAGER = value
+
+
 @pytest.fixture
 def eager_commands():
     """Run command tasks in-process on commit (the API's path without a worker)."""
     from alpespartners.celery import app
 
     previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    set_eager(True)
     yield
-    app.conf.task_always_eager = previous
+    set_eager(previous)
 
 
 # --- running processes (e2e) --------------------------------------------------

@@ -18,6 +18,7 @@ from pagos import domain
 from pagos.models import CampaniaLocal, Transaccion
 from tests import events
 from tests.api.test_clientes_api import assert_error
+from tests.conftest import set_eager
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services", "eager_commands")]
 
@@ -323,14 +324,13 @@ def decidir(api, via: str, conversiones: list[dict]) -> list[tuple[str | None, s
         answers = [registrar(api, body, **WAIT) for body in conversiones]
         return [(None, None) if answer.status_code == 201 else
                 tuple(assert_error(answer, 422)[key] for key in ("code", "message")) for answer in answers]
-    from alpespartners.celery import app
     from alpespartners.messaging import together
 
-    app.conf.task_always_eager = False
+    set_eager(False)
     try:
         ids = [registrar(api, body).json()["command_id"] for body in conversiones]
     finally:
-        app.conf.task_always_eager = True
+        set_eager(True)
     assert together.drain("pagos", "RegistrarConversion").decided == len(ids)
     errors = dict(CommandLog.objects.filter(id__in=ids).values_list("id", "error"))
     return [(errors[uuid.UUID(command_id)]["code"], errors[uuid.UUID(command_id)]["message"])
@@ -471,7 +471,6 @@ def test_bad_filters_on_transactions_are_400(api):
 def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_its_own_answer(api):
     # given a campaign with 1.00 COP of budget (ten CLICKs of 0.10), two enrolled partners and an
     # intruder; and another campaign whose pause is committed but not yet applied by pagos
-    from alpespartners.celery import app
     from alpespartners.messaging import outbox, together
     from alpespartners.messaging.models import DrainRequest
 
@@ -483,13 +482,13 @@ def test_single_conversions_waiting_in_the_log_are_decided_together_each_with_it
     outbox.add("eventos.campanias", [events.envelope("CampaniaPausada", otra, {"motivo": "en camino"})])
 
     # when twelve single conversions arrive while no worker runs, then one task runs
-    app.conf.task_always_eager = False
+    set_eager(False)
     try:
         accepted = [registrar(api, conversion(id_campania, socios[n % 2], "CLICK", None)) for n in range(12)]
         accepted.append(registrar(api, conversion(id_campania, intruso, "CLICK", None)))
         accepted.append(registrar(api, conversion(otra, tardio, "CLICK", None)))
     finally:
-        app.conf.task_always_eager = True
+        set_eager(True)
     assert {answer.status_code for answer in accepted} == {202}
     ids = [answer.json()["command_id"] for answer in accepted]
     # (the first asked for a drain of its type; the others found it asked for and enqueued nothing)
