@@ -216,7 +216,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "alpespartners.beat:Scheduler"  # django-celery-beat's DatabaseScheduler, safe to stop
 # No CELERY_BEAT_SCHEDULE: beat would rewrite its entries at every start, undoing edits made in the
 # admin. Each app's data migration creates its periodic tasks once (alpespartners/schedules.py).
 

@@ -131,9 +131,18 @@ def processes(real_services, transactional_db, tmp_path):
         return process
 
     yield start
+    # Every process is stopped even if one hangs (it is killed, then reported): one left running
+    # would take the next test's tasks and messages.
+    hung = []
     for process in started:
         if process.popen.poll() is None:
-            process.stop()
+            try:
+                process.stop()
+            except subprocess.TimeoutExpired:
+                process.kill()
+                hung.append(process.name)
+    if hung:
+        pytest.fail(f"did not stop within 30 s of SIGTERM (killed): {', '.join(hung)}", pytrace=False)
 
 
 def manage(*args: str) -> tuple[str, ...]:

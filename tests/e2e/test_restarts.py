@@ -14,7 +14,7 @@ import uuid
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework.authtoken.models import Token
 
@@ -194,3 +194,27 @@ def ready(base: str) -> bool:
         return urllib.request.urlopen(f"{base}/ready", timeout=2).status == 200
     except OSError:
         return False
+
+
+def test_beat_stops_on_sigterm_even_in_the_middle_of_a_query(processes):
+    """Beat's SIGTERM handler saves the schedule from inside the signal; with psycopg 3 a signal
+    landing in a query made that save wait for the interrupted query's connection forever."""
+    PeriodicTask.objects.update_or_create(name=SWEEP_TASK, defaults={
+        "task": "messaging.reenviar_comandos_pendientes",
+        "interval": IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0]})
+    beat = processes("beat", "-m", "celery", "-A", "alpespartners", "beat", "-l", "info")
+    wait_until(lambda: "Sending due task" in beat.log(), 60, "beat to run", diagnose=beat.log)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Beat reads this table at every tick: its next read waits on the lock, inside a query.
+        cursor.execute("LOCK TABLE django_celery_beat_periodictasks IN ACCESS EXCLUSIVE MODE")
+
+        def beat_waits_on_the_lock() -> bool:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query LIKE %s", ["%django_celery_beat_periodictasks%"])
+            return cursor.fetchone()[0] > 0
+
+        wait_until(beat_waits_on_the_lock, 30, "beat to wait inside its query")
+        beat.popen.terminate()
+        time.sleep(1)
+    assert beat.popen.wait(timeout=20) is not None  # raises TimeoutExpired if it hangs
