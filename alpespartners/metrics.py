@@ -2,7 +2,9 @@
 
 They come from the database and the Pulsar admin API, not from counters in one process: commands
 run in workers, events leave from the relay and arrive in consumers — on other machines too — and
-what an operator needs is the system's state (what waits, how old, how fast it drains).
+what an operator needs is the system's state (what waits, how old, how fast it drains). The
+contexts' gauges (pagos: payouts) come from alpespartners.registry, registered in their
+AppConfig.ready().
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from alpespartners import registry
 from alpespartners.messaging import queries as messaging_queries
-from pagos import queries as pagos_queries
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,8 @@ class OperationsCollector(Collector):
         try:
             yield from self._commands()
             yield from self._outbox()
-            yield from self._payouts()
+            for collect in registry.metric_collectors():
+                yield from collect()
         except Exception as error:  # a scrape must answer even when the database does not
             logger.warning("metrics: database unavailable (%s)", type(error).__name__)
         yield from self._consumers()
@@ -97,16 +100,6 @@ class OperationsCollector(Collector):
         for consumer, total in messaging_queries.dead_letters_pending().items():
             pending.add_metric([consumer], total)
         return pending
-
-    def _payouts(self):
-        count = GaugeMetricFamily("alpespartners_payouts", "Payouts by state and currency.", labels=["estado", "moneda"])
-        amount = GaugeMetricFamily("alpespartners_payouts_amount", "Sum of payouts by state and currency (in the currency's units).",
-                                   labels=["estado", "moneda"])
-        for row in pagos_queries.payouts_por_estado_y_moneda():
-            count.add_metric([row["estado"], row["moneda"]], row["total"])
-            amount.add_metric([row["estado"], row["moneda"]], float(row["monto"]))  # a gauge is a float; the money stays Decimal in the database
-        yield count
-        yield amount
 
     def _consumers(self):
         """Messages waiting for each context's consumers, per topic (Pulsar's subscription backlog)."""

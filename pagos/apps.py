@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PagosConfig(AppConfig):
     name = "pagos"
     verbose_name = "Pagos"
+
+    def ready(self):
+        from pagos import dashboard
+
+        dashboard.register()  # its numbers on the back office's home and its gauges in /metrics

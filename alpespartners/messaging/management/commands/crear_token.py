@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from alpespartners import registry
 from alpespartners.access.models import Rol, UsuarioCliente
-from cliente import queries as clientes
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError("--staff ya lo ve todo: no se combina con --cliente ni --rol.")
         if bool(cliente) != bool(rol):
             raise CommandError("--cliente y --rol van juntos.")
-        if cliente and clientes.cliente(cliente) is None:
+        if cliente and registry.find_client(cliente) is None:
             raise CommandError(f"No existe el cliente {cliente}.")
         with transaction.atomic():
             user, _ = get_user_model().objects.get_or_create(username=usuario)

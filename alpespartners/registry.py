@@ -1,0 +1,59 @@
+"""What the contexts lend the platform: the numbers of the back office's home, the gauges of
+`/metrics` and the client lookup of `crear_token`.
+
+The platform never imports a context (`.importlinter` checks it): each context registers its
+pieces here from its AppConfig.ready(), and the platform reads them when it needs them. Plain
+dicts keyed by name, so registering again (a second ready()) replaces instead of duplicating;
+their order is INSTALLED_APPS' order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from prometheus_client.metrics_core import Metric
+
+
+class DashboardNumbers(NamedTuple):
+    name: str
+    compute: Callable[[], dict]  # returns keys of the back office's `tablero` (its template reads them)
+    slow: bool  # computed at most once a minute, shared by every web process through the cache
+
+
+_dashboard: dict[str, DashboardNumbers] = {}
+_metric_collectors: dict[str, Callable[[], Iterable[Metric]]] = {}
+_client_lookups: dict[str, Callable[[Any], Any | None]] = {}
+
+
+def register_dashboard_numbers(name: str, compute: Callable[[], dict], *, slow: bool = False) -> None:
+    """`compute()` adds its keys to the back office home's numbers; a slow one is cached under
+    `backoffice:<name>:<date>`."""
+    _dashboard[name] = DashboardNumbers(name, compute, slow)
+
+
+def dashboard_numbers() -> list[DashboardNumbers]:
+    return list(_dashboard.values())
+
+
+def register_metric_collector(name: str, collect: Callable[[], Iterable[Metric]]) -> None:
+    """`collect()` yields metric families read from the database at each scrape of `/metrics`."""
+    _metric_collectors[name] = collect
+
+
+def metric_collectors() -> list[Callable[[], Iterable[Metric]]]:
+    return list(_metric_collectors.values())
+
+
+def register_client_lookup(name: str, find: Callable[[Any], Any | None]) -> None:
+    """`find(id_cliente)` returns the client, or None when that context does not know it."""
+    _client_lookups[name] = find
+
+
+def find_client(id_cliente) -> Any | None:
+    """The client with that id from the first context that knows it; None if none does (or no
+    context registered a lookup)."""
+    for find in _client_lookups.values():
+        if (found := find(id_cliente)) is not None:
+            return found
+    return None

@@ -1,0 +1,67 @@
+"""What pagos shows the operator: its numbers on the back office's home and its gauges in `/metrics`,
+registered with the platform (alpespartners.registry) by PagosConfig.ready()."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+
+from alpespartners import backoffice, registry
+from alpespartners.admin_display import monto
+from pagos import queries
+
+
+def register() -> None:
+    registry.register_dashboard_numbers("payouts", payouts)
+    # cached as backoffice:comisiones:<date>
+    registry.register_dashboard_numbers("comisiones", comisiones, slow=True)
+    registry.register_metric_collector("pagos", metrics)
+
+
+# --- the back office's home (keys its template, admin/back_office_index.html, reads) -------
+
+
+def payouts() -> dict:
+    return {"payouts": [backoffice.con_monto(row, "estado") for row in queries.payouts_por_estado_y_moneda()]}
+
+
+def comisiones() -> dict:
+    """Commissions by state and the charts read every commission row (millions): registered slow,
+    so computed at most once a minute, shared by every web process through the cache."""
+    return {
+        "comisiones": [backoffice.con_monto(row, "estado_actual") for row in queries.comisiones_por_estado_y_moneda()],
+        "graficos": graficos(queries.conversiones_por_dia(timezone.now() - timedelta(days=backoffice.CHART_DAYS))),
+    }
+
+
+def graficos(filas: list[dict]) -> list[dict]:
+    """Bar charts: conversions per day, and commissions per day in each currency, over the last
+    CHART_DAYS days; missing days are zero."""
+    dias = backoffice.dias_del_grafico()
+    conversiones = {dia: 0 for dia in dias}
+    comisiones: dict[str, dict] = {}
+    for fila in filas:
+        if fila["dia"] in conversiones:
+            conversiones[fila["dia"]] += fila["conversiones"]
+            comisiones.setdefault(fila["moneda"], {dia: Decimal(0) for dia in dias})[fila["dia"]] += fila["comisiones"]
+    series = [("Conversiones por día", conversiones, str)]
+    series += [(f"Comisiones por día ({moneda})", valores, lambda valor, moneda=moneda: monto(valor, moneda))
+               for moneda, valores in sorted(comisiones.items())]
+    return [backoffice.barras(titulo, valores, etiqueta) for titulo, valores, etiqueta in series]
+
+
+# --- /metrics -------------------------------------------------------------------------------
+
+
+def metrics():
+    count = GaugeMetricFamily("alpespartners_payouts", "Payouts by state and currency.", labels=["estado", "moneda"])
+    amount = GaugeMetricFamily("alpespartners_payouts_amount", "Sum of payouts by state and currency (in the currency's units).",
+                               labels=["estado", "moneda"])
+    for row in queries.payouts_por_estado_y_moneda():
+        count.add_metric([row["estado"], row["moneda"]], row["total"])
+        amount.add_metric([row["estado"], row["moneda"]], float(row["monto"]))  # a gauge is a float; the money stays Decimal in the database
+    yield count
+    yield amount
