@@ -31,24 +31,15 @@ Traffic goes to 127.0.0.1 only. Progress goes to stderr; stdout gets only a Mark
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import platform
-import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -61,10 +52,9 @@ django.setup()
 import celery  # noqa: E402
 import gunicorn  # noqa: E402
 import pulsar  # noqa: E402
-import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connections  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
@@ -73,24 +63,22 @@ from tqdm import tqdm  # noqa: E402
 from alpespartners.access.models import Rol, UsuarioCliente  # noqa: E402
 from alpespartners.messaging.models import CommandLog, OutboxMessage  # noqa: E402
 from pagos.models import Transaccion  # noqa: E402
-from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average, percentile,  # noqa: E402
-                          server_settings, verdict)
+from bench.common import (POLL_SECONDS, START_SECONDS, Answer, BenchError, BrokerDatabase, Child, Client,  # noqa: E402
+                          CpuColumn, CpuMeter, PulsarNamespace, Stack, broker_version, command_ids, cpu_table,
+                          free_port, heading, load_average, load_note, measure_table, percentile, platform_facts,
+                          refuse_unless_stack_ready, report_log_lines, run_clients, run_with_stack,
+                          scratch_database_url, server_settings, start_stack, verdict, web_command, worker_command)
 from tests import events  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_conversiones"  # not event_store.py's, so both can run
 REDIS_MARKER = "alpespartners:bench-conversiones"  # set in --redis-db while a run owns it
 RELAY_PRODUCER_NAME = "alpespartners-relay-bench-conversiones"
-HOST = "127.0.0.1"
 TARGET_BULK_RATE = 5_000  # conversions/s end to end, the issue's target
-POLL_SECONDS = 0.25
 STALL_SECONDS = 60  # give up when nothing progresses for this long
-START_SECONDS = 90  # a child process must be ready within this
-NOTABLE_LOG_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback)\b")
 COMISIONES = {
     "VENTA": {"tipo": "PORCENTAJE", "valor": "5"}, "CONVERSION": {"tipo": "PORCENTAJE", "valor": "3"},
     "CLICK": {"tipo": "FIJA", "valor": "0.10"}, "IMPRESION": {"tipo": "FIJA", "valor": "0.01"},
 }
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- set-up ---------------------------------------------------------------------
@@ -115,90 +103,6 @@ def parse_args() -> argparse.Namespace:
     if args.single_seconds < 1 or args.partners < 1 or args.max_seconds < 10:
         parser.error("need --single-seconds ≥ 1, --partners ≥ 1, --max-seconds ≥ 10")
     return args
-
-
-def refuse_unless_ready() -> None:
-    problem = None
-    if not settings.USING_POSTGRESQL:
-        problem = "DATABASE_URL must point to PostgreSQL."
-    elif not settings.CELERY_BROKER_URL.startswith("redis://"):
-        problem = "CELERY_BROKER_URL must point to Redis: the benchmark runs a real Celery worker."
-    elif not settings.PULSAR_URL:
-        problem = "PULSAR_URL is not set: without Pulsar there is no relay, and nothing is published."
-    else:
-        for url in (settings.CELERY_BROKER_URL, settings.PULSAR_URL, settings.PULSAR_ADMIN_URL):
-            if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
-                problem = f"{url} is not on this machine; the benchmark only talks to 127.0.0.1."
-    if problem:
-        print(f"bench/conversiones.py: {problem}", file=sys.stderr)
-        sys.exit(2)
-
-
-def scratch_database_url() -> str:
-    database = connection.settings_dict
-    return (f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or HOST}:"
-            f"{database['PORT'] or 5432}/{BENCH_DATABASE}")
-
-
-class BrokerDatabase:
-    """A Redis database of its own for this run's Celery queue: no other worker takes its tasks."""
-
-    def __init__(self, number: int):
-        parsed = urlparse(settings.CELERY_BROKER_URL)
-        self.url = f"redis://{parsed.netloc}/{number}"
-        self.client = redis.Redis.from_url(self.url)
-        self.owned = False
-
-    def claim(self) -> None:
-        keys = self.client.dbsize()
-        if keys and not self.client.exists(REDIS_MARKER):
-            raise BenchError(f"{self.url} holds {keys} keys of someone else; choose another --redis-db")
-        if keys:
-            print(f"emptying {self.url}, left by an earlier run", file=sys.stderr)
-            self.client.flushdb()
-        self.client.set(REDIS_MARKER, "1")
-        self.owned = True
-
-    def release(self) -> None:
-        if self.owned:
-            self.client.flushdb()
-        self.client.close()
-
-    def version(self) -> str:
-        return self.client.info("server")["redis_version"]
-
-
-class PulsarNamespace:
-    """A fresh namespace (deduplication on, as the broker's default) for the relay's topics, so
-    nobody else's consumer sees the benchmark's events; deleted with its topics at the end."""
-
-    def __init__(self, run_id: str):
-        self.name = f"public/bench-conversiones-{run_id}"
-        self.admin = f"{settings.PULSAR_ADMIN_URL}/admin/v2"
-        self.created = False
-
-    def _request(self, method: str, path: str, body: bytes | None = None):
-        request = urllib.request.Request(f"{self.admin}{path}", data=body, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.read()
-
-    def create(self) -> None:
-        self._request("PUT", f"/namespaces/{self.name}")
-        self.created = True
-        self._request("POST", f"/namespaces/{self.name}/deduplication", b"true")
-
-    def delete(self) -> None:
-        if not self.created:
-            return
-        try:
-            topics = json.loads(self._request("GET", f"/namespaces/{self.name}/topics") or b"[]")
-            for topic in topics:
-                self._request("DELETE", f"/{topic.replace('://', '/', 1)}?force=true")
-            self._request("DELETE", f"/namespaces/{self.name}")
-            print(f"deleted the Pulsar namespace {self.name} ({len(topics)} topics)", file=sys.stderr)
-        except (OSError, ValueError) as error:
-            print(f"could not delete the Pulsar namespace {self.name}: {error}", file=sys.stderr)
 
 
 # --- givens: what campanias and cliente publish, as pagos receives it ---------------
@@ -250,139 +154,15 @@ def conversion(given: Given, campaign: str, id_externo: str, n: int) -> dict:
             "ocurrida_en": given.ocurrida_en}
 
 
-# --- child processes ------------------------------------------------------------
+# --- the stack ------------------------------------------------------------------
 
 
-class Child:
-    """A project process in its own process group, its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict, log_dir: Path):
-        self.name, self.args, self.env = name, args, env
-        self.log_path = log_dir / f"{name}.log"
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> "Child":
-        with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            raise BenchError(f"{self.name} exited with code {self.popen.returncode}; see {self.log_path}")
-
-    def stop(self, timeout: float = 30) -> None:
-        """SIGTERM to the leader (warm shutdown), then SIGKILL to whatever is left of its group."""
-        if self.popen is None:
-            return
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                print(f"{self.name} ignored SIGTERM for {timeout:.0f} s; killing its process group", file=sys.stderr)
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)  # its own group (start_new_session): leftovers only
-        except ProcessLookupError:
-            pass
-        self.popen.wait()
-
-    def notable_lines(self) -> list[str]:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return [line for line in text.splitlines() if NOTABLE_LOG_LINE.search(line)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Stack:
-    web: Child
-    worker: Child
-    relay: Child
-    port: int
-    token: str = ""
-
-    def new_client(self) -> "Client":
-        return Client(self.port, self.token)
-
-    @property
-    def children(self) -> list[Child]:
-        return [self.web, self.worker, self.relay]
-
-    def check_alive(self) -> None:
-        for child in self.children:
-            child.check_alive()
-
-
-def start_stack(args, env: dict, log_dir: Path, started: list[Child]) -> Stack:
-    port = free_port()
-    python = sys.executable
-    web = Child("web", [python, "-m", "gunicorn", "alpespartners.wsgi:application", "--bind", f"{HOST}:{port}",
-                        "--workers", str(args.web_workers)], env, log_dir)
-    worker = Child("worker", [python, "-m", "celery", "-A", "alpespartners", "worker", "-l", "info",
-                              "-c", str(args.worker_concurrency), "--without-mingle", "--without-gossip"], env, log_dir)
-    relay = Child("relay", [python, "manage.py", "relay"], env, log_dir)
-    for child in (web, worker, relay):
-        started.append(child.start())
-    stack = Stack(web, worker, relay, port)
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        stack.check_alive()
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except (OSError, http.client.HTTPException):
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError(f"the web server did not answer /health within {START_SECONDS} s")
-        time.sleep(0.25)
-    return stack
-
-
-# --- HTTP client ----------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    sent: float  # time.time() when the request started
-    received: float  # time.time() when the answer was read
-    body: bytes = b""
-
-    @property
-    def ms(self) -> float:
-        return (self.received - self.sent) * 1000
-
-
-class Client:
-    """One thread's HTTP/1.1 connection to the web server (reopened when the server closes it)."""
-
-    def __init__(self, port: int, token: str):
-        self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
-        self.headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
-
-    def post(self, path: str, body: bytes, headers: dict | None = None) -> Answer:
-        sent = time.time()
-        try:
-            self.connection.request("POST", path, body, {**self.headers, **(headers or {})})
-            response = self.connection.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # the next request opens a new one
-            raise
-        return Answer(response.status, sent, time.time(), content)
-
-    def close(self) -> None:
-        self.connection.close()
+def start(args, env: dict, log_dir: Path, started: list[Child]) -> Stack:
+    python, port = sys.executable, free_port()
+    stack = Stack(Child("web", web_command(python, port, args.web_workers), env, log_dir),
+                  Child("worker", worker_command(python, args.worker_concurrency), env, log_dir),
+                  Child("relay", [python, "manage.py", "relay"], env, log_dir), port)
+    return start_stack(stack, started)
 
 
 def warm_up(stack: Stack, given: Given, web_workers: int) -> None:
@@ -411,76 +191,6 @@ def warm_up(stack: Stack, given: Given, web_workers: int) -> None:
         time.sleep(POLL_SECONDS)
 
 
-# --- CPU accounting ---------------------------------------------------------------
-
-
-def cpu_by_process() -> dict[int, tuple[str, int, float]]:
-    """pid → (comm, process group, user+system CPU seconds) for every process visible in /proc."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as file:
-                stat = file.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        found[int(entry)] = (comm, int(fields[2]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
-    return found
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
-    with open("/proc/stat") as file:
-        values = [int(value) for value in file.readline().split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
-
-
-class CpuMeter:
-    """CPU seconds used during a phase by each part of the system (a process that exits during the
-    phase loses what it used; the benchmark's children and the services live throughout)."""
-
-    def __init__(self, stack: Stack):
-        self.groups = {"web (gunicorn)": stack.web.pid, "worker (celery)": stack.worker.pid,
-                       "relay": stack.relay.pid}
-        self.before = cpu_by_process()
-        self.machine_before = machine_busy_seconds()
-        self.started = time.monotonic()
-
-    def category(self, pid: int, comm: str, group: int) -> str | None:
-        for name, leader in self.groups.items():
-            if group == leader:
-                return name
-        if pid == os.getpid():
-            return "bench client + poller"
-        if comm.startswith("postgres"):
-            return "PostgreSQL (all sessions)"
-        if comm == "java":
-            return "Pulsar (java)"
-        if comm.startswith("redis-server"):
-            return "Redis"
-        return None
-
-    def stop(self) -> dict:
-        after = cpu_by_process()
-        busy_after, total_after = machine_busy_seconds()
-        elapsed = time.monotonic() - self.started
-        used: dict[str, float] = {}
-        for pid, (comm, group, seconds) in after.items():
-            name = self.category(pid, comm, group)
-            if name is None:
-                continue
-            previous = self.before.get(pid)
-            start = previous[2] if previous and previous[0] == comm else 0.0
-            used[name] = used.get(name, 0.0) + max(seconds - start, 0.0)
-        busy = busy_after - self.machine_before[0]
-        cores = (total_after - self.machine_before[1]) / elapsed if elapsed else 0
-        return {"elapsed": elapsed, "used": used, "machine_busy": busy, "cores": cores}
-
-
 # --- 1. bulk --------------------------------------------------------------------
 
 
@@ -505,31 +215,6 @@ class BulkResult:
     @property
     def total(self) -> int:
         return self.batches * self.batch_size
-
-
-def run_clients(count: int, new_client, work, label: str):
-    """Run `work(client)` in `count` threads, each with its own connection; returns the answers and
-    errors they collect (filled in as they go) and the threads."""
-    answers: list[Answer] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def target(client: Client):
-        try:
-            for answer in work(client):
-                with lock:
-                    answers.append(answer)
-        except BaseException as error:  # reported by the caller
-            with lock:
-                errors.append(error)
-        finally:
-            client.close()
-
-    threads = [threading.Thread(target=target, args=(client,), name=f"{label}-{n}", daemon=True)
-               for n, client in enumerate(new_client() for _ in range(count))]
-    for thread in threads:
-        thread.start()
-    return answers, errors, threads
 
 
 def measure_bulk(args, stack: Stack, given: Given) -> BulkResult:
@@ -592,10 +277,6 @@ def measure_bulk(args, stack: Stack, given: Given) -> BulkResult:
         completion_gaps_ms=[(b - a).total_seconds() * 1000 for a, b in zip(completed_at, completed_at[1:])],
         relay_lag_ms=sorted(lags), cpu=cpu,
     )
-
-
-def command_ids(answers: list[Answer]) -> list[str]:
-    return [json.loads(answer.body)["command_id"] for answer in answers if answer.status == 202]
 
 
 def wait_for(stack: Stack, started: float, max_seconds: float, threads, errors, bars: dict, counts, expected) -> None:
@@ -710,14 +391,6 @@ def measure_single(args, stack: Stack, given: Given) -> SingleResult:
 # --- report ---------------------------------------------------------------------
 
 
-def broker_version() -> str:
-    try:
-        with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/brokers/version", timeout=5) as response:
-            return response.read().decode().strip()
-    except OSError:
-        return "unknown"
-
-
 def command_line(args) -> str:
     return (f"python bench/conversiones.py --batches {args.batches} --batch-size {args.batch_size} "
             f"--bulk-clients {args.bulk_clients} --single-seconds {args.single_seconds:g} "
@@ -725,61 +398,65 @@ def command_line(args) -> str:
             f"--worker-concurrency {args.worker_concurrency}")
 
 
-def cpu_table(bulk: BulkResult, single: SingleResult) -> list[str]:
-    names = ["web (gunicorn)", "worker (celery)", "relay", "PostgreSQL (all sessions)", "Pulsar (java)", "Redis",
-             "bench client + poller"]
-
-    def cell(cpu: dict, name: str) -> str:
-        seconds = cpu["used"].get(name, 0.0)
-        return f"{seconds:.1f} CPU-s ({seconds / cpu['elapsed'] * 100:.0f} % of a core)"
-
-    lines = [
-        f"| Process | Bulk phase ({bulk.cpu['elapsed']:.1f} s, first request → last published) "
-        f"| Single phase ({single.cpu['elapsed']:.1f} s sending window) |",
-        "|---|---|---|",
-    ]
-    for name in names:
-        lines.append(f"| {name} | {cell(bulk.cpu, name)} | {cell(single.cpu, name)} |")
-
-    def machine(cpu: dict) -> str:
-        return (f"{cpu['machine_busy']:.1f} CPU-s = {cpu['machine_busy'] / cpu['elapsed']:.2f} of "
-                f"{cpu['cores']:.0f} cores busy")
-
-    lines.append(f"| whole machine (everyone's processes) | {machine(bulk.cpu)} | {machine(single.cpu)} |")
-    return lines
+CPU_CATEGORIES = ["web (gunicorn)", "worker (celery)", "relay", "PostgreSQL (all sessions)", "Pulsar (java)", "Redis",
+                  "bench client + poller"]
 
 
-def summary(args, env_info: dict, bulk: BulkResult, single: SingleResult, log_lines: dict[str, list[str]]) -> str:
-    total = bulk.total
-    e2e_seconds = bulk.published - bulk.started
-    committed_seconds = bulk.committed - bulk.started
-    accepted_seconds = bulk.accepted - bulk.started
-    e2e_rate, committed_rate, accepted_rate = total / e2e_seconds, total / committed_seconds, total / accepted_seconds
+def cpu_cell(column: CpuColumn, name: str) -> str:
+    seconds = column.cpu["used"].get(name, 0.0)
+    return f"{seconds:.1f} CPU-s ({seconds / column.cpu['elapsed'] * 100:.0f} % of a core)"
+
+
+def cpu_lines(bulk: BulkResult, single: SingleResult) -> list[str]:
+    columns = [CpuColumn(f"Bulk phase ({bulk.cpu['elapsed']:.1f} s, first request → last published)", bulk.cpu),
+               CpuColumn(f"Single phase ({single.cpu['elapsed']:.1f} s sending window)", single.cpu)]
+    return cpu_table(columns, CPU_CATEGORIES, cpu_cell)
+
+
+def count(got: int, want: int) -> tuple[str, str, str]:
+    return f"{got:,}", f"{want:,}", verdict(got == want)
+
+
+@dataclass
+class BulkFigures:
+    """The bulk phase's durations (from the first request) and rates."""
+    e2e_seconds: float
+    committed_seconds: float
+    accepted_seconds: float
+
+    @classmethod
+    def of(cls, bulk: BulkResult) -> "BulkFigures":
+        return cls(bulk.published - bulk.started, bulk.committed - bulk.started, bulk.accepted - bulk.started)
+
+
+@dataclass
+class SingleFigures:
+    """The single phase's rates."""
+    sending: float
+    api_rate: float
+    worker_rate: float
+
+    @classmethod
+    def of(cls, single: SingleResult) -> "SingleFigures":
+        sending = single.last_answer - single.started
+        return cls(sending, single.accepted / sending, single.completed_in_window / single.seconds)
+
+
+def bulk_rows(bulk: BulkResult) -> list[tuple[str, ...]]:
+    total, figures = bulk.total, BulkFigures.of(bulk)
+    e2e_rate = total / figures.e2e_seconds
     bulk_ms = sorted(a.ms for a in bulk.answers)
     gaps = sorted(bulk.completion_gaps_ms)
     lag = bulk.relay_lag_ms
-
-    single_ms = sorted(a.ms for a in single.answers if a.status == 202)
-    sending = single.last_answer - single.started
-    api_rate = single.accepted / sending
-    worker_rate = single.completed_in_window / single.seconds
-    drained_rate = single.completed_total / (single.last_completed - single.started)
-    single_e2e_rate = single.published_events / (single.last_published - single.started)
-    backlog = single.accepted - single.completed_in_window
-    drain = max(single.last_completed - single.window_end, 0)
-    errors = sum(len(lines) for lines in log_lines.values())
-
-    def count(got: int, want: int) -> tuple[str, str, str]:
-        return f"{got:,}", f"{want:,}", verdict(got == want)
-
-    rows = [
+    return [
         ("**Bulk end to end** (first request → last ComisionRegistrada published)",
-         f"**{e2e_rate:,.0f} conversions/s** ({total:,} in {e2e_seconds:.2f} s)", f"≥ {TARGET_BULK_RATE:,} conversions/s",
-         verdict(e2e_rate >= TARGET_BULK_RATE)),
+         f"**{e2e_rate:,.0f} conversions/s** ({total:,} in {figures.e2e_seconds:.2f} s)",
+         f"≥ {TARGET_BULK_RATE:,} conversions/s", verdict(e2e_rate >= TARGET_BULK_RATE)),
         ("Bulk to committed (first request → last batch's transaction committed)",
-         f"{committed_rate:,.0f} conversions/s ({committed_seconds:.2f} s)", "", ""),
+         f"{total / figures.committed_seconds:,.0f} conversions/s ({figures.committed_seconds:.2f} s)", "", ""),
         ("Bulk accepted by the API (first request → last 202)",
-         f"{accepted_rate:,.0f} conversions/s ({accepted_seconds:.2f} s, {bulk.batches} requests)", "", ""),
+         f"{total / figures.accepted_seconds:,.0f} conversions/s ({figures.accepted_seconds:.2f} s, "
+         f"{bulk.batches} requests)", "", ""),
         ("Bulk request latency p50 / p95 / max (1 batch, no wait)",
          f"{percentile(bulk_ms, .5):.0f} / {percentile(bulk_ms, .95):.0f} / {bulk_ms[-1]:.0f} ms", "", ""),
         ("Worker: interval between consecutive batch commits, median / p95",
@@ -791,61 +468,79 @@ def summary(args, env_info: dict, bulk: BulkResult, single: SingleResult, log_li
         ("Bulk: ComisionRegistrada published", *count(bulk.published_events, total)),
         ("Bulk: batch commands COMPLETADO", *count(bulk.completados, bulk.batches)),
         ("Bulk: conversions REGISTRADA in the commands' results", *count(bulk.registradas, total)),
+    ]
+
+
+def single_rows(single: SingleResult) -> list[tuple[str, ...]]:
+    figures = SingleFigures.of(single)
+    single_ms = sorted(a.ms for a in single.answers if a.status == 202)
+    drained_rate = single.completed_total / (single.last_completed - single.started)
+    e2e_rate = single.published_events / (single.last_published - single.started)
+    drain = max(single.last_completed - single.window_end, 0)
+    return [
         ("**Single: requests accepted by the API** (202, no wait)",
-         f"**{api_rate:,.0f} requests/s** ({single.accepted:,} in {sending:.1f} s, {single.clients} clients)", "", ""),
+         f"**{figures.api_rate:,.0f} requests/s** ({single.accepted:,} in {figures.sending:.1f} s, "
+         f"{single.clients} clients)", "", ""),
         ("Single: request latency p50 / p95 / max",
          f"{percentile(single_ms, .5):.1f} / {percentile(single_ms, .95):.1f} / {single_ms[-1]:.1f} ms", "", ""),
         ("**Single: completed by the worker during the window**",
-         f"**{worker_rate:,.0f} commands/s** ({single.completed_in_window:,} COMPLETADO in {single.seconds:g} s)", "", ""),
+         f"**{figures.worker_rate:,.0f} commands/s** ({single.completed_in_window:,} COMPLETADO in "
+         f"{single.seconds:g} s)", "", ""),
         ("Single: backlog when the clients stopped; time to drain it",
-         f"{backlog:,} commands; {drain:.1f} s", "", ""),
-        ("Single: worker rate over the whole run, drain included",
-         f"{drained_rate:,.0f} commands/s", "", ""),
+         f"{single.accepted - single.completed_in_window:,} commands; {drain:.1f} s", "", ""),
+        ("Single: worker rate over the whole run, drain included", f"{drained_rate:,.0f} commands/s", "", ""),
         ("Single: end to end, first request → last published",
-         f"{single_e2e_rate:,.0f} conversions/s ({single.last_published - single.started:.1f} s)", "", ""),
+         f"{e2e_rate:,.0f} conversions/s ({single.last_published - single.started:.1f} s)", "", ""),
         ("Single: transactions (Transaccion rows) = accepted", *count(single.transacciones, single.accepted)),
         ("Single: ComisionRegistrada published = accepted", *count(single.published_events, single.accepted)),
         ("Single: commands COMPLETADO = accepted", *count(single.completed_total, single.accepted)),
-        ("Errors in the child processes' logs (ERROR, CRITICAL, Traceback)", f"{errors}", "0", verdict(errors == 0)),
     ]
+
+
+def setting_facts(args, env_info: dict) -> str:
+    postgres = env_info["postgres"]
+    return (
+        f"`{command_line(args)}`: {platform_facts()}, gunicorn {gunicorn.__version__} ({args.web_workers} sync "
+        f"workers), Celery {celery.__version__} (1 worker, prefork concurrency {args.worker_concurrency}, prefetch "
+        f"multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, acks_late, log level info), Redis "
+        f"{env_info['redis']} as broker, PostgreSQL {postgres['server_version']} (synchronous_commit "
+        f"{postgres['synchronous_commit']}, fsync {postgres['fsync']}, shared_buffers {postgres['shared_buffers']}), "
+        f"Pulsar broker {broker_version()} (pulsar-client {pulsar.__version__}), relay batch size "
+        f"{settings.RELAY_BATCH_SIZE}, relay poll {settings.RELAY_POLL_SECONDS:g} s (woken by NOTIFY), "
+        f"DATABASE_CONN_MAX_AGE {settings.DATABASES['default'].get('CONN_MAX_AGE')}; one campaign per phase, "
+        f"{args.partners} partners enrolled, CLICK conversions (fixed 0.10 COP); real HTTP to gunicorn on "
+        f"127.0.0.1; scratch database `{BENCH_DATABASE}`; {load_note(env_info['load_before'])}")
+
+
+def comparison(bulk: BulkResult, single: SingleResult) -> list[str]:
+    b, s = BulkFigures.of(bulk), SingleFigures.of(single)
+    e2e_rate, committed_rate = bulk.total / b.e2e_seconds, bulk.total / b.committed_seconds
+    return [
+        f"- bulk end to end gives ×{e2e_rate / s.worker_rate:,.1f} the conversions/s of single requests completed "
+        f"by the worker ({e2e_rate:,.0f} vs {s.worker_rate:,.0f}/s), and ×{e2e_rate / s.api_rate:,.1f} the rate at "
+        f"which the API accepts single requests ({s.api_rate:,.0f}/s)",
+        f"- bulk: publishing adds {b.e2e_seconds - b.committed_seconds:.2f} s after the last commit "
+        f"({(b.e2e_seconds - b.committed_seconds) / b.e2e_seconds * 100:.0f} % of the end-to-end time); "
+        f"committed-only rate is ×{committed_rate / e2e_rate:.2f} the end-to-end rate",
+        f"- bulk: the API had accepted every batch {b.accepted_seconds:.2f} s after the first request "
+        f"({b.accepted_seconds / b.e2e_seconds * 100:.0f} % of the end-to-end time)",
+        f"- single: the worker completes {s.worker_rate / s.api_rate * 100:.0f} % of what the API accepts "
+        f"({s.worker_rate:,.0f} vs {s.api_rate:,.0f}/s)",
+    ]
+
+
+def summary(args, env_info: dict, bulk: BulkResult, single: SingleResult, log_lines: dict[str, list[str]]) -> str:
+    errors = sum(len(lines) for lines in log_lines.values())
+    rows = [*bulk_rows(bulk), *single_rows(single),
+            ("Errors in the child processes' logs (ERROR, CRITICAL, Traceback)", f"{errors}", "0", verdict(errors == 0))]
     lines = [
-        f"### Conversions benchmark, {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        "",
-        f"`{command_line(args)}`: nproc {len(os.sched_getaffinity(0))}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, gunicorn {gunicorn.__version__} ({args.web_workers} sync workers), "
-        f"Celery {celery.__version__} (1 worker, prefork concurrency {args.worker_concurrency}, prefetch multiplier "
-        f"{settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, acks_late, log level info), Redis {env_info['redis']} as broker, "
-        f"PostgreSQL {env_info['postgres']['server_version']} (synchronous_commit "
-        f"{env_info['postgres']['synchronous_commit']}, fsync {env_info['postgres']['fsync']}, shared_buffers "
-        f"{env_info['postgres']['shared_buffers']}), Pulsar broker {broker_version()} (pulsar-client "
-        f"{pulsar.__version__}), relay batch size {settings.RELAY_BATCH_SIZE}, relay poll "
-        f"{settings.RELAY_POLL_SECONDS:g} s (woken by NOTIFY), DATABASE_CONN_MAX_AGE "
-        f"{settings.DATABASES['default'].get('CONN_MAX_AGE')}; one campaign per phase, {args.partners} partners "
-        f"enrolled, CLICK conversions (fixed 0.10 COP); real HTTP to gunicorn on 127.0.0.1; scratch database "
-        f"`{BENCH_DATABASE}`; 1-minute load average {env_info['load_before']} before the run, {load_average()} "
-        "after it.",
-        "",
-        "| Measure | Result | Target | |",
-        "|---|---|---|---|",
-        *(f"| {' | '.join(row)} |" for row in rows),
-        "",
+        heading("Conversions benchmark"), "", setting_facts(args, env_info), "",
+        *measure_table(rows), "",
         "CPU used during each phase (from /proc; PostgreSQL, Pulsar and the machine total include other "
-        "people's processes):",
-        "",
-        *cpu_table(bulk, single),
-        "",
-        "Same-run comparison:",
-        "",
-        f"- bulk end to end gives ×{e2e_rate / worker_rate:,.1f} the conversions/s of single requests completed by "
-        f"the worker ({e2e_rate:,.0f} vs {worker_rate:,.0f}/s), and ×{e2e_rate / api_rate:,.1f} the rate at which the "
-        f"API accepts single requests ({api_rate:,.0f}/s)",
-        f"- bulk: publishing adds {e2e_seconds - committed_seconds:.2f} s after the last commit "
-        f"({(e2e_seconds - committed_seconds) / e2e_seconds * 100:.0f} % of the end-to-end time); committed-only "
-        f"rate is ×{committed_rate / e2e_rate:.2f} the end-to-end rate",
-        f"- bulk: the API had accepted every batch {accepted_seconds:.2f} s after the first request "
-        f"({accepted_seconds / e2e_seconds * 100:.0f} % of the end-to-end time)",
-        f"- single: the worker completes {worker_rate / api_rate * 100:.0f} % of what the API accepts "
-        f"({worker_rate:,.0f} vs {api_rate:,.0f}/s)",
+        "people's processes):", "",
+        *cpu_lines(bulk, single), "",
+        "Same-run comparison:", "",
+        *comparison(bulk, single),
     ]
     return "\n".join(lines)
 
@@ -854,13 +549,13 @@ def summary(args, env_info: dict, bulk: BulkResult, single: SingleResult, log_li
 
 
 def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
-        namespace: PulsarNamespace) -> str:
+        namespace: PulsarNamespace) -> tuple[str, int]:
     env_info["postgres"] = server_settings("synchronous_commit", "fsync", "shared_buffers")
     env_info["redis"] = broker.version()
     given = set_up(args.partners)
     env = {
         **os.environ,
-        "DATABASE_URL": scratch_database_url(),
+        "DATABASE_URL": scratch_database_url(BENCH_DATABASE),
         "CELERY_BROKER_URL": broker.url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PULSAR_NAMESPACE": namespace.name,
@@ -869,53 +564,23 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Broke
     }
     connections.close_all()
     print(f"starting web, worker and relay (logs in {log_dir})", file=sys.stderr)
-    stack = start_stack(args, env, log_dir, started)
+    stack = start(args, env, log_dir, started)
     stack.token = given.token
     warm_up(stack, given, args.web_workers)
     bulk = measure_bulk(args, stack, given)
     single = measure_single(args, stack, given)
-    log_lines = {child.name: child.notable_lines() for child in stack.children}
-    for name, lines in log_lines.items():
-        for line in lines[:20]:
-            print(f"{name} log: {line}", file=sys.stderr)
-    return summary(args, env_info, bulk, single, log_lines)
+    log_lines = report_log_lines(stack.children)
+    return summary(args, env_info, bulk, single, log_lines), sum(len(lines) for lines in log_lines.values())
 
 
 def main() -> int:
     args = parse_args()
-    refuse_unless_ready()
+    refuse_unless_stack_ready("bench/conversiones.py", "without Pulsar there is no relay, and nothing is published.")
     env_info = {"load_before": load_average()}
-    run_id = uuid.uuid4().hex[:8]
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-conversiones-"))
-    started: list[Child] = []
-    broker = BrokerDatabase(args.redis_db)
-    namespace = PulsarNamespace(run_id)
-    home = None
-    failed = True
-    try:
-        broker.claim()
-        namespace.create()
-        home = create_scratch_database(BENCH_DATABASE)
-        print(run(args, log_dir, started, env_info, broker, namespace))
-        failed = False
-    except BenchError as error:
-        print(f"bench/conversiones.py: {error} (child logs kept in {log_dir})", file=sys.stderr)
-    except BaseException:
-        print(f"bench/conversiones.py: failed (child logs kept in {log_dir})", file=sys.stderr)
-        raise
-    finally:
-        for child in reversed(started):
-            child.stop()
-        if home is not None:
-            drop_scratch_database(BENCH_DATABASE, home)
-        broker.release()
-        namespace.delete()
-    if failed:
-        return 1
-    for path in log_dir.iterdir():
-        path.unlink()
-    log_dir.rmdir()
-    return 0
+    broker = BrokerDatabase(args.redis_db, REDIS_MARKER)
+    namespace = PulsarNamespace(f"public/bench-conversiones-{uuid.uuid4().hex[:8]}")
+    return run_with_stack("bench/conversiones.py", "bench-conversiones-", broker, namespace, BENCH_DATABASE, True,
+                          lambda log_dir, started: run(args, log_dir, started, env_info, broker, namespace))
 
 
 if __name__ == "__main__":

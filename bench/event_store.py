@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import platform
 import queue
 import statistics
 import sys
@@ -34,7 +33,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -52,8 +51,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.seedwork.domain import Monto  # noqa: E402
-from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average, percentile,  # noqa: E402
-                          server_settings, use_database, verdict)
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, heading,  # noqa: E402
+                          load_average, load_note, percentile, platform_facts, server_settings, use_database, verdict)
 from campanias import repository  # noqa: E402
 from campanias.domain import Campania, EstadoCampania  # noqa: E402
 from campanias.models import EventoCampania, SnapshotCampania  # noqa: E402
@@ -449,14 +448,12 @@ def summary(args, server: dict[str, str], load_before: str, round_trip: list[flo
                f"--campaigns {args.campaigns} --batch {args.batch} --max-seconds {args.max_seconds:g} "
                f"--events {args.events} --loads {args.loads}")
     lines = [
-        f"### Event store benchmark, {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        heading("Event store benchmark"),
         "",
-        f"`{command}`: nproc {len(os.sched_getaffinity(0))}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, PostgreSQL {server['server_version']} (synchronous_commit "
+        f"`{command}`: {platform_facts()}, PostgreSQL {server['server_version']} (synchronous_commit "
         f"{server['synchronous_commit']}, fsync {server['fsync']}, wal_sync_method {server['wal_sync_method']}, "
         f"commit_delay {server['commit_delay']}, shared_buffers {server['shared_buffers']}), "
-        f"CAMPANIAS_SNAPSHOT_EVERY {every}, scratch database `{BENCH_DATABASE}`; "
-        f"1-minute load average {load_before} before the run, {load_average()} after it.",
+        f"CAMPANIAS_SNAPSHOT_EVERY {every}, scratch database `{BENCH_DATABASE}`; {load_note(load_before)}",
         "",
         f"Round trip to PostgreSQL (`SELECT 1` through Django's connection, {len(round_trip):,} times): median "
         f"{statistics.median(round_trip):.2f} ms, p95 {percentile(round_trip, 0.95):.2f} ms.",

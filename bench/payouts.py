@@ -61,14 +61,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import platform
 import queue
 import resource
 import statistics
 import sys
 import time
 import traceback
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -87,8 +85,9 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging.models import OutboxMessage  # noqa: E402
 from alpespartners.seedwork.domain import Monto  # noqa: E402
-from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average,  # noqa: E402
-                          percentile, server_settings, use_database, verdict)
+from bench.common import (BenchError, create_scratch_database, drop_scratch_database, heading,  # noqa: E402
+                          load_average, load_note, measure_table, percentile, platform_facts, server_settings,
+                          use_database, verdict)
 from pagos import domain  # noqa: E402
 from pagos.models import CicloPago, ClienteLocal, Payout, Transaccion  # noqa: E402
 
@@ -271,6 +270,28 @@ def vm_status(field: str, pid: int | str = "self") -> int:
     return 0
 
 
+def use_memory_broker() -> None:
+    """Make this process's Celery publish to kombu's in-memory transport (see the module's docstring)."""
+    from alpespartners.celery import app
+
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration, so both are set
+    # (in this process only).
+    os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
+    app.conf.update(CELERY_BROKER_URL="memory://localhost/", CELERY_TASK_ALWAYS_EAGER=False)  # the namespaced keys Celery reads
+    with app.connection_for_write() as broker:
+        if broker.transport_cls != "memory" or app.conf.task_always_eager:
+            raise BenchError(f"the cycle's process would publish to {broker.as_uri()} (eager "
+                             f"{app.conf.task_always_eager}), not to memory://")
+
+
+def queued_messages() -> list[tuple]:
+    """(queue, task, argsrepr) of every message left in this process's memory:// broker."""
+    from kombu.transport.memory import Channel
+
+    return [(name, message.get("headers", {}).get("task"), message.get("headers", {}).get("argsrepr"))
+            for name, pending in Channel.queues.items() for message in list(pending.queue)]
+
+
 def cycle_child(database: str, monedas: list[str], results) -> None:
     """The cycle's process: one call of the real handler, timed and traced. Tells the parent on
     `results`, as tuples of plain values: ("ready", backend pid, RSS), ("start", t), ("begin", label, t)
@@ -279,19 +300,11 @@ def cycle_child(database: str, monedas: list[str], results) -> None:
     try:
         from celery.signals import after_task_publish, before_task_publish
 
-        from alpespartners.celery import app
         from pagos import commands, handlers, integration
 
         use_database(database)
         connection.ensure_connection()
-        # See the module's docstring. Celery reads CELERY_BROKER_URL from the environment before its
-        # configuration, so both are set (in this process only).
-        os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
-        app.conf.update(CELERY_BROKER_URL="memory://localhost/", CELERY_TASK_ALWAYS_EAGER=False)  # the namespaced keys Celery reads
-        with app.connection_for_write() as broker:
-            if broker.transport_cls != "memory" or app.conf.task_always_eager:
-                raise BenchError(f"the cycle's process would publish to {broker.as_uri()} (eager "
-                                 f"{app.conf.task_always_eager}), not to memory://")
+        use_memory_broker()
         settings.PAGOS_MONTOS_MINIMOS = {moneda: MINIMO for moneda in monedas}
         spans: list[tuple[str, float, float]] = []
         published: list[tuple[str, float]] = []
@@ -325,9 +338,7 @@ def cycle_child(database: str, monedas: list[str], results) -> None:
             handlers.ejecutar_ciclo(command, integration.unit_of_work())
             finished = time.monotonic()
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        from kombu.transport.memory import Channel
-        messages = [(name, message.get("headers", {}).get("task"), message.get("headers", {}).get("argsrepr"))
-                    for name, pending in Channel.queues.items() for message in list(pending.queue)]
+        messages = queued_messages()
         results.put(("done", {
             "finished": True, "seconds": finished - started, "peak_kb": peak_kb, "rss_before_kb": rss_before,
             "spans": [(label, a - started, b - started) for label, a, b in spans], "running": None,
@@ -543,40 +554,23 @@ def breakdown(cycle: dict) -> list[tuple[str, int, float, float]]:
     return rows
 
 
-def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, extra) -> str:
-    command = (f"python bench/payouts.py --transacciones {args.transacciones} --socios {args.socios} "
-               f"--monedas {args.monedas} --group-by-runs {args.group_by_runs} --max-seconds {args.max_seconds:g} "
-               f"--send-sample {args.send_sample}")
-    finished = cycle["finished"]
-    median = statistics.median(group_by)
-    seconds = cycle["seconds"]
-    ratio = seconds / median
-    peak_mb = cycle["peak_kb"] / 1024
-    before_mb = cycle["rss_before_kb"] / 1024
-    timings = loaded["timings"]
-    load_seconds = timings["clientes"] + timings["transacciones"]
+def command_line(args) -> str:
+    return (f"python bench/payouts.py --transacciones {args.transacciones} --socios {args.socios} "
+            f"--monedas {args.monedas} --group-by-runs {args.group_by_runs} --max-seconds {args.max_seconds:g} "
+            f"--send-sample {args.send_sample}")
+
+
+def header_lines(args, server, load_before, loaded, extra) -> list[str]:
     estados = ", ".join(f"{count:,} {estado}" for estado, count in sorted(loaded["estados"].items()))
-    expected_payouts = args.socios * args.monedas
-    if finished:
-        cycle_row = (f"| Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts, {checks['covered']:,} "
-                     f"transactions) | {seconds:.1f} s | ≤ {TARGET_SECONDS} s | {verdict(seconds <= TARGET_SECONDS)} |")
-        ratio_value, peak_note = f"×{ratio:.1f}", ""
-    else:
-        running = cycle["running"]
-        where = (f", its `{running[0]}` statement running for {seconds - running[1]:.0f} s" if running else "")
-        cycle_row = (f"| Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts due) | **did not finish**: "
-                     f"stopped after {seconds:.0f} s (--max-seconds){where} | ≤ {TARGET_SECONDS} s | **missed** |")
-        ratio_value, peak_note = f"> ×{ratio:.0f}", ", up to the stop"
-    lines = [
-        f"### Payout cycle benchmark, {datetime.now().astimezone().isoformat(timespec='seconds')}",
+    return [
+        heading("Payout cycle benchmark"),
         "",
-        f"`{command}`: nproc {len(os.sched_getaffinity(0))}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, PostgreSQL {server['server_version']} (shared_buffers "
+        f"`{command_line(args)}`: {platform_facts()}, PostgreSQL {server['server_version']} (shared_buffers "
         f"{server['shared_buffers']}, work_mem {server['work_mem']}, max_wal_size {server['max_wal_size']}, "
         f"synchronous_commit {server['synchronous_commit']}, max_parallel_workers_per_gather "
         f"{server['max_parallel_workers_per_gather']}), PAGOS_MONTOS_MINIMOS {MINIMO} per currency in the cycle's "
         f"process, Celery eager off with a `memory://` broker in the cycle's process, scratch database "
-        f"`{BENCH_DATABASE}`; 1-minute load average {load_before} before the run, {load_average()} after it.",
+        f"`{BENCH_DATABASE}`; {load_note(load_before)}",
         "",
         f"Data: {args.transacciones:,} transactions ({estados}; every `pagable_desde` in the past) across "
         f"{args.socios:,} partners × {args.monedas} currenc{'y' if args.monedas == 1 else 'ies'} "
@@ -584,34 +578,66 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
         f"and {mb(loaded['indexes'])} of indexes after the load, {mb(extra['heap_after'])} and "
         f"{mb(extra['indexes_after'])} after the cycle.",
         "",
-        "| Measure | Value | Target | |",
-        "|---|---|---|---|",
-        f"| Load: `INSERT … SELECT … generate_series` ({args.socios:,} clients, {args.transacciones:,} transactions "
-        f"in chunks of {LOAD_CHUNK:,}) | {load_seconds:.1f} s ({args.transacciones / timings['transacciones']:,.0f} "
-        f"rows/s), then VACUUM ANALYZE {timings['vacuum']:.1f} s | not a target | |",
-        f"| Bare `GROUP BY` ({groups:,} groups fetched), median of {len(group_by)} | {median:.2f} s "
-        f"({', '.join(f'{t:.2f}' for t in group_by)}) | | |",
-        cycle_row,
-        f"| Cycle / bare `GROUP BY` | {ratio_value} | ≤ ×{TARGET_RATIO} | {verdict(finished and ratio <= TARGET_RATIO)} |",
-        f"| Peak RSS of the cycle's process (ru_maxrss{peak_note}; PostgreSQL's memory not included) "
-        f"| {peak_mb:,.0f} MB ({before_mb:,.0f} MB before the call: interpreter, Django, connection) "
-        f"| ≤ {TARGET_RSS_MB} MB | {verdict(peak_mb <= TARGET_RSS_MB)} |",
-        "",
     ]
+
+
+def cycle_rows(args, cycle, checks, median: float) -> list[tuple[str, ...]]:
+    """The cycle's time, its ratio to the bare GROUP BY and its peak RSS, against their targets."""
+    seconds, finished = cycle["seconds"], cycle["finished"]
+    ratio = seconds / median
+    peak_mb, before_mb = cycle["peak_kb"] / 1024, cycle["rss_before_kb"] / 1024
+    expected_payouts = args.socios * args.monedas
     if finished:
-        lines.append(
-            f"Checked after the cycle: cycle {checks['id_ciclo']} CALCULADO; one CALCULADO payout per partner and "
+        cycle_row = (f"Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts, {checks['covered']:,} "
+                     "transactions)", f"{seconds:.1f} s", f"≤ {TARGET_SECONDS} s", verdict(seconds <= TARGET_SECONDS))
+        ratio_value, peak_note = f"×{ratio:.1f}", ""
+    else:
+        running = cycle["running"]
+        where = (f", its `{running[0]}` statement running for {seconds - running[1]:.0f} s" if running else "")
+        cycle_row = (f"Cycle to CALCULADO (`ejecutar_ciclo`, {expected_payouts:,} payouts due)",
+                     f"**did not finish**: stopped after {seconds:.0f} s (--max-seconds){where}",
+                     f"≤ {TARGET_SECONDS} s", "**missed**")
+        ratio_value, peak_note = f"> ×{ratio:.0f}", ", up to the stop"
+    return [
+        cycle_row,
+        ("Cycle / bare `GROUP BY`", ratio_value, f"≤ ×{TARGET_RATIO}", verdict(finished and ratio <= TARGET_RATIO)),
+        (f"Peak RSS of the cycle's process (ru_maxrss{peak_note}; PostgreSQL's memory not included)",
+         f"{peak_mb:,.0f} MB ({before_mb:,.0f} MB before the call: interpreter, Django, connection)",
+         f"≤ {TARGET_RSS_MB} MB", verdict(peak_mb <= TARGET_RSS_MB)),
+    ]
+
+
+def measure_lines(args, loaded, group_by, groups, cycle, checks) -> list[str]:
+    timings = loaded["timings"]
+    load_seconds = timings["clientes"] + timings["transacciones"]
+    median = statistics.median(group_by)
+    rows = [
+        (f"Load: `INSERT … SELECT … generate_series` ({args.socios:,} clients, {args.transacciones:,} transactions "
+         f"in chunks of {LOAD_CHUNK:,})", f"{load_seconds:.1f} s ({args.transacciones / timings['transacciones']:,.0f} "
+         f"rows/s), then VACUUM ANALYZE {timings['vacuum']:.1f} s", "not a target", ""),
+        (f"Bare `GROUP BY` ({groups:,} groups fetched), median of {len(group_by)}",
+         f"{median:.2f} s ({', '.join(f'{t:.2f}' for t in group_by)})", "", ""),
+        *cycle_rows(args, cycle, checks, median),
+    ]
+    return [*measure_table(rows, "| Measure | Value | Target | |"), ""]
+
+
+def checks_line(loaded, cycle, checks) -> str:
+    if not cycle["finished"]:
+        return (f"Not checked: the cycle did not finish. Its statement was cancelled and its transaction rolled back; "
+                f"afterwards the database held {checks['ciclos']} cycles, {checks['payouts']} payouts "
+                f"and {checks['outbox']} outbox rows.")
+    return (f"Checked after the cycle: cycle {checks['id_ciclo']} CALCULADO; one CALCULADO payout per partner and "
             f"currency; each payout's total and count equal to the rows it covers (exact decimals), together every "
             f"transaction, none of them written by the cycle; per currency, the payouts' totals equal the "
             f"commissions loaded ("
             + ", ".join(f"{moneda} {total}" for moneda, (total, _) in sorted(loaded["por_moneda"].items()))
             + "); no outbox row (each payout announces itself when sent); procesar_ciclo published once.")
-    else:
-        lines.append(
-            f"Not checked: the cycle did not finish. Its statement was cancelled and its transaction rolled back; "
-            f"afterwards the database held {checks['ciclos']} cycles, {checks['payouts']} payouts "
-            f"and {checks['outbox']} outbox rows.")
-    lines += [
+
+
+def breakdown_lines(cycle) -> list[str]:
+    seconds = cycle["seconds"]
+    lines = [
         "",
         f"Where the cycle's time goes (the same call, traced by statement; SQL = from sending a statement until "
         f"PostgreSQL answered it; Python = the gaps, fetching and converting result rows included, and any "
@@ -628,17 +654,31 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
     sql_total = sum(row[2] for row in rows)
     lines.append(f"| **total** | {sum(row[1] for row in rows)} | {sql_total:.2f} s | {seconds - sql_total:.2f} s "
                  f"| {seconds:.2f} s | 100 % |")
+    return lines
+
+
+def sql_by_label(cycle) -> dict[str, float]:
+    """SQL seconds per statement label, a statement still running when stopped included."""
     by_label: dict[str, float] = {}
     for label, start, end in cycle["spans"]:
         by_label[label] = by_label.get(label, 0.0) + end - start
     if cycle["running"]:
         label, start = cycle["running"]
-        by_label[label] = by_label.get(label, 0.0) + seconds - start
-    at_least = "" if finished else "more than "
-    lines += ["", "Same-run comparison:", ""]
-    lines.append(f"- the cycle took {at_least}×{ratio:.1f} the bare `GROUP BY`'s median ({seconds:.1f} s vs "
-                 f"{median:.2f} s); {'' if finished else 'fewer than '}{args.transacciones / seconds:,.0f} "
-                 "transactions/s")
+        by_label[label] = by_label.get(label, 0.0) + cycle["seconds"] - start
+    return by_label
+
+
+def comparison_lines(args, loaded, group_by, cycle, extra) -> list[str]:
+    finished, seconds = cycle["finished"], cycle["seconds"]
+    median = statistics.median(group_by)
+    peak_mb, before_mb = cycle["peak_kb"] / 1024, cycle["rss_before_kb"] / 1024
+    peak_note = "" if finished else ", up to the stop"
+    expected_payouts = args.socios * args.monedas
+    by_label = sql_by_label(cycle)
+    lines = ["", "Same-run comparison:", "",
+             f"- the cycle took {'' if finished else 'more than '}×{seconds / median:.1f} the bare `GROUP BY`'s median "
+             f"({seconds:.1f} s vs {median:.2f} s); {'' if finished else 'fewer than '}"
+             f"{args.transacciones / seconds:,.0f} transactions/s"]
     if "por_pagar" in by_label:
         lines.append(f"- the cycle's own `GROUP BY` (`por_pagar`: ORM, suspended partners excluded) took "
                      f"{by_label['por_pagar']:.2f} s, ×{by_label['por_pagar'] / median:.1f} the bare one")
@@ -656,7 +696,17 @@ def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, 
                  f"{mb(extra['indexes_after'] - loaded['indexes'])} of indexes")
     lines.append(f"- peak RSS grew by {peak_mb - before_mb:,.0f} MB during the call "
                  f"({(peak_mb - before_mb) * 1024 / max(expected_payouts, 1):,.1f} KiB per payout{peak_note})")
-    return "\n".join(lines)
+    return lines
+
+
+def summary(args, server, load_before, loaded, group_by, groups, cycle, checks, extra) -> str:
+    return "\n".join([
+        *header_lines(args, server, load_before, loaded, extra),
+        *measure_lines(args, loaded, group_by, groups, cycle, checks),
+        checks_line(loaded, cycle, checks),
+        *breakdown_lines(cycle),
+        *comparison_lines(args, loaded, group_by, cycle, extra),
+    ])
 
 
 # --- main -----------------------------------------------------------------------

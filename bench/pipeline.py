@@ -49,45 +49,41 @@ Progress goes to stderr; stdout gets only a Markdown summary.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alpespartners.settings")
 
 # First: importing conversiones.py runs django.setup().
-from bench.conversiones import (HOST, POLL_SECONDS, START_SECONDS, Answer, BrokerDatabase, Child, Client,  # noqa: E402
-                                CpuMeter, Given, PulsarNamespace, Stack, broker_version, command_ids, conversion,
-                                free_port, run_clients, set_up, warm_up)
+from bench.conversiones import Given, conversion, set_up, warm_up  # noqa: E402
 
 import celery  # noqa: E402
-import django  # noqa: E402
 import gunicorn  # noqa: E402
 import pulsar  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging import contexts  # noqa: E402
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage  # noqa: E402
-from bench.common import (BenchError, create_scratch_database, drop_scratch_database, load_average,  # noqa: E402
-                          percentile, server_settings, verdict)
+from bench.common import (POLL_SECONDS, PROJECT_PROCESSES, START_SECONDS, Answer, BenchError,  # noqa: E402
+                          BrokerDatabase, Child, Client, CpuColumn, CpuMeter, PulsarNamespace, Stack, broker_version,
+                          command_ids, cpu_table, free_port, heading, load_average, load_note, measure_table,
+                          percentile, platform_facts, refuse_unless_stack_ready, report_log_lines, run_clients,
+                          run_with_stack, scratch_database_url, server_settings, start_stack, verdict, web_command,
+                          worker_command)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
@@ -145,23 +141,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def refuse_unless_ready() -> None:
-    problem = None
-    if not settings.USING_POSTGRESQL:
-        problem = "DATABASE_URL must point to PostgreSQL."
-    elif not settings.CELERY_BROKER_URL.startswith("redis://"):
-        problem = "CELERY_BROKER_URL must point to Redis: the benchmark runs a real Celery worker."
-    elif not settings.PULSAR_URL:
-        problem = "PULSAR_URL is not set: without Pulsar there is no relay and no consumer."
-    else:
-        for url in (settings.CELERY_BROKER_URL, settings.PULSAR_URL, settings.PULSAR_ADMIN_URL):
-            if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
-                problem = f"{url} is not on this machine; the benchmark only talks to 127.0.0.1."
-    if problem:
-        print(f"bench/pipeline.py: {problem}", file=sys.stderr)
-        sys.exit(2)
-
-
 def consuming_contexts(event_type: str = EVENT, topic: str = SOURCE_TOPIC) -> list[str]:
     """The contexts that apply `event_type` of `topic`, read from this checkout's code (also for an
     A/B run of older code, whose consumers may record inbox rows for types they ignore)."""
@@ -176,34 +155,6 @@ def consuming_contexts(event_type: str = EVENT, topic: str = SOURCE_TOPIC) -> li
     if not found:
         raise BenchError(f"no context consumes {event_type} of {topic}: nothing to measure")
     return found
-
-
-class PipelineBroker(BrokerDatabase):
-    """conversiones.py's broker database with this script's own marker."""
-
-    def claim(self) -> None:
-        keys = self.client.dbsize()
-        if keys and not self.client.exists(REDIS_MARKER):
-            raise BenchError(f"{self.url} holds {keys} keys of someone else; choose another --redis-db")
-        if keys:
-            print(f"emptying {self.url}, left by an earlier run", file=sys.stderr)
-            self.client.flushdb()
-        self.client.set(REDIS_MARKER, "1")
-        self.owned = True
-
-
-class PipelineNamespace(PulsarNamespace):
-    """conversiones.py's fresh namespace, under this script's own prefix."""
-
-    def __init__(self, run_id: str):
-        super().__init__(run_id)
-        self.name = f"public/bench-pipeline-{run_id}"
-
-
-def scratch_database_url() -> str:
-    database = connection.settings_dict
-    return (f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or HOST}:"
-            f"{database['PORT'] or 5432}/{BENCH_DATABASE}")
 
 
 def code_python(code: Path) -> str:
@@ -226,46 +177,10 @@ def code_revision(code: Path) -> str:
 # --- child processes ------------------------------------------------------------
 
 
-class CodeChild(Child):
-    """conversiones.Child, run from the checkout under test instead of this one."""
-
-    def __init__(self, name: str, args: list[str], env: dict, log_dir: Path, cwd: Path):
-        super().__init__(name, args, env, log_dir)
-        self.cwd = cwd
-
-    def start(self) -> "CodeChild":
-        with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
-        return self
-
-
-@dataclass
-class PipelineStack(Stack):
-    consumers: list = field(default_factory=list)
-
-    @property
-    def children(self) -> list[Child]:
-        return [self.web, self.worker, self.relay, *self.consumers]
-
-
-class PipelineCpuMeter(CpuMeter):
-    """conversiones.CpuMeter plus the consumer processes (one or several process groups)."""
-
-    def __init__(self, stack: PipelineStack):
-        self.consumer_groups = {child.pid for child in stack.consumers}
-        super().__init__(stack)
-
-    def category(self, pid: int, comm: str, group: int) -> str | None:
-        if group in self.consumer_groups:
-            return "consumers"
-        return super().category(pid, comm, group)
-
-
 def migrate(args, env: dict, log_dir: Path, started: list[Child]) -> None:
     print(f"migrating the scratch database {BENCH_DATABASE} with {args.code}", file=sys.stderr)
-    child = CodeChild("migrate", [code_python(args.code), "manage.py", "migrate", "--noinput"], env, log_dir,
-                      args.code)
+    child = Child("migrate", [code_python(args.code), "manage.py", "migrate", "--noinput"], env, log_dir,
+                  cwd=args.code)
     started.append(child.start())
     try:
         code = child.popen.wait(MIGRATE_SECONDS)
@@ -275,41 +190,21 @@ def migrate(args, env: dict, log_dir: Path, started: list[Child]) -> None:
         raise BenchError(f"migrate exited with code {code}; see {child.log_path}")
 
 
-def start_stack(args, env: dict, log_dir: Path, started: list[Child]) -> PipelineStack:
-    port = free_port()
-    python, code = code_python(args.code), args.code
+def start(args, env: dict, log_dir: Path, started: list[Child]) -> Stack:
+    python, code, port = code_python(args.code), args.code, free_port()
 
-    def child(name: str, command: list[str]) -> CodeChild:
-        return CodeChild(name, command, env, log_dir, code)
+    def child(name: str, command: list[str]) -> Child:
+        return Child(name, command, env, log_dir, cwd=code)
 
-    # As the Procfile runs them (the worker with a fixed concurrency, without mingle and gossip).
-    web = child("web", [python, "-m", "gunicorn", "alpespartners.wsgi:application", "-c",
-                        "python:alpespartners.gunicorn_conf", "--bind", f"{HOST}:{port}",
-                        "--workers", str(args.web_workers)])
-    worker = child("worker", [python, "-m", "celery", "-A", "alpespartners", "worker", "-l", "info",
-                              "-c", str(args.worker_concurrency), "--without-mingle", "--without-gossip"])
-    relay = child("relay", [python, "manage.py", "relay"])
     if args.consumers == "all":
         consumers = [child("consumers", [python, "manage.py", "consume"])]
     else:
         consumers = [child(f"consumer-{name}", [python, "manage.py", "consume", name])
                      for name in contexts.all_contexts()]
-    for one in (*consumers, web, worker, relay):  # consumers first: subscribed before anything is published
-        started.append(one.start())
-    stack = PipelineStack(web, worker, relay, port, consumers=consumers)
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        stack.check_alive()
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except (OSError, http.client.HTTPException):
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError(f"the web server did not answer /health within {START_SECONDS} s")
-        time.sleep(0.25)
-    return stack
+    stack = Stack(child("web", web_command(python, port, args.web_workers, "-c", "python:alpespartners.gunicorn_conf")),
+                  child("worker", worker_command(python, args.worker_concurrency)),
+                  child("relay", [python, "manage.py", "relay"]), port, consumers=consumers)
+    return start_stack(stack, started)
 
 
 # --- measuring what the pipeline did ------------------------------------------------
@@ -362,7 +257,7 @@ def backlog(consuming: list[str]) -> dict[str, int]:
     return waiting
 
 
-def settle(stack: PipelineStack, consuming: list[str], max_seconds: float, label: str) -> dict[str, int]:
+def settle(stack: Stack, consuming: list[str], max_seconds: float, label: str) -> dict[str, int]:
     """Wait (at most `max_seconds`) until the previous phase's work is done; returns what is left."""
     deadline = time.monotonic() + max_seconds
     with tqdm(desc=f"{label}: waiting for the backlog", unit="poll", file=sys.stderr, leave=False) as bar:
@@ -391,7 +286,7 @@ def activity(consuming: list[str]) -> tuple[int, ...]:
             InboxMessage.objects.filter(consumer__in=consuming).count())
 
 
-def wait_for(stack: PipelineStack, started: float, max_seconds: float, threads, errors, bars: dict, counts,
+def wait_for(stack: Stack, started: float, max_seconds: float, threads, errors, bars: dict, counts,
              expected, consuming: list[str]) -> Wait:
     """Poll until the clients are done and every count reaches what they sent; a time limit or a
     stall (nothing of the whole pipeline progressing) ends the wait, reported as missed; a client's
@@ -476,7 +371,7 @@ class BulkResult:
         return None if self.committed is None else self.committed - self.started
 
 
-def measure_bulk(args, stack: PipelineStack, given: Given, consuming: list[str]) -> BulkResult:
+def measure_bulk(args, stack: Stack, given: Given, consuming: list[str]) -> BulkResult:
     backlog_before = settle(stack, consuming, args.max_seconds, "bulk")
     baseline = outbox_baseline()
     id_campania = given.campaigns["bulk"]
@@ -505,7 +400,7 @@ def measure_bulk(args, stack: PipelineStack, given: Given, consuming: list[str])
                 "committed": transacciones.count(), "published": progress.published,
                 **{f"applied by {c}": progress.applied[c] for c in consuming}}
 
-    meter = PipelineCpuMeter(stack)
+    meter = CpuMeter(stack)
     started = time.time()
     answers, errors, threads = run_clients(args.bulk_clients, stack.new_client, work, "bulk")
     bars = progress_bars(total, "bulk", ["accepted", "committed", "published", *(f"applied by {c}" for c in consuming)])
@@ -550,7 +445,7 @@ class SteadyResult:
         return sum(self.per_batch for a in self.answers if a.status == 202)
 
 
-def measure_steady(args, stack: PipelineStack, given: Given, consuming: list[str]) -> SteadyResult:
+def measure_steady(args, stack: Stack, given: Given, consuming: list[str]) -> SteadyResult:
     backlog_before = settle(stack, consuming, args.max_seconds, "steady")
     baseline = outbox_baseline()
     given.campaigns.setdefault("steady", given.campaigns["warm-up"])  # set_up makes three; warm-up is done
@@ -633,7 +528,7 @@ class SingleResult:
         return sum(1 for a in self.answers if a.status == 202)
 
 
-def measure_single(args, stack: PipelineStack, given: Given, consuming: list[str]) -> SingleResult:
+def measure_single(args, stack: Stack, given: Given, consuming: list[str]) -> SingleResult:
     backlog_before = settle(stack, consuming, args.max_seconds, "single")
     baseline = outbox_baseline()
     id_campania = given.campaigns["single"]
@@ -648,7 +543,7 @@ def measure_single(args, stack: PipelineStack, given: Given, consuming: list[str
             body = json.dumps(conversion(given, "single", f"single-{n:07d}", n)).encode()
             yield client.post("/api/v1/pagos/conversiones", body)
 
-    meter = PipelineCpuMeter(stack)
+    meter = CpuMeter(stack)
     started = time.time()
     box["end"] = started + args.single_seconds
     answers, errors, threads = run_clients(args.single_clients, stack.new_client, work, "single")
@@ -799,40 +694,51 @@ def single_rows(single: SingleResult, consuming: list[str]) -> list[tuple[str, .
     ]
 
 
-def cpu_table(bulk: BulkResult | None, single: SingleResult | None) -> list[str]:
-    columns = []  # (heading, cpu, conversions)
+def cpu_cell(column: CpuColumn, name: str) -> str:
+    used = column.cpu["used"].get(name, 0.0)
+    per = f"{used / column.conversions * 1000:.3f} ms" if column.conversions else "–"
+    return f"{per} ({used:.1f} CPU-s, {used / column.cpu['elapsed'] * 100:.0f} % of a core)"
+
+
+def cpu_total(names) -> Callable[[CpuColumn], str]:
+    def total(column: CpuColumn) -> str:
+        used = sum(column.cpu["used"].get(name, 0.0) for name in names)
+        return f"{used / column.conversions * 1000:.3f} ms ({used:.1f} CPU-s)" if column.conversions else "–"
+    return total
+
+
+def cpu_lines(bulk: BulkResult | None, single: SingleResult | None) -> list[str]:
+    columns = []
     if bulk is not None:
-        columns.append((f"Bulk: CPU per conversion ({bulk.progress.events:,} conversions, {bulk.cpu['elapsed']:.1f} s "
-                        "first request → " + ("last applied)" if bulk.wait.finished else "gave up, NOT all applied)"),
-                        bulk.cpu, bulk.progress.events))
+        columns.append(CpuColumn(f"Bulk: CPU per conversion ({bulk.progress.events:,} conversions, "
+                                 f"{bulk.cpu['elapsed']:.1f} s first request → "
+                                 + ("last applied)" if bulk.wait.finished else "gave up, NOT all applied)"),
+                                 bulk.cpu, bulk.progress.events))
     if single is not None:
-        columns.append((f"Single: CPU per conversion ({single.accepted:,} conversions, {single.cpu['elapsed']:.1f} s "
-                        "phase start → " + ("last applied)" if single.wait.finished else "gave up, NOT all applied)"),
-                        single.cpu, single.accepted))
+        columns.append(CpuColumn(f"Single: CPU per conversion ({single.accepted:,} conversions, "
+                                 f"{single.cpu['elapsed']:.1f} s phase start → "
+                                 + ("last applied)" if single.wait.finished else "gave up, NOT all applied)"),
+                                 single.cpu, single.accepted))
     if not columns:
         return []
+    return cpu_table(columns, CPU_CATEGORIES, cpu_cell, (("**project processes**", cpu_total(PROJECT_PROCESSES)),
+                                                         ("**all of the above**", cpu_total(CPU_CATEGORIES))))
 
-    def cell(cpu: dict, name: str, conversions: int) -> str:
-        used = cpu["used"].get(name, 0.0)
-        per = f"{used / conversions * 1000:.3f} ms" if conversions else "–"
-        return f"{per} ({used:.1f} CPU-s, {used / cpu['elapsed'] * 100:.0f} % of a core)"
 
-    def total(cpu: dict, names, conversions: int) -> str:
-        used = sum(cpu["used"].get(name, 0.0) for name in names)
-        return f"{used / conversions * 1000:.3f} ms ({used:.1f} CPU-s)" if conversions else "–"
-
-    def machine(cpu: dict, conversions: int) -> str:
-        return f"{cpu['machine_busy']:.1f} CPU-s = {cpu['machine_busy'] / cpu['elapsed']:.2f} of {cpu['cores']:.0f} cores busy"
-
-    project = ("web (gunicorn)", "worker (celery)", "relay", "consumers")
-    lines = ["| Process | " + " | ".join(heading for heading, _, _ in columns) + " |",
-             "|---|" + "---|" * len(columns)]
-    for name in CPU_CATEGORIES:
-        lines.append(f"| {name} | " + " | ".join(cell(cpu, name, n) for _, cpu, n in columns) + " |")
-    lines.append("| **project processes** | " + " | ".join(total(cpu, project, n) for _, cpu, n in columns) + " |")
-    lines.append("| **all of the above** | " + " | ".join(total(cpu, CPU_CATEGORIES, n) for _, cpu, n in columns) + " |")
-    lines.append("| whole machine (everyone's processes) | " + " | ".join(machine(cpu, n) for _, cpu, n in columns) + " |")
-    return lines
+def setting_facts(args, env_info: dict, consuming: list[str]) -> str:
+    consumers = ("one `manage.py consume` for every context" if args.consumers == "all"
+                 else "one `manage.py consume <context>` per context")
+    database = env_info["postgres"]
+    return (
+        f"Code under test: `{args.code}` at {env_info['revision']} (schema: CommandLog.outbox_horizon "
+        f"{'present' if env_info['outbox_horizon'] else 'absent'}); consumers: {consumers}; contexts that consume "
+        f"{EVENT} (read from /work/main's code): {', '.join(consuming)}. {platform_facts()}, gunicorn "
+        f"{gunicorn.__version__} ({args.web_workers} sync workers, alpespartners.gunicorn_conf), Celery "
+        f"{celery.__version__} (1 worker, prefork concurrency {args.worker_concurrency}), Redis {env_info['redis']} "
+        f"as broker and cache, PostgreSQL {database['server_version']} (synchronous_commit "
+        f"{database['synchronous_commit']}, fsync {database['fsync']}, shared_buffers {database['shared_buffers']}), "
+        f"Pulsar broker {broker_version()} (pulsar-client {pulsar.__version__}); no beat; real HTTP to gunicorn on "
+        f"127.0.0.1; scratch database `{BENCH_DATABASE}`; {load_note(env_info['load_before'])}")
 
 
 def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None, steady: SteadyResult | None,
@@ -842,33 +748,13 @@ def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None,
             *(single_rows(single, consuming) if single else []),
             ("Errors in the child processes' logs (ERROR, CRITICAL, FATAL, Traceback)",
              ", ".join(f"{name} {len(lines)}" for name, lines in log_lines.items()), "0", verdict(errors == 0))]
-    consumers = ("one `manage.py consume` for every context" if args.consumers == "all"
-                 else "one `manage.py consume <context>` per context")
-    database = env_info["postgres"]
     lines = [
-        f"### Pipeline benchmark, {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        "",
-        f"`{command_line(args)}`",
-        "",
-        f"Code under test: `{args.code}` at {env_info['revision']} (schema: CommandLog.outbox_horizon "
-        f"{'present' if env_info['outbox_horizon'] else 'absent'}); consumers: {consumers}; contexts that consume "
-        f"{EVENT} (read from /work/main's code): {', '.join(consuming)}. nproc {len(os.sched_getaffinity(0))}, "
-        f"Python {platform.python_version()}, Django {django.get_version()}, gunicorn {gunicorn.__version__} "
-        f"({args.web_workers} sync workers, alpespartners.gunicorn_conf), Celery {celery.__version__} (1 worker, "
-        f"prefork concurrency {args.worker_concurrency}), Redis {env_info['redis']} as broker and cache, PostgreSQL "
-        f"{database['server_version']} (synchronous_commit {database['synchronous_commit']}, fsync {database['fsync']}, "
-        f"shared_buffers {database['shared_buffers']}), Pulsar broker {broker_version()} (pulsar-client "
-        f"{pulsar.__version__}); no beat; real HTTP to gunicorn on 127.0.0.1; scratch database `{BENCH_DATABASE}`; "
-        f"1-minute load average {env_info['load_before']} before the run, {load_average()} after it.",
-        "",
-        "| Measure | Result | Target | |",
-        "|---|---|---|---|",
-        *(f"| {' | '.join(cell.replace('|', '/') for cell in row)} |" for row in rows),
-        "",
+        heading("Pipeline benchmark"), "", f"`{command_line(args)}`", "", setting_facts(args, env_info, consuming), "",
+        *measure_table(rows), "",
         "CPU by process (from /proc; PostgreSQL, Pulsar and the machine total include other people's processes; "
         "PostgreSQL includes this script's polling queries):",
         "",
-        *cpu_table(bulk, single),
+        *cpu_lines(bulk, single),
     ]
     return "\n".join(lines)
 
@@ -882,11 +768,11 @@ def has_outbox_horizon() -> bool:
     return any(column.name == "outbox_horizon" for column in columns)
 
 
-def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: PipelineBroker,
-        namespace: PipelineNamespace, consuming: list[str]) -> str:
+def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
+        namespace: PulsarNamespace, consuming: list[str]) -> tuple[str, int]:
     env = {
         **os.environ,
-        "DATABASE_URL": scratch_database_url(),
+        "DATABASE_URL": scratch_database_url(BENCH_DATABASE),
         "CELERY_BROKER_URL": broker.url,
         "CACHE_URL": broker.url,  # throttling counters: this run's database, not the shared cache
         "API_THROTTLE_USER": "100000000/minute",
@@ -908,7 +794,7 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Pipel
         logging.disable(logging.NOTSET)
     connections.close_all()
     print(f"starting web, worker, relay and consumers from {args.code} (logs in {log_dir})", file=sys.stderr)
-    stack = start_stack(args, env, log_dir, started)
+    stack = start(args, env, log_dir, started)
     stack.token = given.token
     warm_up(stack, given, args.web_workers)
     left = settle(stack, consuming, START_SECONDS, "warm-up")
@@ -917,53 +803,21 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Pipel
     bulk = measure_bulk(args, stack, given, consuming) if "bulk" in args.phases else None
     steady = measure_steady(args, stack, given, consuming) if "steady" in args.phases else None
     single = measure_single(args, stack, given, consuming) if "single" in args.phases else None
-    log_lines = {child.name: child.notable_lines() for child in stack.children}
-    for name, lines in log_lines.items():
-        for line in lines[:20]:
-            print(f"{name} log: {line}", file=sys.stderr)
-    env_info["log_errors"] = sum(len(lines) for lines in log_lines.values())
-    return summary(args, env_info, consuming, bulk, steady, single, log_lines)
+    log_lines = report_log_lines(stack.children)
+    return (summary(args, env_info, consuming, bulk, steady, single, log_lines),
+            sum(len(lines) for lines in log_lines.values()))
 
 
 def main() -> int:
     args = parse_args()
-    refuse_unless_ready()
+    refuse_unless_stack_ready("bench/pipeline.py", "without Pulsar there is no relay and no consumer.")
     consuming = consuming_contexts()
     env_info = {"load_before": load_average()}
-    run_id = uuid.uuid4().hex[:8]
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    started: list[Child] = []
-    broker = PipelineBroker(args.redis_db)
-    namespace = PipelineNamespace(run_id)
-    home = None
-    failed = True
-    try:
-        broker.claim()
-        namespace.create()
-        home = create_scratch_database(BENCH_DATABASE, migrate=False)  # the code under test migrates it
-        print(run(args, log_dir, started, env_info, broker, namespace, consuming))
-        failed = False
-    except BenchError as error:
-        print(f"bench/pipeline.py: {error} (child logs kept in {log_dir})", file=sys.stderr)
-    except BaseException:
-        print(f"bench/pipeline.py: failed (child logs kept in {log_dir})", file=sys.stderr)
-        raise
-    finally:
-        for child in reversed(started):
-            child.stop()
-        if home is not None:
-            drop_scratch_database(BENCH_DATABASE, home)
-        broker.release()
-        namespace.delete()
-    if failed:
-        return 1
-    if env_info.get("log_errors"):
-        print(f"bench/pipeline.py: errors in the child logs; logs kept in {log_dir}", file=sys.stderr)
-        return 0
-    for path in log_dir.iterdir():
-        path.unlink()
-    log_dir.rmdir()
-    return 0
+    broker = BrokerDatabase(args.redis_db, REDIS_MARKER)
+    namespace = PulsarNamespace(f"public/bench-pipeline-{uuid.uuid4().hex[:8]}")
+    # migrate=False: the code under test migrates the scratch database (see migrate()).
+    return run_with_stack("bench/pipeline.py", "bench-pipeline-", broker, namespace, BENCH_DATABASE, False,
+                          lambda log_dir, started: run(args, log_dir, started, env_info, broker, namespace, consuming))
 
 
 if __name__ == "__main__":

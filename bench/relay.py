@@ -34,7 +34,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ from tqdm import tqdm  # noqa: E402
 from alpespartners.messaging import outbox, pulsar_transport  # noqa: E402
 from alpespartners.messaging.models import OutboxMessage  # noqa: E402
 from alpespartners.messaging.relay import ADVISORY_LOCK_KEY  # noqa: E402
-from bench.common import BenchError, percentile  # noqa: E402
+from bench.common import BenchError, broker_version, heading, measure_table, percentile, verdict  # noqa: E402
 
 RELAY_PRODUCER_NAME = "alpespartners-relay-bench"  # never the dev relay's producer names
 CHUNK = 1_000  # rows per insert transaction
@@ -337,14 +336,6 @@ def wait_for_delivery(committed: dict, received: dict, relay: subprocess.Popen) 
 # --- report and clean-up --------------------------------------------------------
 
 
-def broker_version() -> str:
-    try:
-        with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/brokers/version", timeout=5) as response:
-            return response.read().decode().strip()
-    except OSError:
-        return "unknown"
-
-
 def postgres_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -362,9 +353,6 @@ def summary(args, size: float, relay: RelayResult, bare_rate: float, latency: La
     ratio = relay_rate / bare_rate * 100
     ms = sorted(latency.latencies_ms)
     p50, p95, p99 = (percentile(ms, f) for f in (0.50, 0.95, 0.99))
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
 
     rows = [
         ("Mean message size (JSON)", f"{size:.0f} B", "", ""),
@@ -390,15 +378,13 @@ def summary(args, size: float, relay: RelayResult, bare_rate: float, latency: La
         f"--latency-seconds {args.latency_seconds:g} --writers {args.writers} --events-per-commit {args.events_per_commit}"
     )
     lines = [
-        f"### Relay benchmark, {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        heading("Relay benchmark"),
         "",
         f"`{command}`: nproc {len(os.sched_getaffinity(0))}, Python {platform.python_version()}, "
         f"Pulsar broker {broker_version()} (pulsar-client {pulsar.__version__}), PostgreSQL {postgres_version()}, "
         f"relay batch size {settings.RELAY_BATCH_SIZE}, {AGGREGATES:,} aggregates.",
         "",
-        "| Measure | Result | Target | |",
-        "|---|---|---|---|",
-        *(f"| {' | '.join(row)} |" for row in rows),
+        *measure_table(rows),
     ]
     return "\n".join(lines)
 
