@@ -11,8 +11,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from alpespartners.messaging import command_log
+from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError
-from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, projections, queries, repository
 from .domain import Campania, EstadoCampania, SagaAprobacion

@@ -5,7 +5,7 @@ fields of `data` with their JSON types. SENDS lists the commands it sends to oth
 contexts. tests/unit/test_contracts.py checks them.
 """
 
-from alpespartners.seedwork.unit_of_work import UnitOfWork
+from alpespartners.messaging.unit_of_work import UnitOfWork
 
 from . import handlers, projections
 from .commands import COMMANDS, DEPENDS_ON  # noqa: F401  (commands accepted on COMMAND_TOPIC; what each waits for)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import DomainError, Monto
-from alpespartners.seedwork.unit_of_work import UnitOfWork
 
 from . import commands, projections, repository
 from .domain import Cliente

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from alpespartners.messaging.together import Origin, Outcome
+from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import Monto, NotFound
-from alpespartners.seedwork.unit_of_work import Origin, Outcome, UnitOfWork
 
 from . import commands, domain, pasarela, projections, repository
 from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,

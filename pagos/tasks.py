@@ -6,7 +6,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from alpespartners.messaging import command_log
-from alpespartners.messaging.tasks import retrying_transient_errors, run_command
+from alpespartners.messaging.retries import retrying_transient_errors
+from alpespartners.messaging.tasks import run_command
 
 from . import commands, domain, handlers, repository
 

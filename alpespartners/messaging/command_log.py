@@ -22,7 +22,6 @@ from redis.exceptions import RedisError
 
 from alpespartners import correlation
 from alpespartners.seedwork.domain import Command, DomainError, from_payload
-from alpespartners.seedwork.unit_of_work import CommandAlreadyExecuted
 
 from . import contexts, dependencies, together
 from .models import CommandLog, CommandStatus
@@ -31,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 # What an enqueue after commit can meet while Redis or PostgreSQL restarts.
 ENQUEUE_ERRORS = (BrokerUnavailable, RedisError, OSError, OperationalError, InterfaceError)
+
+
+class CommandAlreadyExecuted(Exception):
+    """The command log entry is no longer PENDIENTE: a redelivered task must not apply it twice."""
 
 
 class IdempotencyKeyReused(Exception):

@@ -31,7 +31,7 @@ from alpespartners.seedwork.domain import DomainError, from_payload
 
 from . import command_log, contexts
 from .models import AppliedPosition, InboxMessage
-from .tasks import TRANSIENT_ERRORS
+from .retries import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 

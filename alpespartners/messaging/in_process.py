@@ -1,5 +1,6 @@
 """The embedded transport: committed outbox rows go straight to the local consumers, as one
-batch per context, with the same envelopes, the same inbox and the same batch path as over Pulsar."""
+batch per context, with the same envelopes, the same inbox and the same batch path as over Pulsar.
+Chosen at start-up when PULSAR_URL is unset (apps.py)."""
 
 import logging
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from typing import Callable, Iterable
 
-from django.conf import settings
 from django.db import transaction
 
 from alpespartners import bulk
 from alpespartners.seedwork.domain import DomainEvent, to_json_value
 
 from .models import OutboxMessage
+
+# What delivers committed rows, chosen at start-up (apps.py): the in-process transport's
+# deliver(event_ids), or None when a relay reads the table (Pulsar).
+_deliver: Callable[[list], None] | None = None
+
+
+def use_transport(deliver: Callable[[list], None] | None) -> None:
+    global _deliver
+    _deliver = deliver
 
 
 def envelope(
@@ -49,11 +57,9 @@ def add(topic: str, envelopes: Iterable[dict]) -> None:
     if not rows:
         return
     bulk.insert(OutboxMessage, rows)
-    if not settings.PULSAR_URL:
-        from . import in_process
-
-        event_ids = [row["event_id"] for row in rows]
-        transaction.on_commit(lambda: in_process.deliver(event_ids))
+    if _deliver is not None:
+        deliver, event_ids = _deliver, [row["event_id"] for row in rows]
+        transaction.on_commit(lambda: deliver(event_ids))
 
 
 def republish(topic: str, envelope: dict) -> None:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from . import consumers, contexts, dead_letters, pulsar_transport
-from .tasks import TRANSIENT_ERRORS
+from .retries import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -19,22 +19,43 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from alpespartners.seedwork.domain import from_payload
-from alpespartners.seedwork.unit_of_work import Origin
 
 from . import contexts, dependencies
 from .models import CommandLog, CommandStatus, DrainRequest
+from .retries import DEPENDENCY_RECHECK_MAX_SECONDS, TRANSIENT_ERRORS, retrying_transient_errors
 
 logger = logging.getLogger(__name__)
 
 DRAIN_REQUEST_STALE_SECONDS = 30
+
+
+# The contract of a DECIDED_TOGETHER handler: handler([(command, Origin)], uow) -> [Outcome].
+@dataclass(frozen=True)
+class Origin:
+    """The command an event comes from, when one Unit of Work decides several commands."""
+
+    correlation_id: uuid.UUID
+    command_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one of several commands decided together: COMPLETADO with a resource and a
+    result, or FALLIDO with an error {code, message, field}."""
+
+    resource_id: uuid.UUID | None = None
+    result: dict | None = None
+    error: dict | None = None
 
 
 def decided_together(context: str, type_name: str):
@@ -62,10 +83,28 @@ def request_drain(context: str, type_name: str) -> bool:
 
 
 def enqueue_drain(context: str, type_name: str) -> None:
-    from .tasks import decidir_juntos
-
     # The linger: what arrives meanwhile finds the flag and joins this drain's round.
     decidir_juntos.apply_async((context, type_name), countdown=settings.COMMANDS_DECIDED_TOGETHER_LINGER_SECONDS)
+
+
+@shared_task(name="messaging.decidir_juntos", bind=True, acks_late=True, max_retries=8)
+def decidir_juntos(self, context: str, type_name: str) -> int:
+    """Drain the waiting commands of a type decided together; come back for those still waiting
+    for their events (soon, then less often)."""
+    rounds = Round()
+
+    def work() -> None:
+        nonlocal rounds
+        rounds = drain(context, type_name)
+
+    retrying_transient_errors(self, work, lambda: None, f"drain of {context}.{type_name}")
+    if rounds.waiting:
+        countdown = min(DEPENDENCY_RECHECK_MAX_SECONDS, max(0.02, rounds.oldest_waiting_seconds / 10))
+        if self.request.is_eager:
+            time.sleep(countdown)
+            return rounds.decided + decidir_juntos(context, type_name)
+        decidir_juntos.apply_async((context, type_name), countdown=countdown)
+    return rounds.decided
 
 
 @dataclass
@@ -95,8 +134,6 @@ def decide_pending(context: str, type_name: str, own: CommandLog | None = None) 
     started = time.monotonic()
     module = contexts.integration(context)
     decide = decided_together(context, type_name)
-    from .tasks import TRANSIENT_ERRORS
-
     claimed: list[CommandLog] = []
     try:
         with transaction.atomic():

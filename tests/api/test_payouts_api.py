@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 
 from alpespartners.celery import app
 from alpespartners.messaging.models import CommandLog, OutboxMessage
+from alpespartners.messaging.together import Origin
 from alpespartners.seedwork.domain import DomainError, Monto
-from alpespartners.seedwork.unit_of_work import Origin
 from pagos import commands, domain, handlers, integration, tasks
 from pagos.models import CicloPago, OperacionSimulada, Payout, Transaccion
 from tests import events

@@ -4,37 +4,15 @@ read models, the outbox rows of its integration events and the status of the com
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
-from alpespartners.messaging import command_log, outbox
+from alpespartners.seedwork.domain import Aggregate, DomainEvent
 
-from .domain import Aggregate, DomainEvent
-
-
-class CommandAlreadyExecuted(Exception):
-    """The command log entry is no longer PENDIENTE: a redelivered task must not apply it twice."""
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The command an event comes from, when one Unit of Work decides several commands."""
-
-    correlation_id: uuid.UUID
-    command_id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one of several commands decided together: COMPLETADO with a resource and a
-    result, or FALLIDO with an error {code, message, field}."""
-
-    resource_id: uuid.UUID | None = None
-    result: dict | None = None
-    error: dict | None = None
+from . import command_log, outbox
+from .together import Origin
 
 
 class UnitOfWork:
@@ -93,7 +71,7 @@ class UnitOfWork:
         for topic, envelopes in self.commands.items():
             outbox.add(topic, envelopes)
         if self.command_id is not None and not command_log.complete(self.command_id, resource_id, result):
-            raise CommandAlreadyExecuted(str(self.command_id))
+            raise command_log.CommandAlreadyExecuted(str(self.command_id))
         self.committed = True
 
     def envelopes(self, events: Iterable[DomainEvent]) -> list[dict]:
