@@ -427,7 +427,7 @@ def verify(args, loaded: dict, cycle: dict, fecha_corte) -> dict:
     expected_payouts = args.socios * args.monedas
     problems = []
     ciclo = CicloPago.objects.filter(id=id_ciclo).first()
-    if ciclo is None or ciclo.estado != "CALCULADO":
+    if ciclo is None or ciclo.estado != domain.EstadoCiclo.CALCULADO:
         problems.append(f"cycle estado {ciclo.estado if ciclo else 'missing'}, not CALCULADO")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT moneda, COUNT(*), SUM(monto_total), SUM(transacciones), "

@@ -19,11 +19,11 @@ class CampaniaViewAdmin(CommandActionsAdmin):
     list_display = ["nombre", "id_cliente", "estado", "presupuesto_display", "fecha_inicio", "fecha_fin", "version"]
     list_filter = ["estado", "moneda"]
     search_fields = ["nombre", "id", "id_cliente"]
-    date_hierarchy = "creada_en"
+    date_hierarchy = "fecha_creacion"
     actions = ["pausar", "reanudar", "finalizar"]
     fields = ["id", "id_cliente", "nombre", "estado", "motivo", "presupuesto_display", "disponible_display",
               "fecha_inicio", "fecha_fin", "comisiones_json", "dias_retencion", "socios_display", "version",
-              "creada_en", "actualizada_en", "saga", "comandos", "historia"]
+              "fecha_creacion", "fecha_actualizacion", "saga", "comandos", "historia"]
     readonly_fields = fields
 
     comisiones_json = json_display("comisiones", "comisiones")
@@ -78,12 +78,12 @@ class CampaniaViewAdmin(CommandActionsAdmin):
 
 @admin.register(SagaAprobacionModel)
 class SagaAprobacionAdmin(ReadOnlyAdmin):
-    list_display = ["id_campania", "estado", "vence_en", "creada_en", "actualizada_en"]
+    list_display = ["id_campania", "estado", "vence_en", "fecha_creacion", "fecha_actualizacion"]
     list_filter = ["estado"]
     search_fields = ["id_campania", "id_pago"]
-    date_hierarchy = "creada_en"
+    date_hierarchy = "fecha_creacion"
     fields = ["id_campania", "campania", "estado", "id_pago", "plazo_segundos", "vence_en", "pasos_display",
-              "creada_en", "actualizada_en"]
+              "fecha_creacion", "fecha_actualizacion"]
     readonly_fields = fields
 
     @admin.display(description="campaña")

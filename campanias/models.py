@@ -37,7 +37,7 @@ class SnapshotCampania(models.Model):
     version = models.PositiveIntegerField()
     schema_version = models.PositiveSmallIntegerField()
     state = models.JSONField()
-    created_at = models.DateTimeField(auto_now=True)
+    fecha_actualizacion = models.DateTimeField(auto_now=True)  # when the snapshot was last written
 
 
 class SagaAprobacionModel(models.Model):
@@ -50,12 +50,12 @@ class SagaAprobacionModel(models.Model):
     plazo_segundos = models.PositiveIntegerField()
     pasos = models.JSONField(default=list)
     version = models.PositiveIntegerField(default=0)
-    creada_en = models.DateTimeField(auto_now_add=True)
-    actualizada_en = models.DateTimeField(auto_now=True)
+    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    fecha_actualizacion = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "campanias_saga_aprobacion"
-        ordering = ["-creada_en"]
+        ordering = ["-fecha_creacion"]
         verbose_name = "saga de aprobación"
         verbose_name_plural = "sagas de aprobación"
 
@@ -82,11 +82,11 @@ class CampaniaView(models.Model):
     dias_retencion = models.PositiveSmallIntegerField()
     motivo = models.CharField(max_length=500, blank=True)  # why it was paused, finished or cancelled
     version = models.PositiveIntegerField()
-    creada_en = models.DateTimeField()
-    actualizada_en = models.DateTimeField()
+    fecha_creacion = models.DateTimeField()
+    fecha_actualizacion = models.DateTimeField()
 
     class Meta:
-        ordering = ["-creada_en"]
+        ordering = ["-fecha_creacion"]
         verbose_name = "campaña"
 
     def __str__(self):

@@ -28,13 +28,14 @@ def campania_creada(event: domain.CampaniaCreada) -> None:
         estado=domain.EstadoCampania.PENDIENTE.value, presupuesto=event.presupuesto.valor,
         presupuesto_disponible=event.presupuesto.valor - _consumido(event.aggregate_id), moneda=event.presupuesto.moneda,
         fecha_inicio=event.fecha_inicio, fecha_fin=event.fecha_fin, comisiones=event.comisiones,
-        dias_retencion=event.dias_retencion, version=1, creada_en=event.occurred_at, actualizada_en=event.occurred_at,
+        dias_retencion=event.dias_retencion, version=1,
+        fecha_creacion=event.occurred_at, fecha_actualizacion=event.occurred_at,
     )
 
 
 def _update(event, **values) -> None:
     CampaniaView.objects.filter(id=event.aggregate_id).update(
-        version=F("version") + 1, actualizada_en=event.occurred_at, **values
+        version=F("version") + 1, fecha_actualizacion=event.occurred_at, **values
     )
 
 

@@ -95,8 +95,8 @@ class PayoutAdmin(CommandActionsAdmin):
     search_fields = ["id_socio", "id", "id_ciclo"]
     actions = ["reintentar"]
     fields = ["id", "ciclo", "fecha_corte", "id_socio", "monto_display", "estado", "intentos", "transacciones",
-              "pagable_antes_de", "hasta_secuencia", "confirmacion", "motivo_fallo", "version", "creado_en",
-              "actualizado_en", "detalle_transacciones", "comandos"]
+              "pagable_antes_de", "hasta_secuencia", "confirmacion", "motivo_fallo", "version", "fecha_creacion",
+              "fecha_actualizacion", "detalle_transacciones", "comandos"]
     readonly_fields = fields
 
     comandos = commands_link("Ver los comandos de este payout")
@@ -143,12 +143,12 @@ class PayoutAdmin(CommandActionsAdmin):
 
 @admin.register(CicloPago)
 class CicloPagoAdmin(ReadOnlyAdmin):
-    list_display = ["fecha_corte", "estado", "origen", "payouts", "transacciones", "totales_display", "iniciado_en",
+    list_display = ["fecha_corte", "estado", "origen", "payouts", "transacciones", "totales_display", "fecha_creacion",
                     "calculado_en"]
     list_filter = ["estado", "origen"]
     date_hierarchy = "fecha_corte"
     fields = ["id", "fecha_corte", "estado", "origen", "payouts", "transacciones", "totales_display",
-              "por_estado", "iniciado_en", "calculado_en", "comandos"]
+              "por_estado", "fecha_creacion", "calculado_en", "comandos"]
     readonly_fields = fields
 
     comandos = commands_link("Ver los comandos de este ciclo")

@@ -219,8 +219,17 @@ class Pago(Aggregate):
 
 # === Conversions → commissions (the `Transaction` of the seed) =====================
 
-TIPOS_CONVERSION = ("VENTA", "CONVERSION", "CLICK", "IMPRESION")
-TIPOS_CON_MONTO = ("VENTA", "CONVERSION")  # a sale or a sign-up is worth an amount; a click is not
+class TipoConversion(StrEnum):
+    """What a partner drove; campaigns set a commission term per type (campanias has the same set)."""
+
+    VENTA = "VENTA"
+    CONVERSION = "CONVERSION"
+    CLICK = "CLICK"
+    IMPRESION = "IMPRESION"
+
+
+# a sale or a sign-up is worth an amount; a click is not
+TIPOS_CON_MONTO = (TipoConversion.VENTA, TipoConversion.CONVERSION)
 AJUSTE = "AJUSTE"  # the tipo of a negative adjustment: a refund of a commission already paid
 # Commissions are rounded half up to the currency's minor unit (what a partner computes by hand:
 # 5 % of 10.25 = 0.5125 → 0.51; 3 % of 10.50 = 0.315 → 0.32), once per commission.
@@ -438,6 +447,13 @@ class PresupuestoAgotado(DomainEvent):
 
 
 # === Payouts ==========================================================================
+
+
+class EstadoCiclo(StrEnum):
+    """A payout cycle: EN_CURSO while it calculates (inside its transaction), CALCULADO once its payouts exist."""
+
+    EN_CURSO = "EN_CURSO"
+    CALCULADO = "CALCULADO"
 
 
 class EstadoPayout(StrEnum):

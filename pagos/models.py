@@ -180,12 +180,12 @@ class CicloPago(models.Model):
 
     id = models.UUIDField(primary_key=True)
     fecha_corte = models.DateField(unique=True)
-    estado = models.CharField(max_length=16)  # CALCULADO once its payouts exist; TERMINADO when all answered
+    estado = models.CharField(max_length=16)  # domain.EstadoCiclo: EN_CURSO while calculating, then CALCULADO
     origen = models.CharField(max_length=16)  # programador | api | consola
     payouts = models.PositiveIntegerField(default=0)
     transacciones = models.PositiveIntegerField(default=0)
     totales = models.JSONField(default=list)  # [Monto], one per currency
-    iniciado_en = models.DateTimeField(auto_now_add=True)
+    fecha_creacion = models.DateTimeField(auto_now_add=True)  # when the cycle started (API: iniciado_en)
     calculado_en = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -217,12 +217,12 @@ class Payout(models.Model):
     confirmacion = models.CharField(max_length=128, blank=True)
     motivo_fallo = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
-    creado_en = models.DateTimeField(auto_now_add=True)
-    actualizado_en = models.DateTimeField(auto_now=True)
+    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    fecha_actualizacion = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "pagos_payout"
-        ordering = ["-creado_en"]
+        ordering = ["-fecha_creacion"]
         constraints = [
             models.UniqueConstraint(fields=["id_ciclo", "id_socio", "moneda"], name="pagos_payout_unico"),
             # One payout in flight per partner and currency: what it covers is then still what it pays.

@@ -198,9 +198,10 @@ def esperar_ciclo_en_curso() -> None:
 def iniciar_ciclo(id_ciclo: uuid.UUID, fecha_corte, origen: str) -> bool:
     """True if this call created the cycle; False if that cut-off already has one (a concurrent
     cycle for the same cut-off waits here for the first to commit)."""
-    CicloPago.objects.bulk_create([CicloPago(id=id_ciclo, fecha_corte=fecha_corte, estado="EN_CURSO", origen=origen)],
+    en_curso = domain.EstadoCiclo.EN_CURSO.value
+    CicloPago.objects.bulk_create([CicloPago(id=id_ciclo, fecha_corte=fecha_corte, estado=en_curso, origen=origen)],
                                   ignore_conflicts=True)
-    return CicloPago.objects.filter(id=id_ciclo, estado="EN_CURSO").exists()
+    return CicloPago.objects.filter(id=id_ciclo, estado=en_curso).exists()
 
 
 def _por_pagar(limite) -> QuerySet:
@@ -246,7 +247,8 @@ def cerrar_calculo(id_ciclo: uuid.UUID, grupos: list[PorPagar], ahora) -> None:
     for grupo in grupos:
         totales[grupo.moneda] = totales.get(grupo.moneda, Decimal(0)) + grupo.total
     CicloPago.objects.filter(id=id_ciclo).update(
-        estado="CALCULADO", payouts=len(grupos), transacciones=sum(grupo.transacciones for grupo in grupos),
+        estado=domain.EstadoCiclo.CALCULADO.value, payouts=len(grupos),
+        transacciones=sum(grupo.transacciones for grupo in grupos),
         totales=[normalizar(Monto(valor, moneda)).as_dict() for moneda, valor in sorted(totales.items())],
         calculado_en=ahora,
     )
@@ -259,7 +261,8 @@ def payouts_por_procesar(id_ciclo: uuid.UUID) -> list[uuid.UUID]:
 
 def payouts_sin_enviar(calculados_antes_de) -> list[uuid.UUID]:
     """CALCULADO since before that instant (calculated, or set back to CALCULADO by a retry)."""
-    return list(Payout.objects.filter(estado=domain.EstadoPayout.CALCULADO.value, actualizado_en__lt=calculados_antes_de)
+    return list(Payout.objects.filter(estado=domain.EstadoPayout.CALCULADO.value,
+                                      fecha_actualizacion__lt=calculados_antes_de)
                 .values_list("id", flat=True))
 
 

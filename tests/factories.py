@@ -68,7 +68,7 @@ class CampaniaViewFactory(factory.django.DjangoModelFactory):
     comisiones = factory.LazyFunction(lambda: {"VENTA": {"porcentaje": "10"}})
     dias_retencion = 0
     version = 1
-    creada_en = actualizada_en = factory.LazyFunction(_now)
+    fecha_creacion = fecha_actualizacion = factory.LazyFunction(_now)
 
 
 class SocioCampaniaViewFactory(factory.django.DjangoModelFactory):

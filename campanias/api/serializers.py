@@ -87,7 +87,7 @@ class CampaniaOutput(serializers.Serializer):
     socios = SocioOutput(many=True)
     motivo = serializers.CharField(help_text="por qué se pausó, finalizó o canceló")
     version = serializers.IntegerField(help_text="número de eventos de la campaña")
-    creada_en = serializers.DateTimeField()
+    creada_en = serializers.DateTimeField(source="fecha_creacion")
 
     @extend_schema_field(MontoOutput)
     def get_presupuesto(self, campania):

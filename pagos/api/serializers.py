@@ -45,7 +45,7 @@ class ConversionInput(serializers.Serializer):
                                        help_text="el id de la conversión en su origen; único por campaña")
     id_campania = StrictUUIDField()
     id_socio = StrictUUIDField()
-    tipo = serializers.ChoiceField(choices=domain.TIPOS_CONVERSION)
+    tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoConversion])
     monto = MontoInput(required=False, allow_null=True, help_text="obligatorio para VENTA y CONVERSION")
     ocurrida_en = BoundedDateTimeField()
 
@@ -78,7 +78,7 @@ class TransaccionOutput(serializers.Serializer):
     id_socio = serializers.UUIDField()
     id_campania = serializers.UUIDField()
     id_externo = serializers.CharField()
-    tipo = serializers.CharField(help_text=" | ".join((*domain.TIPOS_CONVERSION, domain.AJUSTE)))
+    tipo = serializers.CharField(help_text=" | ".join((*(tipo.value for tipo in domain.TipoConversion), domain.AJUSTE)))
     comision = serializers.SerializerMethodField()
     estado = serializers.CharField(source="estado_actual",
                                    help_text=" | ".join(estado.value for estado in domain.EstadoTransaccion))
@@ -107,7 +107,7 @@ class CicloOutput(serializers.Serializer):
     transacciones = serializers.IntegerField()
     totales = MontoOutput(many=True)
     payouts_por_estado = serializers.SerializerMethodField()
-    iniciado_en = serializers.DateTimeField()
+    iniciado_en = serializers.DateTimeField(source="fecha_creacion")
     calculado_en = serializers.DateTimeField(allow_null=True)
 
 

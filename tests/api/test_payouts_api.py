@@ -149,7 +149,7 @@ def test_the_periodic_sweep_sends_payouts_left_unsent_for_minutes(api):
 
     # a fresh one is left alone (its fan-out may be on its way); one left for minutes is sent
     assert tasks.reenviar_payouts_sin_enviar.apply().result == 0
-    Payout.objects.update(actualizado_en=timezone.now() - timedelta(minutes=6))
+    Payout.objects.update(fecha_actualizacion=timezone.now() - timedelta(minutes=6))
     assert tasks.reenviar_payouts_sin_enviar.apply().result == 1
     assert Payout.objects.get(id_socio=id_socio).estado == "EXITOSO"
     assert tasks.reenviar_payouts_sin_enviar.apply().result == 0

@@ -13,8 +13,9 @@ from pagos.models import CampaniaLocal, SocioCampaniaLocal
 
 # Per partner: (tipo, monto). 5 % of 900,000 + 3 % of 150,000 + clicks and views ≈ 49,500 COP,
 # above the default COP minimum, so today's cycle pays every partner whose card works.
-CONVERSIONES = [("VENTA", "900000.00"), ("CONVERSION", "150000.00"), ("CLICK", None), ("CLICK", None),
-                ("IMPRESION", None)]
+CONVERSIONES = [(domain.TipoConversion.VENTA.value, "900000.00"), (domain.TipoConversion.CONVERSION.value, "150000.00"),
+                (domain.TipoConversion.CLICK.value, None), (domain.TipoConversion.CLICK.value, None),
+                (domain.TipoConversion.IMPRESION.value, None)]
 
 
 class Command(DemoCommand):
