@@ -1,29 +1,25 @@
-"""What every API view shares: the one error shape, command acceptance, health and readiness."""
+"""What every API view shares: the one error shape, command acceptance, the input fields."""
 
 from __future__ import annotations
 
 import logging
 import re
-import urllib.request
 import uuid
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse, QueryDict
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
-from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from alpespartners import correlation
-from alpespartners.celery import app as celery_app
 from alpespartners.messaging import command_log
 from alpespartners.messaging.models import CommandLog, CommandStatus
 from alpespartners.seedwork.domain import DECIMAL_TEXT, MINOR_UNITS, Monto
@@ -221,61 +217,6 @@ def accept_command(request, context: str, command, *, resource_id: uuid.UUID, re
     body = {"command_id": str(entry.id), "status": entry.status,
             "resource_id": str(entry.resource_id) if entry.resource_id else None, "links": links}
     return Response(body, status=202, headers=headers)
-
-
-# --- probes -------------------------------------------------------------------
-
-
-def health(request):
-    return JsonResponse({"status": "ok"})
-
-
-def ready(request):
-    checks = {"database": _check_database(), "broker": _check_broker(), "pulsar": _check_pulsar(), "cache": _check_cache()}
-    ok = all(checks[name]["ok"] for name in ("database", "broker", "pulsar"))
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
-
-
-def _check_database() -> dict:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return {"ok": True}
-    except Exception as error:  # any failure means not ready; the reason is for operators
-        return {"ok": False, "reason": type(error).__name__}
-
-
-def _check_broker() -> dict:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return {"ok": True, "mode": "eager"}
-    try:
-        with celery_app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, timeout=2)
-        return {"ok": True}
-    except Exception as error:
-        return {"ok": False, "reason": type(error).__name__}
-
-
-def _check_cache() -> dict:
-    """The cache that counts throttled requests (Redis with CACHE_URL). Requests still pass without
-    it, unthrottled, so it is reported but does not fail the probe."""
-    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
-        return {"ok": True, "mode": "local-memory"}
-    try:
-        cache.set("ready-probe", 1, timeout=5)
-        return {"ok": cache.get("ready-probe") == 1}
-    except (RedisError, OSError) as error:
-        return {"ok": False, "reason": type(error).__name__}
-
-
-def _check_pulsar() -> dict:
-    if not settings.PULSAR_URL:
-        return {"ok": True, "mode": "in-process"}
-    try:
-        with urllib.request.urlopen(f"{settings.PULSAR_ADMIN_URL}/admin/v2/brokers/health", timeout=2) as answer:
-            return {"ok": answer.status == 200}
-    except OSError as error:
-        return {"ok": False, "reason": type(error).__name__}
 
 
 # --- input fields -------------------------------------------------------------

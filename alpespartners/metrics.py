@@ -106,7 +106,7 @@ class OperationsCollector(Collector):
         if not settings.PULSAR_URL:
             return
         from alpespartners.messaging import contexts, pulsar_transport
-        from alpespartners.messaging.subscriber import subscription_name
+        from alpespartners.messaging.pulsar_consumer import subscription_name
 
         backlog = GaugeMetricFamily("alpespartners_consumer_backlog", "Messages not yet acknowledged by a context's consumers (consumer lag).",
                                     labels=["consumer", "topic"])

@@ -1,5 +1,5 @@
 """What the contexts lend the platform: the numbers of the back office's home, the gauges of
-`/metrics` and the client lookup of `crear_token`.
+`/metrics` and the client lookup of `create_token`.
 
 The platform never imports a context (`.importlinter` checks it): each context registers its
 pieces here from its AppConfig.ready(), and the platform reads them when it needs them. Plain

@@ -235,7 +235,7 @@ CONSUMER_BATCH_SIZE = env_int("CONSUMER_BATCH_SIZE", 500)
 # long, then fails as dependencia_pendiente (alpespartners/messaging/dependencies.py).
 COMMAND_DEPENDENCY_TIMEOUT_SECONDS = env_int("COMMAND_DEPENDENCY_TIMEOUT_SECONDS", 300)
 # A command PENDIENTE this long may have lost its task (a broker restarted without its queue, a web
-# process killed between commit and enqueue): the sweep (messaging.reenviar_comandos_pendientes)
+# process killed between commit and enqueue): the sweep (messaging.reenqueue_stranded_commands)
 # enqueues it again, up to COMMAND_SWEEP_MAX per run.
 COMMAND_SWEEP_AFTER_SECONDS = env_int("COMMAND_SWEEP_AFTER_SECONDS", 60)
 COMMAND_SWEEP_MAX = env_int("COMMAND_SWEEP_MAX", 2000)

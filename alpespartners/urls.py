@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from alpespartners import api
+from alpespartners import health
 from alpespartners.metrics import metrics_view
 from alpespartners.messaging.api import CommandDetailView
 
@@ -15,8 +15,8 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("health", api.health, name="health"),
-    path("ready", api.ready, name="ready"),
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -272,7 +272,7 @@ def _estado_de_cliente(envelope: dict) -> str:
 
 
 # Events that overwrite a piece of the local copy of clients: {topic: {type: slot}}. A redelivered
-# older event of the same slot is skipped (messaging/consumers.py), so it never undoes a newer one.
+# older event of the same slot is skipped (messaging/inbox.py), so it never undoes a newer one.
 ORDERED_EVENTS = {
     "eventos.cliente": {
         "ClienteActualizado": lambda envelope: f"cliente:{envelope['aggregate_id']}:nombre",

@@ -9,5 +9,5 @@ class ClienteConfig(AppConfig):
         from alpespartners import registry
         from cliente import queries
 
-        # crear_token --cliente checks the client exists (the platform never imports a context)
+        # create_token --cliente checks the client exists (the platform never imports a context)
         registry.register_client_lookup("cliente", queries.cliente)

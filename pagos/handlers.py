@@ -422,7 +422,7 @@ def _estado_de_cliente(envelope: dict) -> str:
 
 
 # Events that overwrite a piece of the local copies: {topic: {type: slot}}. A redelivered older event
-# of the same slot is skipped (messaging/consumers.py), so it never undoes a newer one.
+# of the same slot is skipped (messaging/inbox.py), so it never undoes a newer one.
 ORDERED_EVENTS = {
     "eventos.cliente": {
         "ClienteSuspendido": _estado_de_cliente,

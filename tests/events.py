@@ -1,11 +1,11 @@
 """Delivering integration events to a context through its real consumer path (inbox, handler,
-Unit of Work), as the Pulsar subscriber and the in-process transport do."""
+Unit of Work), as the Pulsar consumer and the in-process transport do."""
 
 import uuid
 
 from django.utils import timezone
 
-from alpespartners.messaging import consumers, contexts, outbox
+from alpespartners.messaging import contexts, inbox, outbox
 
 
 def envelope(type: str, aggregate_id, data: dict, event_id=None) -> dict:
@@ -17,7 +17,7 @@ def envelope(type: str, aggregate_id, data: dict, event_id=None) -> dict:
 
 def deliver(context: str, topic: str, message: dict) -> bool:
     """True if applied, False if the inbox already had it."""
-    return consumers.handle(context, topic, message, contexts.subscriptions(context)[topic])
+    return inbox.handle(context, topic, message, contexts.subscriptions(context)[topic])
 
 
 def cliente_registrado(id_cliente, *, tipo: str = "EMPRESA", nombre: str = "Marca S.A.S.") -> dict:

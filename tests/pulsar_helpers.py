@@ -59,7 +59,7 @@ def skip_backlog(context_names: list[str]) -> None:
     """Start the given contexts' subscriptions at the end of their topics, so a consumer under
     test does not first work through what earlier runs (other test databases) left unread."""
     from alpespartners.messaging import contexts
-    from alpespartners.messaging.subscriber import subscription_name
+    from alpespartners.messaging.pulsar_consumer import subscription_name
 
     for context in context_names:
         for topic in contexts.subscriptions(context):

@@ -6,7 +6,7 @@ import logging
 
 from django.utils import timezone
 
-from . import consumers, contexts
+from . import contexts, inbox
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -16,10 +16,10 @@ def deliver(event_ids) -> None:
     rows = list(OutboxMessage.objects.filter(event_id__in=event_ids, published_at__isnull=True).order_by("id"))
     for context in contexts.all_contexts():
         subscribed = set(contexts.topics(context))
-        deliveries = [consumers.Delivery(row.topic, row.envelope, row.id) for row in rows if row.topic in subscribed]
+        deliveries = [inbox.Delivery(row.topic, row.envelope, row.id) for row in rows if row.topic in subscribed]
         if not deliveries:
             continue
-        for delivery in consumers.apply_batch(context, deliveries):
+        for delivery in inbox.apply_batch(context, deliveries):
             if delivery.outcome == "fallido":
                 raise delivery.error
     OutboxMessage.objects.filter(id__in=[row.id for row in rows]).update(published_at=timezone.now())

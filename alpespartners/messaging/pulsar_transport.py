@@ -29,7 +29,7 @@ def decode(message: pulsar.Message) -> dict:
 
 
 def properties(envelope: dict, position: int | None = None) -> dict[str, str]:
-    """`position`: the outbox id, increasing along each aggregate's events (consumers.py keeps it)."""
+    """`position`: the outbox id, increasing along each aggregate's events (inbox.py keeps it)."""
     values = {"event_id": envelope["id"], "type": envelope["type"], "version": str(envelope["version"])}
     if position is not None:
         values["position"] = str(position)

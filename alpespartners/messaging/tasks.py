@@ -38,14 +38,14 @@ def run_command(task, command_id: str, handlers: dict) -> None:
         command_log.fail(command_id, {"code": "error_interno", "message": "Error interno al ejecutar el comando.", "field": None})
 
 
-@shared_task(name="messaging.purgar_mensajes")
-def purgar_mensajes() -> dict[str, int]:
+@shared_task(name="messaging.purge_messages")
+def purge_messages() -> dict[str, int]:
     deleted = retention.purge()
     logger.info("purged %(outbox)s published outbox rows and %(inbox)s inbox rows", deleted)
     return deleted
 
 
-@shared_task(name="messaging.reenviar_comandos_pendientes")
-def reenviar_comandos_pendientes() -> int:
+@shared_task(name="messaging.reenqueue_stranded_commands")
+def reenqueue_stranded_commands() -> int:
     """Every minute (django-celery-beat): commands whose task the broker lost are enqueued again."""
     return command_log.reenqueue_stranded()

@@ -288,16 +288,16 @@ def test_the_matrix_covers_every_api_operation():
     assert api_routes() == covered
 
 
-# --- crear_token ------------------------------------------------------------------------------
+# --- create_token ------------------------------------------------------------------------------
 
 
-def test_crear_token_links_a_user_to_a_client_with_a_role(world):
+def test_create_token_links_a_user_to_a_client_with_a_role(world):
     from io import StringIO
 
     from django.core.management import CommandError, call_command
 
     output = StringIO()
-    call_command("crear_token", "integracion-marca-a", "--cliente", str(world.marca_a), "--rol", "marca", stdout=output)
+    call_command("create_token", "integracion-marca-a", "--cliente", str(world.marca_a), "--rol", "marca", stdout=output)
     key = output.getvalue().strip()
     link = UsuarioCliente.objects.get(user__username="integracion-marca-a")
     assert (link.id_cliente, link.rol, Token.objects.get(user=link.user).key) == (world.marca_a, "marca", key)
@@ -306,9 +306,9 @@ def test_crear_token_links_a_user_to_a_client_with_a_role(world):
     assert ids(client.get("/api/v1/campanias")) == {world.campania_a}
 
     with pytest.raises(CommandError, match="No existe el cliente"):
-        call_command("crear_token", "otra", "--cliente", str(uuid.uuid4()), "--rol", "socio")
+        call_command("create_token", "otra", "--cliente", str(uuid.uuid4()), "--rol", "socio")
     with pytest.raises(CommandError, match="no se combina"):
-        call_command("crear_token", "otra", "--staff", "--cliente", str(world.marca_a), "--rol", "marca")
+        call_command("create_token", "otra", "--staff", "--cliente", str(world.marca_a), "--rol", "marca")
     with pytest.raises(CommandError, match="van juntos"):
-        call_command("crear_token", "otra", "--rol", "socio")
+        call_command("create_token", "otra", "--rol", "socio")
     assert not UsuarioCliente.objects.filter(user__username="otra").exists()

@@ -233,23 +233,29 @@ def test_campaigns_past_their_end_are_finalised_once(api, marca):
     assert CommandLog.objects.get(type="FinalizarCampania").source == "programador"
 
 
-@pytest.mark.parametrize("migration", [
-    "alpespartners.messaging.migrations.0003_programa_purga", "campanias.migrations.0003_programas",
-    "pagos.migrations.0004_programa_ciclo_diario",
+@pytest.mark.parametrize("migrations", [
+    # 0009 renames the task 0003 created: a fresh database runs both
+    ("alpespartners.messaging.migrations.0003_programa_purga", "alpespartners.messaging.migrations.0009_tareas_en_ingles"),
+    ("alpespartners.messaging.migrations.0008_comandos_varados",), ("campanias.migrations.0003_programas",),
+    ("pagos.migrations.0004_programa_ciclo_diario",), ("pagos.migrations.0007_programa_reenvio_de_payouts",),
 ])
-def test_the_periodic_tasks_are_created_once_and_name_tasks_a_worker_knows(migration):
+def test_the_periodic_tasks_are_created_once_and_name_tasks_a_worker_knows(migrations):
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
     from alpespartners.celery import app
 
-    # given the migration's periodic tasks (the test database is flushed between tests)
-    import_module(migration).crear(apps, None)
+    def run_migrations():
+        for migration in migrations:
+            import_module(migration).crear(apps, None)
+
+    # given the migrations' periodic tasks (the test database is flushed between tests)
+    run_migrations()
     app.loader.import_default_modules()  # what a worker does at start: autodiscover every tasks.py
     created = list(PeriodicTask.objects.all())
     assert created and {task.task for task in created} <= set(app.tasks)
 
     # an operator's edit survives the migration running again (beat never rewrites these rows)
     PeriodicTask.objects.update(enabled=False)
-    import_module(migration).crear(apps, None)
+    run_migrations()
     assert PeriodicTask.objects.count() == len(created) and not PeriodicTask.objects.filter(enabled=True).exists()

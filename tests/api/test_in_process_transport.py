@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import transaction
 
-from alpespartners.messaging import consumers, contexts, outbox
+from alpespartners.messaging import contexts, inbox, outbox
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage
 from cliente.models import ClienteView
 from tests.factories import ClienteNaturalBody
@@ -58,8 +58,8 @@ def test_the_same_envelope_handled_twice_has_one_effect():
     client_id, command_id = uuid.uuid4(), uuid.uuid4()
     envelope = command_envelope(client_id, command_id)
     handlers = contexts.subscriptions("cliente")["comandos.cliente"]
-    assert consumers.handle("cliente", "comandos.cliente", envelope, handlers) is True
-    assert consumers.handle("cliente", "comandos.cliente", envelope, handlers) is False
+    assert inbox.handle("cliente", "comandos.cliente", envelope, handlers) is True
+    assert inbox.handle("cliente", "comandos.cliente", envelope, handlers) is False
     # the command's envelope once in cliente's inbox (its ClienteRegistrado also reaches the other contexts' inboxes)
     assert CommandLog.objects.count() == 1 and InboxMessage.objects.filter(consumer="cliente").count() == 1
     assert ClienteView.objects.filter(id=client_id).count() == 1

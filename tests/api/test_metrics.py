@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from alpespartners.messaging import pulsar_transport
 from alpespartners.messaging.models import OutboxMessage
-from alpespartners.messaging.subscriber import subscription_name
+from alpespartners.messaging.pulsar_consumer import subscription_name
 from tests import factories
 from tests.factories import ClienteNaturalBody
 from tests.pulsar_helpers import skip_backlog

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from alpespartners.messaging.models import InboxMessage, OutboxMessage
-from alpespartners.messaging.tasks import purgar_mensajes
+from alpespartners.messaging.tasks import purge_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_purge_keeps_pending_and_recent_rows():
     old_published, recent_published, pending = outbox_row(8), outbox_row(1), outbox_row(None)
     old_inbox, recent_inbox = inbox_row(31), inbox_row(8)
 
-    assert purgar_mensajes() == {"outbox": 1, "inbox": 1}
+    assert purge_messages() == {"outbox": 1, "inbox": 1}
 
     assert set(OutboxMessage.objects.values_list("id", flat=True)) == {recent_published.id, pending.id}
     assert list(InboxMessage.objects.values_list("id", flat=True)) == [recent_inbox.id]

@@ -7,7 +7,7 @@ import pulsar
 import pytest
 from django.conf import settings
 
-from alpespartners.messaging import outbox, pulsar_transport, subscriber
+from alpespartners.messaging import outbox, pulsar_consumer, pulsar_transport
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage
 from cliente.models import ClienteView
 from tests.conftest import celery_worker, manage, wait_until
@@ -52,7 +52,7 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_after_bounded_retries(pr
     consumer = processes("consumer", *manage("consume", "cliente"),
                          CONSUMER_MAX_REDELIVERIES="2", CONSUMER_NEGATIVE_ACK_DELAY_MS="200")
     marker = f"veneno-{uuid.uuid4()}"
-    dead_letters = TopicReader(subscriber.dead_letter_topic("cliente").rsplit("/", 1)[-1])
+    dead_letters = TopicReader(pulsar_consumer.dead_letter_topic("cliente").rsplit("/", 1)[-1])
     client = pulsar.Client(settings.PULSAR_URL, logger=pulsar.ConsoleLogger(pulsar.LoggerLevel.Error))
     try:
         # given a command on comandos.cliente that no handler can read

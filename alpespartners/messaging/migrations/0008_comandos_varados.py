@@ -9,7 +9,7 @@ NOMBRE = "messaging: reenviar comandos pendientes"
 
 
 def crear(apps, schema_editor):
-    schedules.install(apps, NOMBRE, "messaging.reenviar_comandos_pendientes",
+    schedules.install(apps, NOMBRE, "messaging.reenqueue_stranded_commands",
                       "Encola de nuevo los comandos que siguen PENDIENTE tras COMMAND_SWEEP_AFTER_SECONDS "
                       "(su tarea se perdió: un broker reiniciado sin persistencia, un proceso web terminado).",
                       every_seconds=60)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from alpespartners.messaging import contexts
-from alpespartners.messaging.subscriber import Subscriber
+from alpespartners.messaging.pulsar_consumer import PulsarConsumer
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         unknown = set(names) - set(contexts.all_contexts())
         if unknown:
             raise CommandError(f"unknown context: {', '.join(sorted(unknown))}")
-        subscriber = Subscriber(names)
-        subscriber.install_signal_handlers()
-        subscriber.run()
-        self.stdout.write(f"consumer stopped after {subscriber.handled} messages")
+        consumer = PulsarConsumer(names)
+        consumer.install_signal_handlers()
+        consumer.run()
+        self.stdout.write(f"consumer stopped after {consumer.handled} messages")

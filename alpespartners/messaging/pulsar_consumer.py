@@ -1,5 +1,5 @@
 """The Pulsar side of a consumer process: one thread per context, each receiving batches from its
-own subscription and handing them to `consumers.apply_batch`; acknowledged after commit. A failed
+own subscription and handing them to `inbox.apply_batch`; acknowledged after commit. A failed
 message is negatively acknowledged: redelivered a bounded number of times, then the client moves
 it to the context's dead-letter topic.
 
@@ -20,7 +20,7 @@ import pulsar
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from . import consumers, contexts, dead_letters, pulsar_transport
+from . import contexts, dead_letters, inbox, pulsar_transport
 from .retries import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def dead_letter_topic(context: str) -> str:
     return pulsar_transport.topic_name(f"{subscription_name(context)}-DLQ")
 
 
-class Subscriber:
+class PulsarConsumer:
     def __init__(self, context_names: list[str], batch_size: int | None = None):
         self.context_names = context_names
         self.batch_size = batch_size or settings.CONSUMER_BATCH_SIZE
@@ -173,7 +173,7 @@ class Subscriber:
             consumer.acknowledge(message)
 
     def _process(self, context: str, consumer: pulsar.Consumer, messages: list[pulsar.Message]) -> None:
-        deliveries = [consumers.Delivery(message.topic_name().rsplit("/", 1)[-1], _decoded(message),
+        deliveries = [inbox.Delivery(message.topic_name().rsplit("/", 1)[-1], _decoded(message),
                                          pulsar_transport.position(message))
                       for message in messages]
         self._apply(context, deliveries)
@@ -193,12 +193,12 @@ class Subscriber:
         with self._lock:
             self.handled += len(messages)
 
-    def _apply(self, context: str, deliveries: list[consumers.Delivery]) -> None:
+    def _apply(self, context: str, deliveries: list[inbox.Delivery]) -> None:
         """A database outage or a version conflict is not the messages' fault: retry the batch here
         instead of spending their bounded redeliveries on it and dead-lettering good messages."""
         while True:
             try:
-                consumers.apply_batch(context, deliveries)
+                inbox.apply_batch(context, deliveries)
                 return
             except TRANSIENT_ERRORS as error:
                 close_old_connections()

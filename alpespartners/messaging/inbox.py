@@ -4,7 +4,7 @@ transaction, each message isolated in a savepoint, duplicates skipped.
 A batch's messages come in the order the broker delivered them. What can go wrong:
 - a duplicate (a redelivery, a second producer): its inbox row already exists, it is skipped;
 - a message whose handler fails: its savepoint and its inbox row are undone, the rest of the batch
-  applies, and only it is returned as failed (the subscriber nacks it: redelivered, at last
+  applies, and only it is returned as failed (the Pulsar consumer nacks it: redelivered, at last
   dead-lettered). A later event of the same aggregate may then apply first, and a consumer killed
   mid-batch may see a key's messages redelivered out of order: so for the event types a context
   declares ORDERED ({topic: {type: slot(envelope)}}, the piece of state the event overwrites), the
