@@ -176,8 +176,19 @@ allowAutoTopicCreationType=non-partitioned
 CONF
 }
 
+# A standalone that died without stopping (no line in its log) can come back with its bookie's
+# registration lock invalidated and re-taken in a loop: tens of thousands of log lines a minute
+# and over a core busy while idle, which slows everything measured or tested next to it.
+pulsar_lock_loop() {
+  [ -f "$PULSAR_LOG" ] && [ "$(tail -n 5000 "$PULSAR_LOG" | grep -c 'Lock on resource /ledgers/available/.* was invalidated')" -gt 1000 ]
+}
+
 pulsar_up() {
   command -v curl >/dev/null || apt_install curl
+  if pulsar_ready && pulsar_started_here && pulsar_lock_loop; then
+    log "Pulsar's bookie registration is looping (see $PULSAR_LOG): wiping its local data and starting afresh"
+    pulsar_wipe
+  fi
   if pulsar_ready; then
     if pulsar_healthy; then
       log "Pulsar already answering on $PULSAR_ADMIN_URL, reusing it"
