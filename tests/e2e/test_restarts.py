@@ -118,13 +118,18 @@ FAULTS = {  # the fault, after how many accepted registrations
 }
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-def test_every_process_rides_out_the_fault_and_every_command_completes_once(fault, processes, user):
-    inject, after = FAULTS[fault]
-    # The migration's row, every second instead of every minute (an earlier e2e test's flush may have removed it).
+def sweep_every_second() -> None:
+    """The migration's row, every second instead of every minute (an earlier e2e test's flush may
+    have removed it)."""
     PeriodicTask.objects.update_or_create(name=SWEEP_TASK, defaults={
         "task": "messaging.reenqueue_stranded_commands",
         "interval": IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0]})
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_every_process_rides_out_the_fault_and_every_command_completes_once(fault, processes, user):
+    inject, after = FAULTS[fault]
+    sweep_every_second()
     token = Token.objects.create(user=user).key
     port = free_port()
 
@@ -199,9 +204,7 @@ def ready(base: str) -> bool:
 def test_beat_stops_on_sigterm_even_in_the_middle_of_a_query(processes):
     """Beat's SIGTERM handler saves the schedule from inside the signal; with psycopg 3 a signal
     landing in a query made that save wait for the interrupted query's connection forever."""
-    PeriodicTask.objects.update_or_create(name=SWEEP_TASK, defaults={
-        "task": "messaging.reenqueue_stranded_commands",
-        "interval": IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0]})
+    sweep_every_second()
     beat = processes("beat", "-m", "celery", "-A", "alpespartners", "beat", "-l", "info")
     wait_until(lambda: "Sending due task" in beat.log(), 60, "beat to run", diagnose=beat.log)
 
