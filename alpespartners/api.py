@@ -22,7 +22,7 @@ from rest_framework.views import exception_handler
 from alpespartners import correlation
 from alpespartners.messaging import command_log
 from alpespartners.messaging.models import CommandLog, CommandStatus
-from alpespartners.seedwork.domain import DECIMAL_TEXT, MINOR_UNITS, Monto
+from alpespartners.seedwork.domain import DECIMAL_TEXT, Monto, to_minor_unit
 
 logger = logging.getLogger(__name__)
 
@@ -341,4 +341,4 @@ class MontoOutput(serializers.Serializer):
 
 def monto_json(valor: Decimal, moneda: str) -> dict[str, str]:
     """A stored amount as the API shows it: to the currency's minor unit, `valor` a string."""
-    return {"valor": str(valor.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(moneda, 2)))), "moneda": moneda}
+    return {"valor": str(to_minor_unit(valor, moneda)), "moneda": moneda}

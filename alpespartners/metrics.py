@@ -105,6 +105,7 @@ class OperationsCollector(Collector):
         """Messages waiting for each context's consumers, per topic (Pulsar's subscription backlog)."""
         if not settings.PULSAR_URL:
             return
+        # Here: the Pulsar client library is loaded only where Pulsar is configured.
         from alpespartners.messaging import contexts, pulsar_transport
         from alpespartners.messaging.pulsar_consumer import subscription_name
 
@@ -121,6 +122,11 @@ class OperationsCollector(Collector):
             logger.warning("metrics: Pulsar admin unavailable (%s)", type(error).__name__)
             return
         yield backlog
+
+
+# A single-process scrape reads the default registry, next to django-prometheus' metrics. Registered
+# once, when the URLconf first imports this module; nothing is queried now (describe() is empty).
+REGISTRY.register(OperationsCollector())
 
 
 def topic_stats(topic: str) -> dict | None:

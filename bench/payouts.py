@@ -14,7 +14,7 @@ In one run, in a scratch database of its own, it:
 2. runs the bare `SELECT id_socio, moneda, SUM(comision), COUNT(*) … GROUP BY 1, 2` (the cycle's
    filter on estado and pagable_desde, all rows fetched) --group-by-runs times; the median counts;
 3. runs the real handler, `ejecutar_ciclo(EjecutarCiclo(fecha_corte=today, origen="consola"),
-   integration.unit_of_work())`, once, in a fresh child process (multiprocessing "spawn"), with
+   bootstrap.unit_of_work())`, once, in a fresh child process (multiprocessing "spawn"), with
    PAGOS_MONTOS_MINIMOS at 0.01 per currency so that every partner qualifies. That process's
    ru_maxrss after the call is the peak RSS reported (ru_maxrss is a lifetime peak, hence the fresh
    process; it includes the interpreter and Django, whose share is reported too). PostgreSQL's
@@ -300,7 +300,7 @@ def cycle_child(database: str, monedas: list[str], results) -> None:
     try:
         from celery.signals import after_task_publish, before_task_publish
 
-        from pagos import commands, handlers, integration
+        from pagos import bootstrap, commands, handlers
 
         use_database(database)
         connection.ensure_connection()
@@ -335,7 +335,7 @@ def cycle_child(database: str, monedas: list[str], results) -> None:
         with connection.execute_wrapper(trace):
             started = time.monotonic()
             results.put(("start", started))
-            handlers.ejecutar_ciclo(command, integration.unit_of_work())
+            handlers.ejecutar_ciclo(command, bootstrap.unit_of_work())
             finished = time.monotonic()
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         messages = queued_messages()
@@ -493,13 +493,13 @@ def unfinished_state() -> dict:
 
 def time_sendings(id_ciclo, sample: int) -> list[float]:
     """Each sampled payout sent as its task sends it, then checked paid."""
-    from pagos import handlers, integration
+    from pagos import bootstrap, commands, handlers
 
     timings = []
     ids = list(Payout.objects.filter(id_ciclo=id_ciclo).order_by("id").values_list("id", flat=True)[:sample])
     for id_payout in tqdm(ids, desc="payouts sent", unit="payout", file=sys.stderr):
         began = time.perf_counter()
-        handlers.procesar_payout(id_payout, integration.unit_of_work)
+        handlers.procesar_payout(commands.EnviarPayout(id_payout=id_payout), bootstrap.unit_of_work())
         timings.append(time.perf_counter() - began)
         payout = Payout.objects.get(id=id_payout)
         pagadas = Transaccion.objects.filter(id_socio=payout.id_socio, id_payout=id_payout, estado="PAGADA").count()

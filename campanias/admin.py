@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import (CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, monto,
-                                         pretty_json)
+from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto, pretty_json
+from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from . import domain, queries
 from .commands import FinalizarCampania, PausarCampania, ReanudarCampania

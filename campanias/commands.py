@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from alpespartners.seedwork.domain import Command, Monto
 
@@ -53,6 +53,13 @@ class FinalizarCampania(Command):
 class CancelarCampania(Command):
     id_campania: uuid.UUID
     motivo: str = ""
+
+
+# Sent by the context to itself (its scheduled work), never accepted from outside: not in COMMANDS.
+@dataclass(frozen=True, kw_only=True)
+class VencerSaga(Command):
+    id_campania: uuid.UUID
+    ahora: datetime
 
 
 COMMANDS = {command.__name__: command for command in (

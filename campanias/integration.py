@@ -2,14 +2,17 @@
 
 PUBLISHED lists every integration event this context emits on TOPIC: version and the
 fields of `data` with their JSON types. SENDS lists the commands it sends to other
-contexts. tests/unit/test_contracts.py checks them.
+contexts. tests/unit/test_contracts.py checks them. Below them, the events of other contexts it
+reads, as the typed events its handlers take (bootstrap.py wires them).
 """
 
-from alpespartners.messaging.unit_of_work import UnitOfWork
+import uuid
+from dataclasses import dataclass
+from typing import ClassVar
 
-from . import handlers, projections
+from alpespartners.seedwork.domain import Monto
+
 from .commands import COMMANDS, DEPENDS_ON  # noqa: F401  (commands accepted on COMMAND_TOPIC; what each waits for)
-from .tasks import ejecutar_comando as COMMAND_TASK  # noqa: F401
 
 TOPIC = "eventos.campanias"
 COMMAND_TOPIC = "comandos.campanias"
@@ -44,13 +47,82 @@ SENDS = {
     },
 }
 
-# Inbound: {topic: {event type: handler(envelope, uow)}}.
-CONSUMES = handlers.EVENT_HANDLERS
-BATCH_CONSUMES = handlers.BATCH_EVENT_HANDLERS
-ORDERED = handlers.ORDERED_EVENTS
-
-rebuild_projections = projections.rebuild
 
 
-def unit_of_work(**kwargs) -> UnitOfWork:
-    return UnitOfWork(topic=TOPIC, project=projections.project, **kwargs)
+# --- eventos.cliente: the local copy of clients --------------------------------------
+
+
+@dataclass(frozen=True)
+class ClienteRegistrado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+    tipo: str
+    nombre: str
+    estado: str
+
+
+@dataclass(frozen=True)
+class ClienteActualizado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+    nombre: str
+
+
+@dataclass(frozen=True)
+class ClienteSuspendido:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ClienteReactivado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+
+
+# --- eventos.pagos: the approval saga's charge and the budget --------------------------
+
+
+@dataclass(frozen=True)
+class PagoConfirmado:
+    aggregate: ClassVar[str] = "id_pago"
+    id_pago: uuid.UUID
+    id_campania: uuid.UUID
+
+
+@dataclass(frozen=True)
+class PagoRechazado:
+    aggregate: ClassVar[str] = "id_pago"
+    id_pago: uuid.UUID
+    id_campania: uuid.UUID
+    motivo: str | None = None
+
+
+@dataclass(frozen=True)
+class PagoRevertido:
+    aggregate: ClassVar[str] = "id_pago"
+    id_pago: uuid.UUID
+    id_campania: uuid.UUID
+    motivo: str | None = None
+
+
+@dataclass(frozen=True)
+class PresupuestoAgotado:
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ComisionRegistrada:
+    aggregate: ClassVar[str] = "id_transaccion"
+    id_transaccion: uuid.UUID
+    id_campania: uuid.UUID
+    comision: Monto
+
+
+@dataclass(frozen=True)
+class ComisionRevertida:
+    aggregate: ClassVar[str] = "id_transaccion"
+    id_transaccion: uuid.UUID
+    id_campania: uuid.UUID
+    comision: Monto

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from .domain import EstadoCampania
+from .domain import EstadoCampania, EstadoSaga
 from .models import CampaniaView, EventoCampania, SagaAprobacionModel
 
 
@@ -38,3 +38,9 @@ def por_finalizar(hoy: date) -> list:
     return list(CampaniaView.objects.filter(
         estado__in=[EstadoCampania.APROBADA, EstadoCampania.PAUSADA], fecha_fin__lt=hoy,
     ).values_list("id", flat=True))
+
+
+def sagas_vencidas(ahora) -> list:
+    """Campaigns whose charge got no answer before the saga's deadline."""
+    return list(SagaAprobacionModel.objects.filter(estado=EstadoSaga.ESPERANDO_COBRO.value, vence_en__lte=ahora)
+                .values_list("id_campania", flat=True))

@@ -171,7 +171,3 @@ def save_saga(saga: SagaAprobacion) -> None:
         raise ConcurrencyConflict(f"saga {saga.id_campania} changed since version {saga.version}")
     saga.version += 1
 
-
-def sagas_vencidas(ahora) -> list[uuid.UUID]:
-    return list(SagaAprobacionModel.objects.filter(estado=EstadoSaga.ESPERANDO_COBRO.value, vence_en__lte=ahora)
-                .values_list("id_campania", flat=True))

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from alpespartners.admin_display import CommandActionsAdmin, commands_link, json_display
+from alpespartners.admin_display import json_display
+from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from .commands import ReactivarCliente, SuspenderCliente
 from .models import ClienteView

@@ -1,14 +1,18 @@
 """The contracts of `cliente` with the rest of the company (DESIGN §4).
 
 PUBLISHED lists every integration event this context emits on TOPIC: version and the
-fields of `data` with their JSON types. tests/unit/test_contracts.py checks them.
+fields of `data` with their JSON types. tests/unit/test_contracts.py checks them. Below it, the
+events of other contexts it reads, as the typed events its handlers take (bootstrap.py wires them).
 """
 
-from alpespartners.messaging.unit_of_work import UnitOfWork
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
-from . import handlers, projections
+from alpespartners.seedwork.domain import Monto
+
 from .commands import COMMANDS  # noqa: F401  (commands accepted on COMMAND_TOPIC)
-from .tasks import ejecutar_comando as COMMAND_TASK  # noqa: F401
 
 TOPIC = "eventos.cliente"
 COMMAND_TOPIC = "comandos.cliente"
@@ -35,9 +39,15 @@ PUBLISHED = {
     },
 }
 
-# Inbound: {topic: {event type: handler(envelope, uow)}}.
-CONSUMES = handlers.EVENT_HANDLERS
 
 
-def unit_of_work(**kwargs) -> UnitOfWork:
-    return UnitOfWork(topic=TOPIC, project=projections.project, **kwargs)
+# --- eventos.pagos -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutExitoso:
+    aggregate: ClassVar[str] = "id_payout"
+    id_payout: uuid.UUID
+    id_socio: uuid.UUID
+    monto_total: Monto
+    occurred_at: datetime

@@ -7,7 +7,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import CommandActionsAdmin, ReadOnlyAdmin, commands_link, json_display, monto
+from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto
+from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from . import queries
 from .commands import ReintentarPayout

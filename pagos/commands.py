@@ -57,6 +57,25 @@ class ReintentarPayout(Command):
     id_payout: uuid.UUID
 
 
+# Sent by the context to itself, never accepted from outside (not in COMMANDS): the work that
+# follows a cycle's or a retry's commit (uow.after_commit), and the end of a payout's sending.
+@dataclass(frozen=True, kw_only=True)
+class EnviarPayoutsDelCiclo(Command):
+    id_ciclo: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnviarPayout(Command):
+    id_payout: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerminarPayout(Command):
+    id_payout: uuid.UUID
+    confirmacion: str | None
+    motivo: str | None
+
+
 COMMANDS = {command.__name__: command for command in (
     CobrarCampania, RevertirPago, RegistrarConversion, RegistrarConversiones, RevertirConversion, EjecutarCiclo,
     ReintentarPayout,

@@ -1,4 +1,5 @@
-"""One plain function per command or consumed event: load, call the domain, commit.
+"""One plain function per command or consumed event, each taking (message, uow): load, call the
+domain, commit. bootstrap.py says which one takes what.
 
 The gateway is called before `with uow:`: a slow provider never holds a database transaction
 open, and its idempotency key (from the campaign, or the pago) makes a retried call harmless."""
@@ -14,7 +15,7 @@ from alpespartners.messaging.together import Origin, Outcome
 from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import Monto, NotFound
 
-from . import commands, domain, pasarela, projections, repository
+from . import commands, domain, integration, pasarela, projections, repository
 from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
                      PresupuestoAgotado, Rechazo, Resultado)
 
@@ -225,16 +226,14 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
     """Calculate a cycle set-based in one transaction: one GROUP BY and one INSERT of payouts. It
     writes no commission and no event: each payout claims the rows it covers, and announces
     itself, when it is first sent, after commit (see domain.Payout)."""
-    from . import tasks
-
     id_ciclo = domain.id_ciclo(command.fecha_corte)
     with uow:
         repository.bloquear_para_ciclo()
+        # Running a cut-off again sends whatever of it is still CALCULADO (its fan-out was lost after
+        # commit, say); answered payouts are left as they are.
+        uow.after_commit(commands.EnviarPayoutsDelCiclo(id_ciclo=id_ciclo))
         if not repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
             uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": False, "payouts": 0})
-            # Running a cut-off again sends whatever of it is still CALCULADO (its fan-out was
-            # lost after commit, say); answered payouts are left as they are.
-            tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
             return
         limite = domain.limite_de_pago(command.fecha_corte, timezone.get_current_timezone(), timezone.now())
         en_curso = repository.payouts_en_curso()
@@ -245,15 +244,14 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
         repository.cerrar_calculo(id_ciclo, grupos, timezone.now())
         uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(grupos),
                                                  "transacciones": sum(grupo.transacciones for grupo in grupos)})
-        tasks.procesar_ciclo.delay_on_commit(str(id_ciclo))
 
 
-def procesar_payout(id_payout: uuid.UUID, uow_factory) -> None:
+def procesar_payout(command: commands.EnviarPayout, uow: UnitOfWork) -> None:
     """Send one CALCULADO payout (or finish one left EN_PROCESO by a crash or a transient error)
     through the gateway. Its first sending claims the commissions it covers, in the transaction that
     moves it to EN_PROCESO. The gateway is called between two transactions, with the payout's key."""
-    with uow_factory() as uow:
-        payout = repository.payout(id_payout)
+    with uow:
+        payout = repository.payout(command.id_payout)
         if payout.estado is domain.EstadoPayout.CALCULADO:
             payout.procesar()
             if payout.primer_envio:
@@ -275,26 +273,24 @@ def procesar_payout(id_payout: uuid.UUID, uow_factory) -> None:
         except PagoDeclinado as declinado:
             motivo = declinado.motivo
         # ErrorTransitorioPasarela propagates: the task retries with backoff, same key.
-    terminar_payout(id_payout, uow_factory, confirmacion=confirmacion, motivo=motivo)
+    terminar_payout(commands.TerminarPayout(id_payout=payout.id, confirmacion=confirmacion, motivo=motivo), uow)
 
 
-def terminar_payout(id_payout: uuid.UUID, uow_factory, *, confirmacion: str | None, motivo: str | None) -> None:
-    with uow_factory() as uow:
-        payout = repository.payout(id_payout)
+def terminar_payout(command: commands.TerminarPayout, uow: UnitOfWork) -> None:
+    with uow:
+        payout = repository.payout(command.id_payout)
         if payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return
-        if confirmacion:
-            payout.registrar_exito(confirmacion)
+        if command.confirmacion:
+            payout.registrar_exito(command.confirmacion)
         else:
-            payout.registrar_fallo(motivo)
+            payout.registrar_fallo(command.motivo)
         repository.guardar_payout(payout)
         uow.collect(payout)
         uow.commit()
 
 
 def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> None:
-    from . import tasks
-
     with uow:
         payout = repository.payout(command.id_payout)
         recuperadas = repository.recuperar_transacciones(payout) if payout.estado is domain.EstadoPayout.FALLIDO else 0
@@ -302,137 +298,68 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
         repository.guardar_payout(payout)
         # COMPLETADO means sent again, not paid: the gateway answers later, on the payout itself
         # (links.resource; `Prefer: wait` answers with it). The result says so in its own words.
+        uow.after_commit(commands.EnviarPayout(id_payout=payout.id))
         uow.commit(resource_id=payout.id, result={"id_payout": str(payout.id), "estado": payout.estado.value})
-        tasks.procesar_payout.delay_on_commit(str(payout.id))
-
-
-# Commands decided several at a time: whatever of the type waits in the command log when one runs.
-COMMANDS_DECIDED_TOGETHER = {
-    commands.RegistrarConversion: registrar_conversiones_pendientes,
-}
-
-COMMAND_HANDLERS = {
-    commands.CobrarCampania: cobrar_campania,
-    commands.RevertirPago: revertir_pago,
-    commands.RegistrarConversiones: registrar_conversiones,
-    commands.RevertirConversion: revertir_conversion,
-    commands.EjecutarCiclo: ejecutar_ciclo,
-    commands.ReintentarPayout: reintentar_payout,
-}
 
 
 # --- eventos.cliente: the local copy of brands -------------------------------------
 
 
-def cliente_registrado(envelope: dict, uow: UnitOfWork) -> None:
+def cliente_registrado(event: integration.ClienteRegistrado, uow: UnitOfWork) -> None:
     with uow:
-        projections.cliente_registrado(_id_cliente(envelope), envelope["data"]["estado"])
+        projections.cliente_registrado(event.id_cliente, event.estado)
         uow.commit()
 
 
-def cliente_suspendido(envelope: dict, uow: UnitOfWork) -> None:
+def cliente_suspendido(event: integration.ClienteSuspendido, uow: UnitOfWork) -> None:
     with uow:
-        projections.cliente_cambio_estado(_id_cliente(envelope), domain.EstadoCliente.SUSPENDIDO)
+        projections.cliente_cambio_estado(event.id_cliente, domain.EstadoCliente.SUSPENDIDO)
         uow.commit()
 
 
-def cliente_reactivado(envelope: dict, uow: UnitOfWork) -> None:
+def cliente_reactivado(event: integration.ClienteReactivado, uow: UnitOfWork) -> None:
     with uow:
-        projections.cliente_cambio_estado(_id_cliente(envelope), domain.EstadoCliente.ACTIVO)
+        projections.cliente_cambio_estado(event.id_cliente, domain.EstadoCliente.ACTIVO)
         uow.commit()
 
 
-def medio_pago_registrado(envelope: dict, uow: UnitOfWork) -> None:
-    data = envelope["data"]
+def medio_pago_registrado(event: integration.MedioPagoRegistrado, uow: UnitOfWork) -> None:
     with uow:
-        projections.medio_pago_registrado(_id_cliente(envelope), data["token"], bool(data["predeterminado"]))
+        projections.medio_pago_registrado(event.id_cliente, event.token, bool(event.predeterminado))
         uow.commit()
 
 
 # --- eventos.campanias: the local copy of campaigns and enrolments ----------------------
 
 
-def campania_creada(envelope: dict, uow: UnitOfWork) -> None:
+def campania_creada(event: integration.CampaniaCreada, uow: UnitOfWork) -> None:
     with uow:
-        projections.campania_creada(_aggregate_id(envelope), envelope["data"])
+        projections.campania_creada(event)
         uow.commit()
 
 
-def _cambio_de_estado(estado: domain.EstadoCampania):
-    def handler(envelope: dict, uow: UnitOfWork) -> None:
-        with uow:
-            projections.campania_cambio_estado(_aggregate_id(envelope), estado)
-            uow.commit()
-
-    handler.__name__ = f"campania_{estado.value.lower()}"
-    return handler
-
-
-def socio_inscrito(envelope: dict, uow: UnitOfWork) -> None:
-    with uow:
-        projections.socio_inscrito(_aggregate_id(envelope), uuid.UUID(envelope["data"]["id_socio"]))
-        uow.commit()
-
-
-def socio_retirado(envelope: dict, uow: UnitOfWork) -> None:
-    with uow:
-        projections.socio_retirado(_aggregate_id(envelope), uuid.UUID(envelope["data"]["id_socio"]))
-        uow.commit()
-
-
-def _aggregate_id(envelope: dict) -> uuid.UUID:
-    return uuid.UUID(envelope["aggregate_id"])
-
-
-def _id_cliente(envelope: dict) -> uuid.UUID:
-    return uuid.UUID(envelope["aggregate_id"])
-
-
-# Events of other contexts this one reacts to: {topic: {type: handler(envelope, uow)}}.
-EVENT_HANDLERS: dict[str, dict] = {
-    "eventos.cliente": {
-        "ClienteRegistrado": cliente_registrado,
-        "ClienteSuspendido": cliente_suspendido,
-        "ClienteReactivado": cliente_reactivado,
-        "MedioPagoRegistrado": medio_pago_registrado,
-    },
-    "eventos.campanias": {
-        "CampaniaCreada": campania_creada,
-        "CampaniaAprobada": _cambio_de_estado(domain.EstadoCampania.APROBADA),
-        "CampaniaPausada": _cambio_de_estado(domain.EstadoCampania.PAUSADA),
-        "CampaniaReanudada": _cambio_de_estado(domain.EstadoCampania.APROBADA),
-        "CampaniaFinalizada": _cambio_de_estado(domain.EstadoCampania.FINALIZADA),
-        "CampaniaCancelada": _cambio_de_estado(domain.EstadoCampania.CANCELADA),
-        "SocioInscrito": socio_inscrito,
-        "SocioRetirado": socio_retirado,
-    },
+ESTADO_TRAS = {
+    integration.CampaniaAprobada: domain.EstadoCampania.APROBADA,
+    integration.CampaniaPausada: domain.EstadoCampania.PAUSADA,
+    integration.CampaniaReanudada: domain.EstadoCampania.APROBADA,
+    integration.CampaniaFinalizada: domain.EstadoCampania.FINALIZADA,
+    integration.CampaniaCancelada: domain.EstadoCampania.CANCELADA,
 }
 
 
-def _estado_de_campania(envelope: dict) -> str:
-    return f"campania:{envelope['aggregate_id']}:estado"
+def campania_cambio_estado(event: integration.CampaniaCambioEstado, uow: UnitOfWork) -> None:
+    with uow:
+        projections.campania_cambio_estado(event.id_campania, ESTADO_TRAS[type(event)])
+        uow.commit()
 
 
-def _inscripcion(envelope: dict) -> str:
-    return f"campania:{envelope['aggregate_id']}:socio:{envelope['data']['id_socio']}"
+def socio_inscrito(event: integration.SocioInscrito, uow: UnitOfWork) -> None:
+    with uow:
+        projections.socio_inscrito(event.id_campania, event.id_socio)
+        uow.commit()
 
 
-def _estado_de_cliente(envelope: dict) -> str:
-    return f"cliente:{envelope['aggregate_id']}:estado"
-
-
-# Events that overwrite a piece of the local copies: {topic: {type: slot}}. A redelivered older event
-# of the same slot is skipped (messaging/inbox.py), so it never undoes a newer one.
-ORDERED_EVENTS = {
-    "eventos.cliente": {
-        "ClienteSuspendido": _estado_de_cliente,
-        "ClienteReactivado": _estado_de_cliente,
-        "MedioPagoRegistrado": lambda envelope: f"cliente:{envelope['aggregate_id']}:medio_predeterminado",
-    },
-    "eventos.campanias": {
-        **{type: _estado_de_campania for type in (
-            "CampaniaAprobada", "CampaniaPausada", "CampaniaReanudada", "CampaniaFinalizada", "CampaniaCancelada")},
-        "SocioInscrito": _inscripcion,
-        "SocioRetirado": _inscripcion,
-    },
-}
+def socio_retirado(event: integration.SocioRetirado, uow: UnitOfWork) -> None:
+    with uow:
+        projections.socio_retirado(event.id_campania, event.id_socio)
+        uow.commit()

@@ -1,14 +1,18 @@
 """The contracts of `pagos` with the rest of the company (DESIGN §4).
 
 PUBLISHED lists every integration event this context emits on TOPIC: version and the
-fields of `data` with their JSON types. tests/unit/test_contracts.py checks them.
+fields of `data` with their JSON types. tests/unit/test_contracts.py checks them. Below them, the
+events of other contexts it reads, as the typed events its handlers take (bootstrap.py wires them).
 """
 
-from alpespartners.messaging.unit_of_work import UnitOfWork
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
 
-from . import handlers, projections
+from alpespartners.seedwork.domain import Monto
+
 from .commands import COMMANDS, DEPENDS_ON  # noqa: F401  (commands accepted on COMMAND_TOPIC; what each waits for)
-from .tasks import ejecutar_comando as COMMAND_TASK  # noqa: F401
 
 TOPIC = "eventos.pagos"
 COMMAND_TOPIC = "comandos.pagos"
@@ -81,11 +85,90 @@ PUBLISHED = {
     },
 }
 
-# Inbound: {topic: {event type: handler(envelope, uow)}}.
-CONSUMES = handlers.EVENT_HANDLERS
-DECIDED_TOGETHER = handlers.COMMANDS_DECIDED_TOGETHER
-ORDERED = handlers.ORDERED_EVENTS
 
 
-def unit_of_work(**kwargs) -> UnitOfWork:
-    return UnitOfWork(topic=TOPIC, project=projections.project, **kwargs)
+# --- eventos.cliente: the local copy of brands and partners ---------------------------
+
+
+@dataclass(frozen=True)
+class ClienteRegistrado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+    estado: str
+
+
+@dataclass(frozen=True)
+class ClienteSuspendido:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ClienteReactivado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+
+
+@dataclass(frozen=True)
+class MedioPagoRegistrado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+    token: str
+    predeterminado: bool
+
+
+# --- eventos.campanias: the local copy of campaigns and enrolments ----------------------
+
+
+@dataclass(frozen=True)
+class CampaniaCreada:
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+    id_cliente: uuid.UUID
+    presupuesto: Monto
+    fecha_inicio: date
+    fecha_fin: date
+    comisiones: dict[str, dict[str, str]]
+    dias_retencion: int
+
+
+@dataclass(frozen=True)
+class CampaniaCambioEstado:
+    """Every event that only moves a campaign to another state; the subclass says which."""
+
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+
+
+class CampaniaAprobada(CampaniaCambioEstado):
+    pass
+
+
+class CampaniaPausada(CampaniaCambioEstado):
+    pass
+
+
+class CampaniaReanudada(CampaniaCambioEstado):
+    pass
+
+
+class CampaniaFinalizada(CampaniaCambioEstado):
+    pass
+
+
+class CampaniaCancelada(CampaniaCambioEstado):
+    pass
+
+
+@dataclass(frozen=True)
+class SocioInscrito:
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+
+
+@dataclass(frozen=True)
+class SocioRetirado:
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID

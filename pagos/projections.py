@@ -5,9 +5,8 @@ keeps its own copies). Commissions need no projection: `Transaccion` is their re
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
-from . import domain
+from . import domain, integration
 from .models import CampaniaLocal, ClienteLocal, CobroView, SocioCampaniaLocal
 
 
@@ -82,13 +81,12 @@ def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: boo
 # A campaign's events share its key, so they arrive in order: CampaniaCreada first.
 
 
-def campania_creada(id_campania: uuid.UUID, data: dict) -> None:
-    presupuesto = data["presupuesto"]
-    CampaniaLocal.objects.get_or_create(id=id_campania, defaults={
-        "id_marca": data["id_cliente"], "estado": domain.EstadoCampania.PENDIENTE.value,
-        "fecha_inicio": data["fecha_inicio"], "fecha_fin": data["fecha_fin"], "moneda": presupuesto["moneda"],
-        "presupuesto": Decimal(presupuesto["valor"]), "presupuesto_disponible": Decimal(presupuesto["valor"]),
-        "comisiones": data["comisiones"], "dias_retencion": data["dias_retencion"],
+def campania_creada(event: integration.CampaniaCreada) -> None:
+    CampaniaLocal.objects.get_or_create(id=event.id_campania, defaults={
+        "id_marca": event.id_cliente, "estado": domain.EstadoCampania.PENDIENTE.value,
+        "fecha_inicio": event.fecha_inicio, "fecha_fin": event.fecha_fin, "moneda": event.presupuesto.moneda,
+        "presupuesto": event.presupuesto.valor, "presupuesto_disponible": event.presupuesto.valor,
+        "comisiones": event.comisiones, "dias_retencion": event.dias_retencion,
     })
 
 

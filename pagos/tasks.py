@@ -9,14 +9,14 @@ from alpespartners.messaging import command_log
 from alpespartners.messaging.retries import retrying_transient_errors
 from alpespartners.messaging.tasks import run_command
 
-from . import commands, domain, handlers, repository
+from . import bootstrap, commands, domain, handlers, repository
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="pagos.ejecutar_comando", bind=True, acks_late=True, max_retries=8)
 def ejecutar_comando(self, command_id: str) -> None:
-    run_command(self, command_id, handlers.COMMAND_HANDLERS)
+    run_command(self, command_id)
 
 
 @shared_task(name="pagos.ejecutar_ciclo_programado")
@@ -57,11 +57,11 @@ PAYOUT_SIN_ENVIAR_TRAS = timedelta(minutes=5)
 
 @shared_task(name="pagos.procesar_payout", bind=True, acks_late=True, max_retries=8)
 def procesar_payout(self, id_payout: str) -> None:
-    from . import integration
-
     def give_up() -> None:
-        handlers.terminar_payout(id_payout, integration.unit_of_work, confirmacion=None,
-                                 motivo="La pasarela no respondió tras varios intentos.")
+        handlers.terminar_payout(commands.TerminarPayout(
+            id_payout=id_payout, confirmacion=None, motivo="La pasarela no respondió tras varios intentos."),
+            bootstrap.unit_of_work())
 
-    retrying_transient_errors(self, lambda: handlers.procesar_payout(id_payout, integration.unit_of_work), give_up,
-                              f"payout {id_payout}")
+    retrying_transient_errors(
+        self, lambda: handlers.procesar_payout(commands.EnviarPayout(id_payout=id_payout), bootstrap.unit_of_work()),
+        give_up, f"payout {id_payout}")

@@ -9,18 +9,11 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from django.core.signals import setting_changed
-        from prometheus_client import REGISTRY
-
-        from alpespartners.metrics import OperationsCollector
 
         # The transport is chosen here, once, so that the outbox only writes rows and imports no
         # transport; a test overriding PULSAR_URL chooses again.
         choose_transport()
         setting_changed.connect(_choose_again, dispatch_uid="messaging.choose_transport")
-
-        # Read at each scrape of /metrics in a single process (a multiprocess scrape builds its own
-        # registry); nothing is queried while registering (describe() is empty).
-        REGISTRY.register(OperationsCollector())
 
 
 def choose_transport() -> None:

@@ -12,7 +12,6 @@ import logging
 import time
 import uuid
 from datetime import timedelta
-from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -107,7 +106,7 @@ def _enqueue(context: str, type_name: str, command_id: uuid.UUID) -> None:
         if together.decided_together(context, type_name) is not None:
             together.request_drain(context, type_name)
         else:
-            contexts.integration(context).COMMAND_TASK.delay(str(command_id))
+            contexts.command_task(context).delay(str(command_id))
     except ENQUEUE_ERRORS as error:
         logger.warning("command %s %s not enqueued (%s: %s); the sweep of stranded commands will", type_name,
                        command_id, type(error).__name__, error)
@@ -138,7 +137,7 @@ def redrive(entry: CommandLog, user) -> CommandLog | None:
                               correlation_id=entry.correlation_id, redrive_of=entry)
         return new_entry
     if entry.status == CommandStatus.PENDIENTE:
-        contexts.integration(entry.context).COMMAND_TASK.delay_on_commit(str(entry.id))
+        contexts.command_task(entry.context).delay_on_commit(str(entry.id))
         return entry
     return None
 
@@ -161,7 +160,7 @@ def reenqueue_stranded() -> int:
         if together.decided_together(context, type_name) is not None:
             drains.add((context, type_name))  # one drain decides all of them
         else:
-            contexts.integration(context).COMMAND_TASK.delay(str(command_id))
+            contexts.command_task(context).delay(str(command_id))
     for context, type_name in drains:
         together.enqueue_drain(context, type_name)
     if stranded:
@@ -170,27 +169,27 @@ def reenqueue_stranded() -> int:
     return len(stranded)
 
 
-def execute(command_id: str, handlers: dict[type, Callable]) -> None:
+def execute(command_id: str) -> None:
     """Run a logged command once. Domain errors mark it FALLIDO; other errors propagate
     (the task retries the transient ones) and leave it PENDIENTE."""
     entry = CommandLog.objects.filter(id=command_id).first()
     if entry is None or entry.status != CommandStatus.PENDIENTE:
         return
     with correlation.bound(entry.correlation_id):
-        _execute(entry, handlers)
+        _execute(entry)
 
 
-def _execute(entry: CommandLog, handlers: dict[type, Callable]) -> None:
-    module = contexts.integration(entry.context)
+def _execute(entry: CommandLog) -> None:
+    wiring = contexts.wiring(entry.context)
     try:
-        command = from_payload(module.COMMANDS[entry.type], entry.payload)
+        command = from_payload(contexts.integration(entry.context).COMMANDS[entry.type], entry.payload)
         _wait_for_dependencies(entry, command)
         if together.decided_together(entry.context, entry.type) is not None:
             together.decide_pending(entry.context, entry.type, own=entry)  # an operator re-enqueued it, say
             return
         CommandLog.objects.filter(id=entry.id).update(attempts=entry.attempts + 1)
-        handler = handlers[type(command)]
-        uow = module.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
+        handler = wiring.COMMAND_HANDLERS[type(command)]
+        uow = wiring.unit_of_work(command_id=entry.id, correlation_id=entry.correlation_id)
         started = time.monotonic()
         handler(command, uow)
         logger.info("command %s %s executed in %.0f ms", entry.type, entry.id, (time.monotonic() - started) * 1000,

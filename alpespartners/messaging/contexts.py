@@ -1,16 +1,24 @@
-"""The bounded contexts this deployment runs, read from each context's `integration.py`.
+"""The bounded contexts this deployment runs, read from three modules of each.
 
 Messaging never imports a context by name: the composition root lists them in
-settings.BOUNDED_CONTEXTS and each one's integration module declares
+settings.BOUNDED_CONTEXTS, and each context declares
+
+in `integration.py`, its contract with the rest of the company:
   TOPIC           the topic its integration events go to (eventos.<contexto>)
   COMMAND_TOPIC   the topic it takes commands from (comandos.<contexto>)
   COMMANDS        {command type name: command class}
-  COMMAND_TASK    the Celery task that executes a logged command of this context
-  CONSUMES        {topic: {event type: handler(envelope, uow)}}
-  BATCH_CONSUMES  optional, {topic: {event type: handler(envelopes, uow)}}: applied set-based per batch
-  ORDERED         optional, {topic: {event type: slot(envelope)}}: the piece of state the event overwrites
   DEPENDS_ON      optional, {command class: function(command) -> ids of the aggregates it is decided on}
-  unit_of_work()  a fresh Unit of Work of the context
+
+in `bootstrap.py`, its wiring:
+  unit_of_work()    a fresh Unit of Work of the context
+  COMMAND_HANDLERS  {command class: handler(command, uow)}
+  CONSUMES          {topic: {event type: handler(envelope, uow)}}
+  BATCH_CONSUMES    optional, {topic: {event type: handler(envelopes, uow)}}: applied set-based per batch
+  ORDERED           optional, {topic: {event type: slot(envelope)}}: the piece of state the event overwrites
+  DECIDED_TOGETHER  optional, {command class: handler([(command, Origin)], uow) -> [Outcome]} (together.py)
+  rebuild_projections  optional, replays an event store into the read models
+
+in `tasks.py`, `ejecutar_comando`: the Celery task that executes a logged command of the context.
 """
 
 from functools import cache
@@ -22,9 +30,23 @@ from django.conf import settings
 
 @cache
 def integration(context: str) -> ModuleType:
+    return _module(context, "integration")
+
+
+@cache
+def wiring(context: str) -> ModuleType:
+    return _module(context, "bootstrap")
+
+
+@cache
+def command_task(context: str):
+    return _module(context, "tasks").ejecutar_comando
+
+
+def _module(context: str, name: str) -> ModuleType:
     if context not in settings.BOUNDED_CONTEXTS:
         raise LookupError(f"unknown context {context!r}")
-    return import_module(f"{context}.integration")
+    return import_module(f"{context}.{name}")
 
 
 def all_contexts() -> list[str]:
@@ -34,16 +56,15 @@ def all_contexts() -> list[str]:
 @cache  # read for every delivered message; the wiring does not change while a process runs
 def subscriptions(context: str) -> dict[str, dict]:
     """{topic: {type: handler}} for one context: the events it consumes and its command topic."""
-    module = integration(context)
-    topics = {topic: dict(handlers) for topic, handlers in module.CONSUMES.items()}
-    topics.setdefault(module.COMMAND_TOPIC, {})
+    topics = {topic: dict(handlers) for topic, handlers in wiring(context).CONSUMES.items()}
+    topics.setdefault(integration(context).COMMAND_TOPIC, {})
     return topics
 
 
 @cache
 def batch_subscriptions(context: str) -> dict[str, dict]:
     """{topic: {type: handler(envelopes, uow)}}: the event types a context applies set-based."""
-    return {topic: dict(handlers) for topic, handlers in getattr(integration(context), "BATCH_CONSUMES", {}).items()}
+    return {topic: dict(handlers) for topic, handlers in getattr(wiring(context), "BATCH_CONSUMES", {}).items()}
 
 
 def topics(context: str) -> list[str]:
@@ -60,4 +81,4 @@ def consumed_types(context: str, topic: str) -> frozenset[str]:
 @cache
 def ordered(context: str) -> dict[str, dict]:
     """{topic: {type: slot(envelope)}}: events that overwrite state, applied only in position order."""
-    return {topic: dict(slots) for topic, slots in getattr(integration(context), "ORDERED", {}).items()}
+    return {topic: dict(slots) for topic, slots in getattr(wiring(context), "ORDERED", {}).items()}

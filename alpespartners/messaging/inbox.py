@@ -22,12 +22,13 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from alpespartners import correlation
-from alpespartners.seedwork.domain import DomainError, from_payload
+from alpespartners.seedwork.domain import DomainError, from_envelope, from_payload
 
 from . import command_log, contexts
 from .models import AppliedPosition, InboxMessage
@@ -49,6 +50,26 @@ class Delivery:
     @property
     def event_id(self) -> uuid.UUID:
         return uuid.UUID(str(self.envelope["id"]))
+
+
+def typed(handlers: dict[str, dict[type, Callable]]) -> dict[str, dict[str, Callable]]:
+    """A context's {topic: {event class: handler(event, uow)}} as messaging reads it ({topic: {type:
+    handler(envelope, uow)}}): each envelope is parsed into the handler's event class at the edge."""
+    return {topic: {event_type.__name__: _parsing(event_type, handler) for event_type, handler in by_type.items()}
+            for topic, by_type in handlers.items()}
+
+
+def typed_batches(handlers: dict[str, dict[type, Callable]]) -> dict[str, dict[str, Callable]]:
+    """The same for handlers applied set-based: handler([event, ...], uow)."""
+    def parsing_each(event_type: type, handler: Callable) -> Callable:
+        return lambda envelopes, uow: handler([from_envelope(event_type, envelope) for envelope in envelopes], uow)
+
+    return {topic: {event_type.__name__: parsing_each(event_type, handler) for event_type, handler in by_type.items()}
+            for topic, by_type in handlers.items()}
+
+
+def _parsing(event_type: type, handler: Callable) -> Callable:
+    return lambda envelope, uow: handler(from_envelope(event_type, envelope), uow)
 
 
 def handle(context: str, topic: str, envelope: dict, handlers: dict | None = None) -> bool:
@@ -177,8 +198,9 @@ def _apply_one(context: str, module, delivery: Delivery, subscriptions: dict) ->
                     _submit_command(context, module, envelope)
                 else:
                     handler = subscriptions[delivery.topic][envelope["type"]]
-                    handler(envelope, module.unit_of_work(correlation_id=envelope.get("correlation_id"),
-                                                          causation_id=envelope["id"]))
+                    uow = contexts.wiring(context).unit_of_work(correlation_id=envelope.get("correlation_id"),
+                                                                causation_id=envelope["id"])
+                    handler(envelope, uow)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:  # the message's own fault: isolated, the rest of the batch goes on
@@ -195,7 +217,7 @@ def _apply_group(context: str, module, handler, group: list[Delivery]) -> None:
     """Set-based: one call for the whole group; if it fails, one by one to find the culprit."""
     try:
         with transaction.atomic():
-            handler([delivery.envelope for delivery in group], module.unit_of_work())
+            handler([delivery.envelope for delivery in group], contexts.wiring(context).unit_of_work())
     except TRANSIENT_ERRORS:
         raise
     except Exception:

@@ -13,14 +13,14 @@ from .retries import DEPENDENCY_RECHECK_MAX_SECONDS, retrying_transient_errors
 logger = logging.getLogger(__name__)
 
 
-def run_command(task, command_id: str, handlers: dict) -> None:
+def run_command(task, command_id: str) -> None:
     def give_up() -> None:
         command_log.fail(command_id, {"code": "error_transitorio", "message": "El comando no pudo completarse tras varios reintentos.", "field": None})
 
     try:
         while True:
             try:
-                retrying_transient_errors(task, lambda: command_log.execute(command_id, handlers), give_up,
+                retrying_transient_errors(task, lambda: command_log.execute(command_id), give_up,
                                           f"command {command_id}")
                 return
             except command_log.DependenciesPending as waiting:

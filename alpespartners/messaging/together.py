@@ -60,8 +60,8 @@ class Outcome:
 
 def decided_together(context: str, type_name: str):
     """The handler deciding commands of `type_name` together, or None."""
-    module = contexts.integration(context)
-    return getattr(module, "DECIDED_TOGETHER", {}).get(module.COMMANDS.get(type_name))
+    command_class = contexts.integration(context).COMMANDS.get(type_name)
+    return getattr(contexts.wiring(context), "DECIDED_TOGETHER", {}).get(command_class)
 
 
 def request_drain(context: str, type_name: str) -> bool:
@@ -170,7 +170,7 @@ def _decide_pending(context, type_name, own, module, decide, claimed: list[Comma
     now = timezone.now()
     ready = [item for item in claimed if item.id not in waiting]
     outcomes = decide([(commands[item.id], Origin(item.correlation_id, item.id)) for item in ready],
-                      module.unit_of_work(correlation_id=ready[0].correlation_id)) if ready else []
+                      contexts.wiring(context).unit_of_work(correlation_id=ready[0].correlation_id)) if ready else []
     for item, outcome in zip(ready, outcomes):
         item.status = CommandStatus.FALLIDO if outcome.error else CommandStatus.COMPLETADO
         item.resource_id = outcome.resource_id or item.resource_id

@@ -1,10 +1,15 @@
 """Unit of Work: one database transaction for the aggregate's new state, the context's own
-read models, the outbox rows of its integration events and the status of the command."""
+read models, the outbox rows of its integration events and the status of the command.
+
+Each context builds its own in bootstrap.py: its topic, its projections, its repository (which
+handlers reach as `uow.repository`, so a test can hand them an in-memory one) and how follow-up
+work it asks for with `after_commit` is started."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterable
+from functools import partial
+from typing import Any, Callable, Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,24 +26,29 @@ class UnitOfWork:
         *,
         topic: str,
         project: Callable[[DomainEvent], None],
+        repository: Any = None,
+        start: Callable[[Any], None] | None = None,
         command_id: uuid.UUID | None = None,
         correlation_id: uuid.UUID | None = None,
         causation_id: uuid.UUID | None = None,
     ):
         self.topic = topic
         self.project = project
+        self.repository = repository
+        self.start = start
         self.command_id = command_id
         self.correlation_id = correlation_id or uuid.uuid4()
         self.causation_id = causation_id or command_id
         self.events: list[DomainEvent] = []
         self.origins: dict[uuid.UUID, Origin] = {}
         self.commands: dict[str, list[dict]] = {}
+        self.follow_ups: list[Any] = []
         self.committed = False
 
     def __enter__(self) -> "UnitOfWork":
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.events, self.origins, self.commands, self.committed = [], {}, {}, False
+        self.events, self.origins, self.commands, self.follow_ups, self.committed = [], {}, {}, [], False
         return self
 
     def __exit__(self, exc_type, exc, traceback):
@@ -64,6 +74,11 @@ class UnitOfWork:
         ))
         return command_id
 
+    def after_commit(self, message: Any) -> None:
+        """Follow-up work (a message of the context, e.g. pagos' EnviarPayout), started by the
+        context's `start` once this transaction has committed; never if it rolls back."""
+        self.follow_ups.append(message)
+
     def commit(self, resource_id: uuid.UUID | None = None, result: dict | None = None) -> None:
         for event in self.events:
             self.project(event)
@@ -72,6 +87,8 @@ class UnitOfWork:
             outbox.add(topic, envelopes)
         if self.command_id is not None and not command_log.complete(self.command_id, resource_id, result):
             raise command_log.CommandAlreadyExecuted(str(self.command_id))
+        for message in self.follow_ups:
+            transaction.on_commit(partial(self.start, message))
         self.committed = True
 
     def envelopes(self, events: Iterable[DomainEvent]) -> list[dict]:

@@ -16,6 +16,12 @@ from typing import Any, ClassVar
 # Minor units per ISO 4217 code; anything not listed has two.
 MINOR_UNITS = {"COP": 2, "USD": 2, "EUR": 2, "MXN": 2, "CLP": 0, "JPY": 0, "PEN": 2, "BRL": 2}
 
+
+def to_minor_unit(valor: Decimal, moneda: str) -> Decimal:
+    """An amount to its currency's minor unit, as it is shown: 30.03 COP, 1500 CLP."""
+    return valor.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(moneda, 2)))
+
+
 # An amount written as text (fullmatch): ASCII digits, an optional minus sign, an optional point with
 # digits on both sides. Decimal() alone would also read "١٠٠" (any script's digits), "1_000", "1e3" and " 10".
 DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -158,6 +164,15 @@ def from_payload(dataclass_type: type, payload: dict[str, Any]) -> Any:
     """Rebuild a command or event from its JSON (command log, event store), typing each field by its annotation."""
     values = {name: _parse(annotation, payload[name]) for name, annotation in _init_fields(dataclass_type) if name in payload}
     return dataclass_type(**values)
+
+
+def from_envelope(event_type: type, envelope: dict[str, Any]) -> Any:
+    """Another context's integration event, typed at the edge: the fields of its `data` the class
+    declares, its `occurred_at`, and its `aggregate_id` under the name the class gives it
+    (`aggregate: ClassVar[str]`, e.g. "id_cliente")."""
+    payload = {**envelope["data"], "occurred_at": envelope["occurred_at"],
+               getattr(event_type, "aggregate", "aggregate_id"): envelope["aggregate_id"]}
+    return from_payload(event_type, payload)
 
 
 @functools.cache  # resolving annotations is costly, and a replay rebuilds thousands of events

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from alpespartners.messaging.models import CommandLog, OutboxMessage
-from campanias import handlers
+from campanias import bootstrap, handlers
 from campanias.models import CampaniaView, EventoCampania, SagaAprobacionModel
 from tests import events
 from tests.api.test_clientes_api import assert_error
@@ -89,10 +89,10 @@ def test_a_reverted_charge_cancels_an_approved_campaign(api, marca):
 
 def test_timeout_cancels_and_a_late_confirmation_asks_for_a_refund(api, marca, settings):
     id_campania = crear(api, marca).json()["id"]
-    assert handlers.vencer_sagas(timezone.now()) == 0  # not due yet
+    assert handlers.vencer_sagas(timezone.now(), bootstrap.unit_of_work) == 0  # not due yet
     later = timezone.now() + timedelta(seconds=settings.CAMPANIAS_SAGA_TIMEOUT_SECONDS + 1)
-    assert handlers.vencer_sagas(later) == 1
-    assert handlers.vencer_sagas(later) == 0  # already cancelled
+    assert handlers.vencer_sagas(later, bootstrap.unit_of_work) == 1
+    assert handlers.vencer_sagas(later, bootstrap.unit_of_work) == 0  # already cancelled
     assert CampaniaView.objects.get().estado == "CANCELADA"
     confirmado = events.pago("PagoConfirmado", id_campania)
     events.deliver("campanias", "eventos.pagos", confirmado)

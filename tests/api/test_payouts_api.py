@@ -21,7 +21,7 @@ from alpespartners.celery import app
 from alpespartners.messaging.models import CommandLog, OutboxMessage
 from alpespartners.messaging.together import Origin
 from alpespartners.seedwork.domain import DomainError, Monto
-from pagos import commands, domain, handlers, integration, tasks
+from pagos import bootstrap, commands, domain, handlers, tasks
 from pagos.models import CicloPago, OperacionSimulada, Payout, Transaccion
 from tests import events
 from tests.api.test_clientes_api import assert_error
@@ -56,7 +56,7 @@ def ganar(api, id_campania, id_socio, venta: str, id_externo: str | None = None)
 def decidir(conversion: commands.RegistrarConversion) -> None:
     """A single conversion decided by pagos' handler in the caller's thread and transaction."""
     [outcome] = handlers.registrar_conversiones_pendientes(
-        [(conversion, Origin(uuid.uuid4(), uuid.uuid4()))], integration.unit_of_work())
+        [(conversion, Origin(uuid.uuid4(), uuid.uuid4()))], bootstrap.unit_of_work())
     assert outcome.error is None, outcome.error
 
 
@@ -295,7 +295,7 @@ def test_a_failed_payout_whose_commissions_went_to_a_later_cycle_cannot_be_retri
 
 
 def calcular(fecha_corte) -> None:
-    handlers.ejecutar_ciclo(commands.EjecutarCiclo(fecha_corte=fecha_corte), integration.unit_of_work())
+    handlers.ejecutar_ciclo(commands.EjecutarCiclo(fecha_corte=fecha_corte), bootstrap.unit_of_work())
 
 
 def calcular_y_perder_el_envio(fecha_corte) -> None:
@@ -340,12 +340,12 @@ def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(a
         page = admin_client.get(f"/admin/pagos/payout/{calculado.id}/change/").content.decode()
         assert "pedido-1" in page and "Las comisiones que cubre; las toma al enviarse." in page
         with pytest.raises(DomainError, match=f"está en el payout {calculado.id}, calculado y por enviarse"):
-            handlers.revertir_conversion(refund, integration.unit_of_work())
+            handlers.revertir_conversion(refund, bootstrap.unit_of_work())
         assert not events_of("ComisionRevertida") and Transaccion.objects.get().estado == "PENDIENTE"
 
     # once paid, the refund is a negative adjustment for the next payout
     assert Transaccion.objects.get().estado == "PAGADA"
-    handlers.revertir_conversion(refund, integration.unit_of_work())
+    handlers.revertir_conversion(refund, bootstrap.unit_of_work())
     assert Transaccion.objects.get(tipo="AJUSTE").comision == Decimal("-20.00")
 
 
@@ -375,7 +375,7 @@ def test_a_failed_payout_is_not_retried_while_a_later_one_of_the_partner_is_in_f
         calcular(HOY() + timedelta(days=1))  # covers the released commission
         (siguiente,) = Payout.objects.filter(id_socio=id_socio, estado="CALCULADO")
         with pytest.raises(DomainError, match=f"otro payout en curso \\({siguiente.id}\\)"):
-            handlers.reintentar_payout(commands.ReintentarPayout(id_payout=fallido.id), integration.unit_of_work())
+            handlers.reintentar_payout(commands.ReintentarPayout(id_payout=fallido.id), bootstrap.unit_of_work())
         assert Payout.objects.get(id=fallido.id).estado == "FALLIDO"
 
 

@@ -19,7 +19,7 @@ from campanias.domain import Campania
 from campanias.models import CampaniaView, EventoCampania, PresupuestoConsumido
 from cliente import commands as cliente_commands
 from cliente import handlers as cliente_handlers
-from cliente import integration as cliente_integration
+from cliente import bootstrap as cliente_bootstrap
 from cliente.models import ClienteView
 from tests import events
 
@@ -37,7 +37,7 @@ def socio_registrado() -> uuid.UUID:
     cliente_handlers.registrar_cliente(cliente_commands.RegistrarCliente(
         id=id_socio, tipo="NATURAL", nombre="Socia", email=f"{id_socio}@correo.co", cedula=cedula,
         fecha_nacimiento=date(1990, 5, 17),
-    ), cliente_integration.unit_of_work())
+    ), cliente_bootstrap.unit_of_work())
     return id_socio
 
 

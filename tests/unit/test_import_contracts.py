@@ -1,5 +1,6 @@
-"""The import contracts of `.importlinter` hold: the platform (alpespartners) imports no context, and
-the contexts do not import each other (contexts register with alpespartners.registry instead)."""
+"""The import contracts of `.importlinter` hold: the platform (alpespartners) imports no context, the
+contexts do not import each other (contexts register with alpespartners.registry instead), the
+shared kernel is plain Python, and no import circle exists anywhere."""
 
 import subprocess
 import sys

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         if contexto and contexto not in contexts.all_contexts():
             raise CommandError(f"unknown context: {contexto}")
         names = [contexto] if contexto else contexts.all_contexts()
-        rebuildable = {name: getattr(contexts.integration(name), "rebuild_projections", None) for name in names}
+        rebuildable = {name: getattr(contexts.wiring(name), "rebuild_projections", None) for name in names}
         if contexto and rebuildable[contexto] is None:
             raise CommandError(f"{contexto} does not keep an event store: its read models are written with its state.")
         for name, rebuild in rebuildable.items():
