@@ -67,22 +67,12 @@ def cliente(id_cliente: uuid.UUID) -> ClienteConocido | None:
 # --- conversions → commissions ---------------------------------------------------------
 
 
-@dataclass
-class Presupuesto:
-    """A campaign's budget as locked by a batch of conversions."""
-
-    campania: CampaniaVigente
-    presupuesto: Monto
-    disponible: Monto
-    agotado_publicado: bool
-
-
-def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, Presupuesto]:
+def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, domain.Presupuesto]:
     """The campaigns' rows, locked until commit (in id order, so two batches never deadlock):
     conversions of one campaign are decided one batch at a time."""
     rows = CampaniaLocal.objects.select_for_update().filter(id__in=ids_campania).order_by("id")
     return {
-        row.id: Presupuesto(
+        row.id: domain.Presupuesto(
             campania=CampaniaVigente(id=row.id, estado=row.estado, fecha_inicio=row.fecha_inicio, fecha_fin=row.fecha_fin,
                                      moneda=row.moneda, comisiones=row.comisiones, dias_retencion=row.dias_retencion),
             presupuesto=normalizar(Monto(row.presupuesto, row.moneda)),
@@ -93,8 +83,8 @@ def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, Pre
     }
 
 
-def guardar_presupuesto(id_campania: uuid.UUID, presupuesto: Presupuesto) -> None:
-    CampaniaLocal.objects.filter(id=id_campania).update(
+def guardar_presupuesto(presupuesto: domain.Presupuesto) -> None:
+    CampaniaLocal.objects.filter(id=presupuesto.campania.id).update(
         presupuesto_disponible=presupuesto.disponible.valor, agotado_publicado=presupuesto.agotado_publicado
     )
 

@@ -1,13 +1,14 @@
 """Conversions → commissions (the `Transaction` of the seed): what a conversion earns, the
-campaign budget it consumes, and how a commission is reversed."""
+campaign budget it consumes, how a batch of them is decided, and how a commission is reversed."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from alpespartners.seedwork.domain import DomainError, DomainEvent, Monto
 
@@ -70,6 +71,11 @@ class Conversion:
     monto: Monto | None
     ocurrida_en: datetime
 
+    @cached_property
+    def id_transaccion(self) -> uuid.UUID:
+        # Computed once: the handler looks it up among the registered ones, the batch decides on it.
+        return id_transaccion(self.id_campania, self.id_externo)
+
 
 @dataclass(frozen=True)
 class CampaniaVigente:
@@ -105,7 +111,7 @@ def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str)
 def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None, socio_inscrito: bool,
                        estado_socio: str | None, fecha_local: date, ahora: datetime) -> Monto | Rechazo:
     """The commission a conversion earns, or why it earns none. The budget is checked apart, in order,
-    under the campaign's lock (`consumir_presupuesto`); duplicates are the database's call."""
+    under the campaign's lock (`Presupuesto.consumir`); duplicates are `decidir_conversiones`' call."""
     if campania is None:
         return Rechazo("campania_desconocida", f"La campaña {conversion.id_campania} no existe.")
     if campania.estado != EstadoCampania.APROBADA:
@@ -169,6 +175,45 @@ def consumir_presupuesto(disponible: Monto, comision: Monto, minima: Monto) -> M
     return Monto(disponible.valor - comision.valor, disponible.moneda)
 
 
+@dataclass
+class Presupuesto:
+    """A campaign's budget as a batch of conversions finds it, under the campaign's lock: what is
+    left of it, and whether its exhaustion has been announced (once per campaign)."""
+
+    campania: CampaniaVigente
+    presupuesto: Monto
+    disponible: Monto
+    agotado_publicado: bool
+
+    @cached_property
+    def menor_comision(self) -> Monto:
+        # The terms do not change during a batch: computed once per campaign, not per conversion.
+        return comision_minima(self.campania.comisiones, self.campania.moneda)
+
+    @property
+    def agotado(self) -> bool:
+        """No commission of the campaign's terms fits in what is left."""
+        return presupuesto_agotado(self.disponible, self.menor_comision)
+
+    def consumir(self, comision: Monto) -> Rechazo | None:
+        """Pays the commission out of what is left, or says why it cannot (and the budget stays as it
+        was): `presupuesto_insuficiente` while smaller commissions still fit, else `presupuesto_agotado`."""
+        restante = consumir_presupuesto(self.disponible, comision, self.menor_comision)
+        if isinstance(restante, Rechazo):
+            return restante
+        self.disponible = restante
+        return None
+
+    def anunciar_agotado(self) -> PresupuestoAgotado | None:
+        """The event that pauses the campaign (campanias consumes it): once, when the budget is
+        exhausted; None before, and after it was announced (the flag is saved with the budget)."""
+        if self.agotado_publicado or not self.agotado:
+            return None
+        self.agotado_publicado = True
+        return PresupuestoAgotado(aggregate_id=self.campania.id, id_campania=self.campania.id,
+                                  presupuesto=self.presupuesto, disponible=self.disponible)
+
+
 def pagable_desde(ocurrida_en: datetime, dias_retencion: int) -> datetime:
     return ocurrida_en + timedelta(days=dias_retencion)
 
@@ -181,6 +226,90 @@ def id_transaccion(id_campania: uuid.UUID, id_externo: str) -> uuid.UUID:
 def id_ajuste(id_transaccion: uuid.UUID) -> uuid.UUID:
     # One adjustment per paid commission: a second refund of it computes the same id and is refused.
     return uuid.uuid5(NAMESPACE_AJUSTES, str(id_transaccion))
+
+
+# --- a batch of conversions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of one conversion of a batch: the per-item result of the command."""
+
+    conversion: Conversion
+    resultado: Resultado
+    id_transaccion: uuid.UUID | None = None
+    comision: Monto | None = None
+    rechazo: Rechazo | None = None
+    registrada: ComisionRegistrada | None = None  # the event of a REGISTRADA one
+
+    def as_result(self) -> dict:
+        return {
+            "id_externo": self.conversion.id_externo, "id_campania": str(self.conversion.id_campania),
+            "resultado": self.resultado.value,
+            "id_transaccion": str(self.id_transaccion) if self.id_transaccion else None,
+            "comision": self.comision.as_dict() if self.comision else None,
+            "codigo": self.rechazo.codigo if self.rechazo else None,
+            "motivo": self.rechazo.motivo if self.rechazo else None,
+        }
+
+
+@dataclass(frozen=True)
+class ConversionesDecididas:
+    """A batch decided: one decision per conversion, in their order, and what is to be written."""
+
+    decisiones: list[Decision]
+    comisiones: list[ComisionRegistrada]  # in the order of their conversions
+    agotados: list[PresupuestoAgotado]  # budgets announced exhausted now
+    presupuestos: list[Presupuesto]  # to save: those that paid a commission or ran out
+
+
+def decidir_conversiones(conversiones: list[Conversion], *, presupuestos: dict[uuid.UUID, Presupuesto],
+                         inscritos: set[tuple[uuid.UUID, uuid.UUID]], estados_socios: dict[uuid.UUID, str],
+                         registradas: set[uuid.UUID], ahora: datetime, zona: tzinfo) -> ConversionesDecididas:
+    """Decides a batch in arrival order on what was loaded for it: the campaigns' budgets (locked),
+    the (campaign, partner) enrolments, the partners' states and the transaction ids already
+    registered. A conversion already registered, before the batch or earlier in it, is a duplicate;
+    each commission is paid out of its budget before the next conversion is looked at. `zona`: the
+    platform's time zone, where a conversion's date is checked against the campaign's dates."""
+    registradas = set(registradas)  # grows with the batch: the same id_externo later in it is a duplicate
+    decisiones: list[Decision] = []
+    sin_presupuesto: dict[uuid.UUID, Presupuesto] = {}
+    for conversion in conversiones:
+        if conversion.id_transaccion in registradas:
+            decisiones.append(Decision(conversion, Resultado.DUPLICADA, conversion.id_transaccion))
+            continue
+        presupuesto = presupuestos.get(conversion.id_campania)
+        evaluacion = evaluar_conversion(
+            conversion, presupuesto.campania if presupuesto else None,
+            (conversion.id_campania, conversion.id_socio) in inscritos, estados_socios.get(conversion.id_socio),
+            conversion.ocurrida_en.astimezone(zona).date(), ahora,
+        )
+        if isinstance(evaluacion, Rechazo):
+            decisiones.append(Decision(conversion, Resultado.RECHAZADA, rechazo=evaluacion))
+            continue
+        rechazo = presupuesto.consumir(evaluacion)
+        if presupuesto.agotado:
+            # Only a budget no commission of its terms fits in pauses the campaign: one commission
+            # too large for what is left (presupuesto_insuficiente) leaves it running.
+            sin_presupuesto[conversion.id_campania] = presupuesto
+        if rechazo is not None:
+            decisiones.append(Decision(conversion, Resultado.RECHAZADA, rechazo=rechazo))
+            continue
+        registradas.add(conversion.id_transaccion)
+        decisiones.append(Decision(conversion, Resultado.REGISTRADA, conversion.id_transaccion, evaluacion,
+                                   registrada=_comision_registrada(conversion, evaluacion, presupuesto.campania)))
+    comisiones = [decision.registrada for decision in decisiones if decision.registrada is not None]
+    agotados = [evento for presupuesto in sin_presupuesto.values() if (evento := presupuesto.anunciar_agotado())]
+    cambiados = {evento.id_campania: presupuestos[evento.id_campania] for evento in comisiones} | sin_presupuesto
+    return ConversionesDecididas(decisiones, comisiones, agotados, list(cambiados.values()))
+
+
+def _comision_registrada(conversion: Conversion, comision: Monto, campania: CampaniaVigente) -> ComisionRegistrada:
+    return ComisionRegistrada(
+        aggregate_id=conversion.id_transaccion, id_campania=conversion.id_campania, id_socio=conversion.id_socio,
+        id_externo=conversion.id_externo, tipo=conversion.tipo, monto_conversion=conversion.monto, comision=comision,
+        ocurrida_en=conversion.ocurrida_en, pagable_desde=pagable_desde(conversion.ocurrida_en, campania.dias_retencion),
+    )
 
 
 @dataclass(frozen=True)
