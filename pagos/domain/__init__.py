@@ -57,7 +57,14 @@ from .comisiones import (
 )
 from .comun import MONTO_MAXIMO, EstadoCliente, normalizar, unidades_menores
 from .payouts import (
+    AL_FALLAR,
+    AL_PAGARSE,
+    AL_REINTENTARSE,
+    ESTADO_RECLAMADA,
+    ESTADOS_EN_CURSO,
+    ESTADOS_POR_PAGAR,
     NAMESPACE_CICLOS,
+    SOCIO_SIN_PAGOS,
     ComisionesCalculadas,
     EstadoCiclo,
     EstadoPayout,
@@ -66,11 +73,14 @@ from .payouts import (
     PayoutExitoso,
     PayoutFallido,
     PayoutProcesado,
+    Transicion,
     clave_payout,
     fin_del_corte,
     id_ciclo,
     id_payout,
     limite_de_pago,
+    se_paga_al_socio,
+    se_paga_en_ciclo,
     supera_minimo,
 )
 
@@ -89,7 +99,9 @@ __all__ = [
     # comun
     "MONTO_MAXIMO", "EstadoCliente", "normalizar", "unidades_menores",
     # payouts
-    "NAMESPACE_CICLOS", "ComisionesCalculadas", "EstadoCiclo", "EstadoPayout", "Payout", "PayoutCreado",
-    "PayoutExitoso", "PayoutFallido", "PayoutProcesado", "clave_payout", "fin_del_corte", "id_ciclo", "id_payout",
-    "limite_de_pago", "supera_minimo",
+    "AL_FALLAR", "AL_PAGARSE", "AL_REINTENTARSE", "ESTADO_RECLAMADA", "ESTADOS_EN_CURSO", "ESTADOS_POR_PAGAR",
+    "NAMESPACE_CICLOS", "SOCIO_SIN_PAGOS", "ComisionesCalculadas", "EstadoCiclo", "EstadoPayout", "Payout",
+    "PayoutCreado", "PayoutExitoso", "PayoutFallido", "PayoutProcesado", "Transicion", "clave_payout",
+    "fin_del_corte", "id_ciclo", "id_payout", "limite_de_pago", "se_paga_al_socio", "se_paga_en_ciclo",
+    "supera_minimo",
 ]

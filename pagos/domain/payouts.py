@@ -1,4 +1,5 @@
-"""Payouts: the cycles that pay partners their commissions, the `Payout` aggregate and its events."""
+"""Payouts: the cycles that pay partners their commissions, which commissions and partners a cycle
+pays, the `Payout` aggregate, how the commissions it covers follow it, and its events."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from alpespartners.seedwork.domain import Aggregate, DomainError, DomainEvent, Monto
+
+from .comisiones import EstadoTransaccion
+from .comun import EstadoCliente
 
 NAMESPACE_CICLOS = uuid.UUID("5e8a1f3b-92c4-5d07-b6e1-3a7c0d4f8e92")
 
@@ -26,6 +31,11 @@ class EstadoPayout(StrEnum):
     EN_PROCESO = "EN_PROCESO"
     EXITOSO = "EXITOSO"
     FALLIDO = "FALLIDO"
+
+
+# A payout not answered yet. A partner has one at a time per currency (what it covers is then still
+# what it pays), so a cycle leaves out a partner with one: its rows wait for that payout's answer.
+ESTADOS_EN_CURSO = (EstadoPayout.CALCULADO, EstadoPayout.EN_PROCESO)
 
 
 def clave_payout(id_payout: uuid.UUID, intento: int) -> str:
@@ -58,6 +68,47 @@ def supera_minimo(total: Decimal, moneda: str, minimos: dict[str, Decimal]) -> b
     """A partner is paid when the net total reaches the currency's minimum (and is positive: adjustments
     may leave nothing to pay); below it, the commissions wait for a later cycle."""
     return total > 0 and total >= minimos.get(moneda, Decimal(0))
+
+
+# --- what a cycle pays -----------------------------------------------------------------
+
+# Commissions and adjustments in no payout yet. PENDIENTE ones too: their retention ends by date
+# (`pagable_desde`), not by a change of state.
+ESTADOS_POR_PAGAR = (EstadoTransaccion.PENDIENTE, EstadoTransaccion.PAGABLE)
+# A suspended partner is paid nothing: its commissions wait, whole, for a cycle after its reactivation.
+SOCIO_SIN_PAGOS = EstadoCliente.SUSPENDIDO
+
+
+def se_paga_en_ciclo(estado: str, pagable_desde: datetime, limite: datetime) -> bool:
+    """A commission (or adjustment) a cycle pays: in no payout yet, and out of retention before the
+    cycle's limit (`limite_de_pago`)."""
+    return estado in ESTADOS_POR_PAGAR and pagable_desde < limite
+
+
+def se_paga_al_socio(estado_socio: str | None) -> bool:
+    """A cycle pays any partner but a suspended one. One pagos has no copy of is paid as well (its
+    payout then fails for want of a payment method)."""
+    return estado_socio != SOCIO_SIN_PAGOS
+
+
+# --- how the commissions a payout covers follow it ------------------------------------
+
+
+class Transicion(NamedTuple):
+    """A payout's commissions in state `desde` take state `hacia`."""
+
+    desde: EstadoTransaccion
+    hacia: EstadoTransaccion
+
+
+# Its first sending claims the rows it covers: those in ESTADOS_POR_PAGAR take this state and its id_payout.
+ESTADO_RECLAMADA = EstadoTransaccion.EN_PAYOUT
+AL_PAGARSE = Transicion(ESTADO_RECLAMADA, EstadoTransaccion.PAGADA)
+# Released for a retry or a later cycle; they keep id_payout (the payout they were last in), which
+# lets a retry take them back.
+AL_FALLAR = Transicion(ESTADO_RECLAMADA, EstadoTransaccion.PAGABLE)
+# A retry takes back those of its released rows no later cycle has claimed meanwhile.
+AL_REINTENTARSE = Transicion(EstadoTransaccion.PAGABLE, ESTADO_RECLAMADA)
 
 
 class Payout(Aggregate):
@@ -108,6 +159,15 @@ class Payout(Aggregate):
         self.estado, self.motivo_fallo = EstadoPayout.FALLIDO, motivo
         self.record(PayoutFallido(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                   motivo=motivo))
+
+    def estados_de_sus_comisiones(self) -> Transicion | None:
+        """How the commissions it claimed follow its answer: paid when EXITOSO, released when
+        FALLIDO; None while it has no answer."""
+        if self.estado is EstadoPayout.EXITOSO:
+            return AL_PAGARSE
+        if self.estado is EstadoPayout.FALLIDO:
+            return AL_FALLAR
+        return None
 
     @property
     def primer_envio(self) -> bool:
