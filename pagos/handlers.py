@@ -5,8 +5,6 @@ The gateway is called before `with uow:`: a slow provider never holds a database
 open, and its idempotency key (from the campaign, or the pago) makes a retried call harmless."""
 
 import logging
-import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,8 +14,7 @@ from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import Monto, NotFound
 
 from . import commands, domain, integration, pasarela, projections, repository
-from .domain import (CobroDuplicado, ComisionRegistrada, ComisionRevertida, EstadoTransaccion, Pago, PagoDeclinado,
-                     PresupuestoAgotado, Rechazo, Resultado)
+from .domain import CobroDuplicado, ComisionRevertida, Decision, EstadoTransaccion, Pago, PagoDeclinado, Resultado
 
 logger = logging.getLogger(__name__)
 
@@ -77,27 +74,6 @@ def revertir_pago(command: commands.RevertirPago, uow: UnitOfWork) -> None:
 # --- conversions → commissions -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What became of one conversion of a batch: the per-item result of the command."""
-
-    conversion: commands.RegistrarConversion
-    resultado: Resultado
-    id_transaccion: uuid.UUID | None = None
-    comision: Monto | None = None
-    rechazo: Rechazo | None = None
-
-    def as_result(self) -> dict:
-        return {
-            "id_externo": self.conversion.id_externo, "id_campania": str(self.conversion.id_campania),
-            "resultado": self.resultado.value,
-            "id_transaccion": str(self.id_transaccion) if self.id_transaccion else None,
-            "comision": self.comision.as_dict() if self.comision else None,
-            "codigo": self.rechazo.codigo if self.rechazo else None,
-            "motivo": self.rechazo.motivo if self.rechazo else None,
-        }
-
-
 def registrar_conversiones(command: commands.RegistrarConversiones, uow: UnitOfWork) -> None:
     with uow:
         decisiones = _decidir(command.conversiones, uow)
@@ -131,69 +107,26 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
     campaigns' rows stay locked until commit, so budgets are consumed in arrival order.
     `origenes`: the command of each conversion, when they come from several."""
     ahora = timezone.now()
-    presupuestos = repository.presupuestos_bloqueados({item.id_campania for item in conversiones})
-    inscritos = repository.inscritos({(item.id_campania, item.id_socio) for item in conversiones})
-    estados_socios = repository.estados_clientes({item.id_socio for item in conversiones})
-    ids = [domain.id_transaccion(item.id_campania, item.id_externo) for item in conversiones]
-    registradas_antes = repository.transacciones_existentes(set(ids))
-    minimas = {id_campania: domain.comision_minima(presupuesto.campania.comisiones, presupuesto.campania.moneda)
-               for id_campania, presupuesto in presupuestos.items()}
-    decisiones, nuevas, sin_presupuesto = [], [], set()
-    for index, (item, id_transaccion) in enumerate(zip(conversiones, ids)):
-        if id_transaccion in registradas_antes:
-            decisiones.append(Decision(item, Resultado.DUPLICADA, id_transaccion))
-            continue
-        presupuesto = presupuestos.get(item.id_campania)
-        conversion = domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto,
-                                       item.ocurrida_en)
-        evaluacion = domain.evaluar_conversion(
-            conversion, presupuesto.campania if presupuesto else None, (item.id_campania, item.id_socio) in inscritos,
-            estados_socios.get(item.id_socio), timezone.localtime(item.ocurrida_en).date(), ahora,
-        )
-        if isinstance(evaluacion, Rechazo):
-            decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=evaluacion))
-            continue
-        minima = minimas[item.id_campania]
-        restante = domain.consumir_presupuesto(presupuesto.disponible, evaluacion, minima)
-        if isinstance(restante, Rechazo):
-            # One commission too large for what is left (presupuesto_insuficiente) leaves the
-            # campaign running: only a budget no commission of its terms fits in pauses it.
-            if domain.presupuesto_agotado(presupuesto.disponible, minima):
-                sin_presupuesto.add(item.id_campania)
-            decisiones.append(Decision(item, Resultado.RECHAZADA, rechazo=restante))
-            continue
-        presupuesto.disponible = restante
-        if domain.presupuesto_agotado(restante, minima):
-            sin_presupuesto.add(item.id_campania)
-        registradas_antes.add(id_transaccion)  # the same id_externo later in this batch is a duplicate
-        nuevas.append(ComisionRegistrada(
-            aggregate_id=id_transaccion, id_campania=item.id_campania, id_socio=item.id_socio,
-            id_externo=item.id_externo, tipo=item.tipo, monto_conversion=item.monto, comision=evaluacion,
-            ocurrida_en=item.ocurrida_en,
-            pagable_desde=domain.pagable_desde(item.ocurrida_en, presupuesto.campania.dias_retencion),
-        ))
-        decisiones.append(Decision(item, Resultado.REGISTRADA, id_transaccion, evaluacion))
-        if origenes is not None:
-            uow.origins[nuevas[-1].event_id] = origenes[index]
-    repository.agregar_transacciones(nuevas)
-    uow.record(nuevas)
-    for id_campania in sin_presupuesto:
-        _anunciar_agotado(presupuestos[id_campania], uow)
-    for id_campania in {event.id_campania for event in nuevas} | sin_presupuesto:
-        repository.guardar_presupuesto(id_campania, presupuestos[id_campania])
-    return decisiones
-
-
-def _anunciar_agotado(presupuesto: repository.Presupuesto, uow: UnitOfWork) -> bool:
-    """PresupuestoAgotado, once per campaign, when no commission of its terms fits in what is left
-    (`domain.presupuesto_agotado`). True if it leaves now (the caller saves the flag)."""
-    if presupuesto.agotado_publicado:
-        return False
-    presupuesto.agotado_publicado = True
-    id_campania = presupuesto.campania.id
-    uow.record([PresupuestoAgotado(aggregate_id=id_campania, id_campania=id_campania,
-                                   presupuesto=presupuesto.presupuesto, disponible=presupuesto.disponible)])
-    return True
+    lote = [domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto, item.ocurrida_en)
+            for item in conversiones]
+    decididas = domain.decidir_conversiones(
+        lote,
+        presupuestos=repository.presupuestos_bloqueados({conversion.id_campania for conversion in lote}),
+        inscritos=repository.inscritos({(conversion.id_campania, conversion.id_socio) for conversion in lote}),
+        estados_socios=repository.estados_clientes({conversion.id_socio for conversion in lote}),
+        registradas=repository.transacciones_existentes({conversion.id_transaccion for conversion in lote}),
+        ahora=ahora, zona=timezone.get_current_timezone(),
+    )
+    repository.agregar_transacciones(decididas.comisiones)
+    uow.record(decididas.comisiones)
+    uow.record(decididas.agotados)
+    for presupuesto in decididas.presupuestos:
+        repository.guardar_presupuesto(presupuesto)
+    if origenes is not None:
+        for decision, origen in zip(decididas.decisiones, origenes):
+            if decision.registrada is not None:
+                uow.origins[decision.registrada.event_id] = origen
+    return decididas.decisiones
 
 
 def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -> None:

@@ -67,22 +67,12 @@ def cliente(id_cliente: uuid.UUID) -> ClienteConocido | None:
 # --- conversions → commissions ---------------------------------------------------------
 
 
-@dataclass
-class Presupuesto:
-    """A campaign's budget as locked by a batch of conversions."""
-
-    campania: CampaniaVigente
-    presupuesto: Monto
-    disponible: Monto
-    agotado_publicado: bool
-
-
-def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, Presupuesto]:
+def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, domain.Presupuesto]:
     """The campaigns' rows, locked until commit (in id order, so two batches never deadlock):
     conversions of one campaign are decided one batch at a time."""
     rows = CampaniaLocal.objects.select_for_update().filter(id__in=ids_campania).order_by("id")
     return {
-        row.id: Presupuesto(
+        row.id: domain.Presupuesto(
             campania=CampaniaVigente(id=row.id, estado=row.estado, fecha_inicio=row.fecha_inicio, fecha_fin=row.fecha_fin,
                                      moneda=row.moneda, comisiones=row.comisiones, dias_retencion=row.dias_retencion),
             presupuesto=normalizar(Monto(row.presupuesto, row.moneda)),
@@ -93,8 +83,8 @@ def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, Pre
     }
 
 
-def guardar_presupuesto(id_campania: uuid.UUID, presupuesto: Presupuesto) -> None:
-    CampaniaLocal.objects.filter(id=id_campania).update(
+def guardar_presupuesto(presupuesto: domain.Presupuesto) -> None:
+    CampaniaLocal.objects.filter(id=presupuesto.campania.id).update(
         presupuesto_disponible=presupuesto.disponible.valor, agotado_publicado=presupuesto.agotado_publicado
     )
 
@@ -164,6 +154,11 @@ def agregar_ajuste(transaccion: domain.Transaccion, ajuste: Monto, motivo: str, 
 # --- payout cycles --------------------------------------------------------------------
 
 
+# The domain's rules of a cycle, as the values its queries compare with.
+POR_PAGAR = [estado.value for estado in domain.ESTADOS_POR_PAGAR]
+EN_CURSO = [estado.value for estado in domain.ESTADOS_EN_CURSO]
+
+
 @dataclass(frozen=True)
 class PorPagar:
     """One partner's net payable total in one currency, as the cycle's GROUP BY finds it, and the
@@ -205,9 +200,9 @@ def iniciar_ciclo(id_ciclo: uuid.UUID, fecha_corte, origen: str) -> bool:
 
 
 def _por_pagar(limite) -> QuerySet:
-    return Transaccion.objects.filter(
-        estado__in=[EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value], pagable_desde__lt=limite,
-    ).exclude(id_socio__in=ClienteLocal.objects.filter(estado=domain.EstadoCliente.SUSPENDIDO.value).values("id"))
+    """What a cycle pays (domain.se_paga_en_ciclo) of the partners it pays (domain.se_paga_al_socio)."""
+    return Transaccion.objects.filter(estado__in=POR_PAGAR, pagable_desde__lt=limite).exclude(
+        id_socio__in=ClienteLocal.objects.filter(estado=domain.SOCIO_SIN_PAGOS.value).values("id"))
 
 
 def por_pagar(limite) -> list[PorPagar]:
@@ -216,9 +211,6 @@ def por_pagar(limite) -> list[PorPagar]:
             .annotate(total=Sum("comision"), transacciones=Count("id"), hasta_secuencia=Max("secuencia"))
             .values_list("id_socio", "moneda", "total", "transacciones", "hasta_secuencia"))
     return [PorPagar(*row) for row in rows]
-
-
-EN_CURSO = [domain.EstadoPayout.CALCULADO.value, domain.EstadoPayout.EN_PROCESO.value]
 
 
 def payouts_en_curso() -> set[tuple[uuid.UUID, str]]:
@@ -282,8 +274,7 @@ def cubiertas(id_payout: uuid.UUID) -> QuerySet:
     payout = Payout.objects.filter(id=id_payout)
     return Transaccion.objects.filter(
         id_socio=Subquery(payout.values("id_socio")), moneda=Subquery(payout.values("moneda")),
-        estado__in=[EstadoTransaccion.PENDIENTE.value, EstadoTransaccion.PAGABLE.value],
-        pagable_desde__lt=Subquery(payout.values("pagable_antes_de")),
+        estado__in=POR_PAGAR, pagable_desde__lt=Subquery(payout.values("pagable_antes_de")),
         secuencia__lte=Subquery(payout.values("hasta_secuencia")),
     )
 
@@ -292,8 +283,8 @@ def reclamar(payout: domain.Payout) -> tuple[int, Monto]:
     """A payout sent for the first time takes the rows it covers; what they add up to is returned.
     Refunds of covered rows are refused and no other payout of the partner is in flight, so this is
     what its cycle calculated."""
-    reclamadas = cubiertas(payout.id).update(estado=EstadoTransaccion.EN_PAYOUT.value, id_payout=payout.id)
-    total = _del_payout(payout, EstadoTransaccion.EN_PAYOUT).aggregate(total=Sum("comision"))["total"]
+    reclamadas = cubiertas(payout.id).update(estado=domain.ESTADO_RECLAMADA.value, id_payout=payout.id)
+    total = _del_payout(payout, domain.ESTADO_RECLAMADA).aggregate(total=Sum("comision"))["total"]
     return reclamadas, normalizar(Monto(total or Decimal(0), payout.monto_total.moneda))
 
 
@@ -309,7 +300,7 @@ def payout_que_cubre(id_transaccion: uuid.UUID) -> uuid.UUID | None:
 
 
 def guardar_payout(payout: domain.Payout) -> None:
-    """Its transactions follow its state: PAGADA when paid, back to PAGABLE (released) when it failed."""
+    """Its transactions follow its state (domain.Payout.estados_de_sus_comisiones)."""
     try:
         with transaction.atomic():
             Payout.objects.filter(id=payout.id).update(
@@ -323,16 +314,14 @@ def guardar_payout(payout: domain.Payout) -> None:
         raise DomainError(f"El socio tiene otro payout en curso ({en_curso}); reintente cuando termine.",
                           "id_payout") from error
     payout.version += 1
-    if payout.estado is domain.EstadoPayout.EXITOSO:
-        _del_payout(payout, EstadoTransaccion.EN_PAYOUT).update(estado=EstadoTransaccion.PAGADA.value)
-    elif payout.estado is domain.EstadoPayout.FALLIDO:
-        # The rows keep id_payout (the payout they were last in), which lets a retry take them back.
-        _del_payout(payout, EstadoTransaccion.EN_PAYOUT).update(estado=EstadoTransaccion.PAGABLE.value)
+    transicion = payout.estados_de_sus_comisiones()
+    if transicion is not None:
+        _del_payout(payout, transicion.desde).update(estado=transicion.hacia.value)
 
 
 def recuperar_transacciones(payout: domain.Payout) -> int:
     """A retried payout takes back those of its released rows no later cycle has claimed."""
-    return _del_payout(payout, EstadoTransaccion.PAGABLE).update(estado=EstadoTransaccion.EN_PAYOUT.value)
+    return _del_payout(payout, domain.AL_REINTENTARSE.desde).update(estado=domain.AL_REINTENTARSE.hacia.value)
 
 
 def _del_payout(payout: domain.Payout, estado: EstadoTransaccion) -> QuerySet:

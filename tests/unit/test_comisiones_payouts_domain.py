@@ -1,4 +1,5 @@
-"""Rules of conversions, commissions and payouts (pagos/domain.py), without a database."""
+"""Rules of conversions, commissions and payouts (pagos/domain/comisiones.py and payouts.py), without a
+database."""
 
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -9,7 +10,7 @@ import pytest
 
 from alpespartners.seedwork.domain import DomainError, Monto
 from pagos import domain
-from pagos.domain import CampaniaVigente, Conversion, EstadoPayout, Payout, Rechazo
+from pagos.domain import CampaniaVigente, Conversion, EstadoPayout, EstadoTransaccion, Payout, Rechazo
 
 AHORA = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
 COMISIONES = {
@@ -218,3 +219,56 @@ def test_only_a_calculated_payout_is_sent():
     payout.procesar()
     with pytest.raises(DomainError, match="Solo un payout CALCULADO puede enviarse"):
         payout.procesar()
+
+
+@pytest.mark.parametrize(("estado", "pagable_desde", "paga"), [
+    ("PAGABLE", datetime(2026, 11, 28, 4, 59, tzinfo=timezone.utc), True),
+    ("PENDIENTE", datetime(2026, 11, 28, 4, 59, tzinfo=timezone.utc), True),  # retention ends by date
+    ("PAGABLE", datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc), False),  # payable only from the limit on
+    ("EN_PAYOUT", datetime(2026, 11, 1, tzinfo=timezone.utc), False),  # another payout is paying it
+    ("PAGADA", datetime(2026, 11, 1, tzinfo=timezone.utc), False),
+    ("REVERTIDA", datetime(2026, 11, 1, tzinfo=timezone.utc), False),
+])
+def test_a_cycle_pays_commissions_in_no_payout_yet_out_of_retention_before_its_limit(estado, pagable_desde, paga):
+    limite = domain.fin_del_corte(date(2026, 11, 28), ZoneInfo("America/Bogota"))  # 29 Nov 05:00 UTC
+    assert domain.se_paga_en_ciclo(estado, pagable_desde, limite) is paga
+
+
+@pytest.mark.parametrize(("estado_socio", "paga"), [("ACTIVO", True), ("SUSPENDIDO", False), (None, True)])
+def test_a_cycle_pays_every_partner_but_a_suspended_one(estado_socio, paga):
+    assert domain.se_paga_al_socio(estado_socio) is paga
+
+
+def seguir(filas: dict[str, str], transicion) -> dict[str, str]:
+    """The payout's rows after its commissions follow a transition (what the repository's UPDATE does)."""
+    return {fila: transicion.hacia if estado == transicion.desde else estado for fila, estado in filas.items()}
+
+
+def reclamar(filas: dict[str, str]) -> dict[str, str]:
+    return {fila: domain.ESTADO_RECLAMADA if estado in domain.ESTADOS_POR_PAGAR else estado
+            for fila, estado in filas.items()}
+
+
+def test_a_paid_payout_pays_the_commissions_it_claimed():
+    payout = calculado()
+    filas = {"venta": EstadoTransaccion.PAGABLE, "click": EstadoTransaccion.PENDIENTE}
+    payout.procesar()
+    assert payout.estados_de_sus_comisiones() is None  # sent, not answered: they stay in the payout
+    filas = reclamar(filas)
+    assert set(filas.values()) == {EstadoTransaccion.EN_PAYOUT}
+    payout.registrar_exito("sim_po_1")
+    assert seguir(filas, payout.estados_de_sus_comisiones()) == {"venta": "PAGADA", "click": "PAGADA"}
+
+
+def test_a_failed_payout_releases_its_commissions_and_a_retry_takes_them_back():
+    payout = calculado()
+    payout.procesar()
+    filas = reclamar({"venta": EstadoTransaccion.PAGABLE})
+    payout.registrar_fallo("Fondos insuficientes.")
+    filas = seguir(filas, payout.estados_de_sus_comisiones())
+    assert filas == {"venta": "PAGABLE"}  # payable again: a retry or a later cycle pays it
+    filas = seguir(filas, domain.AL_REINTENTARSE)
+    assert filas == {"venta": "EN_PAYOUT"}
+    payout.reintentar(transacciones_recuperadas=3)
+    assert payout.estados_de_sus_comisiones() is None  # CALCULADO again: nothing moves until it is answered
+
