@@ -13,7 +13,7 @@ from alpespartners.messaging.together import Origin, Outcome
 from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import Monto, NotFound
 
-from . import commands, domain, integration, pasarela, projections, repository
+from . import commands, domain, integration, pasarela, projections
 from .domain import CobroDuplicado, ComisionRevertida, Decision, EstadoTransaccion, Pago, PagoDeclinado, Resultado
 
 logger = logging.getLogger(__name__)
@@ -21,13 +21,13 @@ logger = logging.getLogger(__name__)
 
 def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
     monto = domain.validar_monto_a_cobrar(command.monto)
-    existente = repository.por_campania(command.id_campania)
+    existente = uow.repository.por_campania(command.id_campania)
     if existente is not None:
         # One charge per campaign: a repeated request answers with the charge already made.
         with uow:
             uow.commit(resource_id=existente.id)
         return
-    marca = repository.cliente(command.id_cliente)
+    marca = uow.repository.cliente(command.id_cliente)
     # The brand's registration and payment method, if sent before the charge, are already applied
     # here (DEPENDS_ON): what pagos knows now is the answer.
     motivo = domain.motivo_para_no_cobrar(command.id_cliente, marca)
@@ -47,7 +47,7 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
         else:
             pago.rechazar(motivo)
         try:
-            repository.save(pago)
+            uow.repository.save(pago)
         except CobroDuplicado:
             # A concurrent CobrarCampania committed first; the shared gateway key made it one charge,
             # and its event is the only one.
@@ -59,14 +59,14 @@ def cobrar_campania(command: commands.CobrarCampania, uow: UnitOfWork) -> None:
 
 
 def revertir_pago(command: commands.RevertirPago, uow: UnitOfWork) -> None:
-    pago = repository.get(command.id_pago)
+    pago = uow.repository.get(command.id_pago)
     pago.verificar_reversible()  # refused before any money moves
     confirmacion_reembolso = pasarela.configurada().reembolsar(
         domain.clave_reembolso(pago.id), pago.confirmacion, pago.monto
     )
     with uow:
         pago.revertir(command.motivo, confirmacion_reembolso)
-        repository.save(pago)  # a concurrent change is a version conflict: retried, then refused by the domain
+        uow.repository.save(pago)  # a concurrent change is a version conflict: retried, then refused by the domain
         uow.collect(pago)
         uow.commit(resource_id=pago.id)
 
@@ -111,17 +111,17 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
             for item in conversiones]
     decididas = domain.decidir_conversiones(
         lote,
-        presupuestos=repository.presupuestos_bloqueados({conversion.id_campania for conversion in lote}),
-        inscritos=repository.inscritos({(conversion.id_campania, conversion.id_socio) for conversion in lote}),
-        estados_socios=repository.estados_clientes({conversion.id_socio for conversion in lote}),
-        registradas=repository.transacciones_existentes({conversion.id_transaccion for conversion in lote}),
+        presupuestos=uow.repository.presupuestos_bloqueados({conversion.id_campania for conversion in lote}),
+        inscritos=uow.repository.inscritos({(conversion.id_campania, conversion.id_socio) for conversion in lote}),
+        estados_socios=uow.repository.estados_clientes({conversion.id_socio for conversion in lote}),
+        registradas=uow.repository.transacciones_existentes({conversion.id_transaccion for conversion in lote}),
         ahora=ahora, zona=timezone.get_current_timezone(),
     )
-    repository.agregar_transacciones(decididas.comisiones)
+    uow.repository.agregar_transacciones(decididas.comisiones)
     uow.record(decididas.comisiones)
     uow.record(decididas.agotados)
     for presupuesto in decididas.presupuestos:
-        repository.guardar_presupuesto(presupuesto)
+        uow.repository.guardar_presupuesto(presupuesto)
     if origenes is not None:
         for decision, origen in zip(decididas.decisiones, origenes):
             if decision.registrada is not None:
@@ -131,20 +131,20 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
 
 def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -> None:
     with uow:
-        repository.esperar_ciclo_en_curso()
-        transaccion = repository.transaccion_bloqueada(command.id_campania, command.id_externo)
+        uow.repository.esperar_ciclo_en_curso()
+        transaccion = uow.repository.transaccion_bloqueada(command.id_campania, command.id_externo)
         if transaccion is None:
             raise NotFound(f"La campaña {command.id_campania} no tiene una conversión {command.id_externo}.",
                            "id_externo")
-        domain.verificar_reversible(transaccion, repository.payout_que_cubre(transaccion.id))
+        domain.verificar_reversible(transaccion, uow.repository.payout_que_cubre(transaccion.id))
         ajuste = None
         if transaccion.estado == EstadoTransaccion.PAGADA:
             ajuste = Monto(-transaccion.comision.valor, transaccion.comision.moneda)
-            repository.agregar_ajuste(transaccion, ajuste, command.motivo, timezone.now())
+            uow.repository.agregar_ajuste(transaccion, ajuste, command.motivo, timezone.now())
         else:
-            repository.marcar_revertida(transaccion.id, command.motivo)
+            uow.repository.marcar_revertida(transaccion.id, command.motivo)
         # The sale did not happen: what its commission consumed returns to the campaign's budget.
-        repository.devolver_presupuesto(transaccion.id_campania, transaccion.comision.valor)
+        uow.repository.devolver_presupuesto(transaccion.id_campania, transaccion.comision.valor)
         uow.record([ComisionRevertida(
             aggregate_id=transaccion.id, id_campania=transaccion.id_campania, id_socio=transaccion.id_socio,
             id_externo=transaccion.id_externo, comision=transaccion.comision, motivo=command.motivo, ajuste=ajuste,
@@ -161,20 +161,20 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
     itself, when it is first sent, after commit (see domain.Payout)."""
     id_ciclo = domain.id_ciclo(command.fecha_corte)
     with uow:
-        repository.bloquear_para_ciclo()
+        uow.repository.bloquear_para_ciclo()
         # Running a cut-off again sends whatever of it is still CALCULADO (its fan-out was lost after
         # commit, say); answered payouts are left as they are.
         uow.after_commit(commands.EnviarPayoutsDelCiclo(id_ciclo=id_ciclo))
-        if not repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
+        if not uow.repository.iniciar_ciclo(id_ciclo, command.fecha_corte, command.origen):
             uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": False, "payouts": 0})
             return
         limite = domain.limite_de_pago(command.fecha_corte, timezone.get_current_timezone(), timezone.now())
-        en_curso = repository.payouts_en_curso()
-        grupos = [grupo for grupo in repository.por_pagar(limite)
+        en_curso = uow.repository.payouts_en_curso()
+        grupos = [grupo for grupo in uow.repository.por_pagar(limite)
                   if (grupo.id_socio, grupo.moneda) not in en_curso
                   and domain.supera_minimo(grupo.total, grupo.moneda, settings.PAGOS_MONTOS_MINIMOS)]
-        repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos)
-        repository.cerrar_calculo(id_ciclo, grupos, timezone.now())
+        uow.repository.crear_payouts(id_ciclo, command.fecha_corte, limite, grupos)
+        uow.repository.cerrar_calculo(id_ciclo, grupos, timezone.now())
         uow.commit(resource_id=id_ciclo, result={"ciclo_nuevo": True, "payouts": len(grupos),
                                                  "transacciones": sum(grupo.transacciones for grupo in grupos)})
 
@@ -184,19 +184,19 @@ def procesar_payout(command: commands.EnviarPayout, uow: UnitOfWork) -> None:
     through the gateway. Its first sending claims the commissions it covers, in the transaction that
     moves it to EN_PROCESO. The gateway is called between two transactions, with the payout's key."""
     with uow:
-        payout = repository.payout(command.id_payout)
+        payout = uow.repository.payout(command.id_payout)
         if payout.estado is domain.EstadoPayout.CALCULADO:
             payout.procesar()
             if payout.primer_envio:
-                payout.verificar_reclamo(*repository.reclamar(payout))
+                payout.verificar_reclamo(*uow.repository.reclamar(payout))
         elif payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return  # already answered: a redelivered task does nothing
-        repository.guardar_payout(payout)
+        uow.repository.guardar_payout(payout)
         uow.collect(payout)
         uow.commit()
     if payout.estado is not domain.EstadoPayout.EN_PROCESO:
         return  # failed before sending: what it covers changed
-    socio = repository.cliente(payout.id_socio)
+    socio = uow.repository.cliente(payout.id_socio)
     motivo, confirmacion = None, None
     if socio is None or not socio.token_predeterminado:
         motivo = "El socio no tiene un medio de pago predeterminado."
@@ -211,24 +211,26 @@ def procesar_payout(command: commands.EnviarPayout, uow: UnitOfWork) -> None:
 
 def terminar_payout(command: commands.TerminarPayout, uow: UnitOfWork) -> None:
     with uow:
-        payout = repository.payout(command.id_payout)
+        payout = uow.repository.payout(command.id_payout)
         if payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return
         if command.confirmacion:
             payout.registrar_exito(command.confirmacion)
         else:
             payout.registrar_fallo(command.motivo)
-        repository.guardar_payout(payout)
+        uow.repository.guardar_payout(payout)
         uow.collect(payout)
         uow.commit()
 
 
 def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> None:
     with uow:
-        payout = repository.payout(command.id_payout)
-        recuperadas = repository.recuperar_transacciones(payout) if payout.estado is domain.EstadoPayout.FALLIDO else 0
+        payout = uow.repository.payout(command.id_payout)
+        recuperadas = 0
+        if payout.estado is domain.EstadoPayout.FALLIDO:
+            recuperadas = uow.repository.recuperar_transacciones(payout)
         payout.reintentar(recuperadas)
-        repository.guardar_payout(payout)
+        uow.repository.guardar_payout(payout)
         # COMPLETADO means sent again, not paid: the gateway answers later, on the payout itself
         # (links.resource; `Prefer: wait` answers with it). The result says so in its own words.
         uow.after_commit(commands.EnviarPayout(id_payout=payout.id))

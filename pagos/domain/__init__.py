@@ -41,6 +41,7 @@ from .comisiones import (
     PresupuestoAgotado,
     Rechazo,
     Resultado,
+    TipoComision,
     TipoConversion,
     Transaccion,
     calcular_comision,
@@ -93,7 +94,7 @@ __all__ = [
     "AJUSTE", "NAMESPACE_AJUSTES", "NAMESPACE_TRANSACCIONES", "REDONDEO", "TIPOS_CON_MONTO", "TOLERANCIA_RELOJ",
     "CampaniaVigente", "ComisionRegistrada", "ComisionRevertida", "Conversion", "ConversionesDecididas", "Decision",
     "EstadoCampania", "EstadoTransaccion", "Presupuesto", "PresupuestoAgotado", "Rechazo", "Resultado",
-    "TipoConversion", "Transaccion", "calcular_comision", "comision_minima", "consumir_presupuesto",
+    "TipoComision", "TipoConversion", "Transaccion", "calcular_comision", "comision_minima", "consumir_presupuesto",
     "decidir_conversiones", "evaluar_conversion", "id_ajuste",
     "id_transaccion", "pagable_desde", "presupuesto_agotado", "validar_monto_conversion", "verificar_reversible",
     # comun

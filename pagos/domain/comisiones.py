@@ -27,6 +27,13 @@ class TipoConversion(StrEnum):
     IMPRESION = "IMPRESION"
 
 
+class TipoComision(StrEnum):
+    """How a campaign's term for a type pays (campanias validates the terms; pagos reads them)."""
+
+    PORCENTAJE = "PORCENTAJE"  # `valor` is a percentage of the conversion's amount
+    FIJA = "FIJA"  # `valor` is an amount in the campaign's currency
+
+
 # a sale or a sign-up is worth an amount; a click is not
 TIPOS_CON_MONTO = (TipoConversion.VENTA, TipoConversion.CONVERSION)
 AJUSTE = "AJUSTE"  # the tipo of a negative adjustment: a refund of a commission already paid
@@ -103,7 +110,7 @@ def validar_monto_conversion(monto: Monto) -> Monto:
 def calcular_comision(termino: dict[str, str], monto: Monto | None, moneda: str) -> Monto:
     """PORCENTAJE × monto / 100 or FIJA, in the campaign's currency, rounded half up to its minor unit."""
     valor = Decimal(termino["valor"])
-    if termino["tipo"] == "PORCENTAJE":
+    if termino["tipo"] == TipoComision.PORCENTAJE:
         valor = monto.valor * valor / 100
     return Monto(valor.quantize(Decimal(1).scaleb(-unidades_menores(moneda)), rounding=REDONDEO), moneda)
 
@@ -130,7 +137,7 @@ def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None,
     termino = campania.comisiones.get(conversion.tipo)
     if termino is None:
         return Rechazo("tipo_desconocido", f"Tipo de conversión desconocido: {conversion.tipo}.")
-    if conversion.monto is None and (conversion.tipo in TIPOS_CON_MONTO or termino["tipo"] == "PORCENTAJE"):
+    if conversion.monto is None and (conversion.tipo in TIPOS_CON_MONTO or termino["tipo"] == TipoComision.PORCENTAJE):
         return Rechazo("monto_requerido", f"Una conversión de tipo {conversion.tipo} requiere monto.")
     if conversion.monto is not None and conversion.monto.moneda != campania.moneda:
         return Rechazo("moneda_distinta", f"El monto está en {conversion.monto.moneda}; la campaña paga en "
@@ -147,7 +154,7 @@ def comision_minima(comisiones: dict[str, dict[str, str]], moneda: str) -> Monto
     unit for a small enough monto. A term that rounds to zero yields nothing (`comision_cero`), so it
     does not count."""
     unidad = Monto(Decimal(1).scaleb(-unidades_menores(moneda)), moneda)
-    posibles = [unidad if termino["tipo"] == "PORCENTAJE" else calcular_comision(termino, None, moneda)
+    posibles = [unidad if termino["tipo"] == TipoComision.PORCENTAJE else calcular_comision(termino, None, moneda)
                 for termino in comisiones.values()]
     # Terms that yield nothing refuse every conversion before the budget is looked at; the default
     # only keeps the answer a Monto.
