@@ -174,8 +174,7 @@ def _save_for_saga(campania: Campania | None, saga: SagaAprobacion, uow: UnitOfW
 # --- the campaign's budget: commissions of pagos ----------------------------------
 
 
-def consumir_presupuesto(events: list[integration.ComisionRegistrada | integration.ComisionRevertida],
-                         uow: UnitOfWork) -> None:
+def consumir_presupuesto(events: list[integration.MovimientoDeComision], uow: UnitOfWork) -> None:
     """ComisionRegistrada consumes a campaign's budget, ComisionRevertida gives it back: a sum,
     so a whole batch is applied as one total per campaign."""
     totales: dict[uuid.UUID, Decimal] = {}

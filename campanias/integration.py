@@ -84,26 +84,25 @@ class ClienteReactivado:
 
 
 @dataclass(frozen=True)
-class PagoConfirmado:
+class EventoDeCobro:
+    """What the approval saga reads of a charge's answer; the subclass says which answer."""
+
     aggregate: ClassVar[str] = "id_pago"
     id_pago: uuid.UUID
     id_campania: uuid.UUID
+    motivo: str | None = None  # PagoRechazado, PagoRevertido
 
 
-@dataclass(frozen=True)
-class PagoRechazado:
-    aggregate: ClassVar[str] = "id_pago"
-    id_pago: uuid.UUID
-    id_campania: uuid.UUID
-    motivo: str | None = None
+class PagoConfirmado(EventoDeCobro):
+    pass
 
 
-@dataclass(frozen=True)
-class PagoRevertido:
-    aggregate: ClassVar[str] = "id_pago"
-    id_pago: uuid.UUID
-    id_campania: uuid.UUID
-    motivo: str | None = None
+class PagoRechazado(EventoDeCobro):
+    pass
+
+
+class PagoRevertido(EventoDeCobro):
+    pass
 
 
 @dataclass(frozen=True)
@@ -113,16 +112,18 @@ class PresupuestoAgotado:
 
 
 @dataclass(frozen=True)
-class ComisionRegistrada:
+class MovimientoDeComision:
+    """A commission's amount against its campaign's budget: registered, it consumes; reverted, it gives back."""
+
     aggregate: ClassVar[str] = "id_transaccion"
     id_transaccion: uuid.UUID
     id_campania: uuid.UUID
     comision: Monto
 
 
-@dataclass(frozen=True)
-class ComisionRevertida:
-    aggregate: ClassVar[str] = "id_transaccion"
-    id_transaccion: uuid.UUID
-    id_campania: uuid.UUID
-    comision: Monto
+class ComisionRegistrada(MovimientoDeComision):
+    pass
+
+
+class ComisionRevertida(MovimientoDeComision):
+    pass
