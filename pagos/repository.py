@@ -289,8 +289,9 @@ def reclamar(payout: domain.Payout) -> tuple[int, Monto]:
 
 
 def payout_que_cubre(id_transaccion: uuid.UUID) -> uuid.UUID | None:
-    """The payout, not sent yet, that will pay this PENDIENTE or PAGABLE row."""
-    fila = Transaccion.objects.filter(id=id_transaccion)
+    """The payout, not sent yet, that will pay this PENDIENTE or PAGABLE row. A row in no other
+    state is covered by none: a PAGADA one is refunded by an adjustment whatever comes next."""
+    fila = Transaccion.objects.filter(id=id_transaccion, estado__in=POR_PAGAR)
     return (Payout.objects.filter(
         id_socio=Subquery(fila.values("id_socio")), moneda=Subquery(fila.values("moneda")),
         estado=domain.EstadoPayout.CALCULADO.value, intentos=0,

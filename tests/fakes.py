@@ -368,10 +368,10 @@ class InMemoryPagosRepository:
                 and fila.secuencia <= payout.hasta_secuencia]
 
     def payout_que_cubre(self, id_transaccion: uuid.UUID) -> uuid.UUID | None:
-        """The payout calculated and never sent whose range covers the row. Like the Django query,
-        it looks at the row's partner, currency, date and number, not at the row's state."""
+        """The payout calculated and never sent whose range covers the row, if the row is one a
+        cycle pays (domain.ESTADOS_POR_PAGAR)."""
         fila = self.transacciones.get(id_transaccion)
-        if fila is None:
+        if fila is None or fila.estado not in domain.ESTADOS_POR_PAGAR:
             return None
         return next((payout.id for payout in self.payouts.values()
                      if (payout.id_socio, payout.moneda) == (fila.id_socio, fila.moneda)

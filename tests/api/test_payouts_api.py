@@ -349,6 +349,27 @@ def test_a_commission_in_a_calculated_payout_is_refunded_only_after_its_answer(a
     assert Transaccion.objects.get(tipo="AJUSTE").comision == Decimal("-20.00")
 
 
+def test_a_paid_commission_is_refunded_while_a_later_payout_of_the_partner_waits_to_be_sent(api):
+    # given a paid commission, and the partner's next payout calculated but not sent yet
+    id_campania = campania("100000.00", dias_retencion=0)
+    id_socio = socio_con_medio(id_campania, "tok_ok")
+    ganar(api, id_campania, id_socio, "400.00", id_externo="pedido-1")
+    ciclo(api, HOY(), **WAIT)
+    ganar(api, id_campania, id_socio, "700.00", id_externo="pedido-2")
+    refund = commands.RevertirConversion(id_campania=id_campania, id_externo="pedido-1", motivo="Devolución")
+    with transaction.atomic():
+        calcular(HOY() + timedelta(days=1))
+        (calculado,) = Payout.objects.filter(id_socio=id_socio, estado="CALCULADO")
+
+        # when the paid sale is refunded: that payout does not cover it
+        handlers.revertir_conversion(refund, bootstrap.unit_of_work())
+
+    # then it becomes a -20.00 adjustment for a later payout, and the calculated one pays its 35.00
+    assert Transaccion.objects.get(tipo="AJUSTE").comision == Decimal("-20.00")
+    calculado.refresh_from_db()
+    assert (calculado.estado, calculado.monto_total) == ("EXITOSO", Decimal("35.00"))
+
+
 def test_a_payout_whose_commissions_changed_before_sending_fails_unsent(api):
     id_campania = campania("100000.00", dias_retencion=0)
     id_socio = socio_con_medio(id_campania, "tok_ok")
