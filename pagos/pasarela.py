@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from alpespartners.seedwork.domain import Monto
 
@@ -76,4 +77,7 @@ PASARELAS: dict[str, type] = {"simulada": PasarelaSimulada}
 
 
 def configurada() -> PasarelaPagos:
-    return PASARELAS[settings.PASARELA_PAGOS]()
+    """settings.PASARELA_PAGOS names an adapter of PASARELAS, or is the dotted path of one kept
+    elsewhere (a provider's package, a test's fake)."""
+    nombre = settings.PASARELA_PAGOS
+    return (PASARELAS.get(nombre) or import_string(nombre))()

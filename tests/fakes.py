@@ -407,3 +407,26 @@ class InMemoryPagosRepository:
     def _del_payout(self, payout: domain.Payout, estado: EstadoTransaccion) -> list[FilaTransaccion]:
         return [fila for fila in self.transacciones.values()
                 if fila.id_socio == payout.id_socio and fila.id_payout == payout.id and fila.estado == estado]
+
+
+# --- the payment gateway: adapters of the PasarelaPagos port, chosen by settings.PASARELA_PAGOS ---
+
+
+class PasarelaNoLlamada:
+    """For a payout that must never reach the gateway (its partner has no payment method)."""
+
+    def cobrar(self, clave_idempotencia, token, monto):
+        raise AssertionError("the gateway was called to charge")
+
+    def reembolsar(self, clave_idempotencia, confirmacion, monto):
+        raise AssertionError("the gateway was called to refund")
+
+    def pagar(self, clave_idempotencia, token, monto):
+        raise AssertionError("the gateway was called for a partner without a payment method")
+
+
+class PasarelaSinRespuesta(PasarelaNoLlamada):
+    """A gateway that never answers a payout: it stays EN_PROCESO until a TerminarPayout."""
+
+    def pagar(self, clave_idempotencia, token, monto):
+        raise domain.ErrorTransitorioPasarela("sin respuesta")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alpespartners.messaging.together import Origin
 from alpespartners.seedwork.domain import DomainError, Monto, NotFound
-from pagos import commands, domain, handlers, pasarela
+from pagos import commands, domain, handlers
 from pagos.domain import (CampaniaVigente, ComisionRegistrada, ComisionRevertida, ErrorTransitorioPasarela,
                           EstadoCliente, EstadoTransaccion, PresupuestoAgotado)
 from tests.fakes import FakeUnitOfWork, InMemoryPagosRepository
@@ -118,17 +118,6 @@ def estados(repo, ids) -> set[str]:
 
 def payouts_de(repo, id_socio):
     return [payout for payout in repo.payouts.values() if payout.id_socio == id_socio]
-
-
-def pasarela_no_llamada():
-    pytest.fail("the gateway was called for a partner without a payment method")
-
-
-class PasarelaSinRespuesta:
-    """A gateway that never answers a payout: it stays EN_PROCESO until a TerminarPayout."""
-
-    def pagar(self, clave_idempotencia, token, monto):
-        raise ErrorTransitorioPasarela("sin respuesta")
 
 
 # --- conversions → commissions --------------------------------------------------------------
@@ -320,15 +309,15 @@ def calculado(repo, token="") -> tuple[uuid.UUID, list[uuid.UUID]]:
     return payout.id, filas
 
 
-def fallido(repo, monkeypatch) -> tuple[uuid.UUID, list[uuid.UUID]]:
-    monkeypatch.setattr(pasarela, "configurada", pasarela_no_llamada)
+def fallido(repo, settings) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    settings.PASARELA_PAGOS = "tests.fakes.PasarelaNoLlamada"
     id_payout, filas = calculado(repo)
     enviar(repo, id_payout)
     return id_payout, filas
 
 
-def test_a_payout_to_a_partner_without_a_payment_method_claims_its_commissions_then_fails(repo, monkeypatch):
-    monkeypatch.setattr(pasarela, "configurada", pasarela_no_llamada)
+def test_a_payout_to_a_partner_without_a_payment_method_claims_its_commissions_then_fails(repo, settings):
+    settings.PASARELA_PAGOS = "tests.fakes.PasarelaNoLlamada"
     id_payout, filas = calculado(repo)
 
     uow = enviar(repo, id_payout)
@@ -341,8 +330,8 @@ def test_a_payout_to_a_partner_without_a_payment_method_claims_its_commissions_t
     assert uow.commits == 2  # the claim, then the answer
 
 
-def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada(repo, monkeypatch):
-    monkeypatch.setattr(pasarela, "configurada", PasarelaSinRespuesta)
+def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada(repo, settings):
+    settings.PASARELA_PAGOS = "tests.fakes.PasarelaSinRespuesta"
     id_payout, filas = calculado(repo, token="tok_ok")
     with pytest.raises(ErrorTransitorioPasarela):
         enviar(repo, id_payout)
@@ -356,8 +345,8 @@ def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada
     assert tipos(uow.committed_events) == ["PayoutExitoso"]
 
 
-def test_a_failed_payout_retried_takes_its_commissions_back_and_is_sent_again(repo, monkeypatch):
-    id_payout, filas = fallido(repo, monkeypatch)
+def test_a_failed_payout_retried_takes_its_commissions_back_and_is_sent_again(repo, settings):
+    id_payout, filas = fallido(repo, settings)
 
     uow = run(handlers.reintentar_payout, commands.ReintentarPayout(id_payout=id_payout), repo)
 
@@ -366,8 +355,8 @@ def test_a_failed_payout_retried_takes_its_commissions_back_and_is_sent_again(re
     assert uow.result == {"id_payout": str(id_payout), "estado": "CALCULADO"}
 
 
-def test_a_failed_payout_is_not_retried_while_a_later_one_of_the_partner_is_in_flight(repo, monkeypatch):
-    id_payout, filas = fallido(repo, monkeypatch)
+def test_a_failed_payout_is_not_retried_while_a_later_one_of_the_partner_is_in_flight(repo, settings):
+    id_payout, filas = fallido(repo, settings)
     ciclo(repo, hoy() + timedelta(days=1))  # covers the released commissions
 
     with pytest.raises(DomainError, match="otro payout en curso"):
