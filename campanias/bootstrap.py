@@ -18,6 +18,8 @@ COMMAND_HANDLERS = {
     commands.ReanudarCampania: handlers.reanudar_campania,
     commands.FinalizarCampania: handlers.finalizar_campania,
     commands.CancelarCampania: handlers.cancelar_campania,
+    commands.ActualizarCampania: handlers.actualizar_campania,
+    commands.CrearEnlacesFaltantes: handlers.crear_enlaces_faltantes,
 }
 
 # Events of other contexts this one reacts to.

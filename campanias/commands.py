@@ -17,6 +17,24 @@ class CrearCampania(Command):
     fecha_fin: date
     comisiones: dict | None = None
     dias_retencion: int = 30
+    url_destino: str | None = None
+    ventana_atribucion_dias: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActualizarCampania(Command):
+    """PATCH /campanias/{id}: a value left None stays as it is."""
+
+    id_campania: uuid.UUID
+    url_destino: str | None = None
+    ventana_atribucion_dias: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrearEnlacesFaltantes(Command):
+    """A tracking link for every enrolment that predates links (manage.py create_tracking_links)."""
+
+    id_campania: uuid.UUID
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +82,7 @@ class VencerSaga(Command):
 
 COMMANDS = {command.__name__: command for command in (
     CrearCampania, InscribirSocio, RetirarSocio, PausarCampania, ReanudarCampania, FinalizarCampania, CancelarCampania,
+    ActualizarCampania, CrearEnlacesFaltantes,
 )}
 
 # The aggregates of other contexts each command is decided on: it waits until campanias has applied
@@ -77,4 +96,5 @@ DEPENDS_ON = {
     ReanudarCampania: lambda command: {command.id_campania},
     FinalizarCampania: lambda command: {command.id_campania},
     CancelarCampania: lambda command: {command.id_campania},
+    ActualizarCampania: lambda command: {command.id_campania},
 }

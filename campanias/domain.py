@@ -7,12 +7,14 @@ state and keeps it pending for the event store.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
 
 from alpespartners.seedwork.domain import (DECIMAL_TEXT, MINOR_UNITS, Aggregate, DomainError, DomainEvent, Monto,
                                            NotFound, decimales)
@@ -48,6 +50,9 @@ NOMBRE_MAXIMO = 200
 MOTIVO_MAXIMO = 500
 DIAS_RETENCION_POR_DEFECTO = 30
 DIAS_RETENCION_MAXIMO = 365
+VENTANA_ATRIBUCION_POR_DEFECTO = 30  # days a click can still earn its partner a conversion
+VENTANA_ATRIBUCION_MAXIMA = 365
+URL_DESTINO_MAXIMA = 2000  # what every browser and proxy carries in a Location header
 # A percentage to the hundredth of a point (7.25 %, a basis point): finer terms are not how programs are
 # written, and the commission is rounded to the currency's minor unit anyway.
 DECIMALES_PORCENTAJE = 2
@@ -87,6 +92,44 @@ def validar_dias_retencion(dias: int) -> int:
     if not isinstance(dias, int) or isinstance(dias, bool) or not 0 <= dias <= DIAS_RETENCION_MAXIMO:
         raise DomainError(f"Los días de retención van de 0 a {DIAS_RETENCION_MAXIMO}.", "dias_retencion")
     return dias
+
+
+def validar_url_destino(url: str | None) -> str | None:
+    """The landing page a tracking link sends visitors to: an absolute https URL with a host and no
+    credentials (a link shared in public must not carry them)."""
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url.strip():
+        raise DomainError("La url de destino no puede estar vacía.", "url_destino")
+    url = url.strip()
+    if len(url) > URL_DESTINO_MAXIMA:
+        raise DomainError(f"La url de destino admite como máximo {URL_DESTINO_MAXIMA} caracteres.", "url_destino")
+    if not url.isascii() or any(caracter.isspace() or ord(caracter) < 32 for caracter in url):
+        raise DomainError("La url de destino debe estar codificada (sin espacios ni caracteres fuera de ASCII).",
+                          "url_destino")
+    try:
+        partes = urlsplit(url)
+        partes.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise DomainError("La url de destino no es una URL válida.", "url_destino") from None
+    if partes.scheme != "https" or not partes.hostname:
+        raise DomainError("La url de destino debe ser una URL https absoluta, p. ej. https://tienda.co/oferta.",
+                          "url_destino")
+    if partes.username or partes.password:
+        raise DomainError("La url de destino no puede llevar usuario ni contraseña.", "url_destino")
+    return url
+
+
+def validar_ventana_atribucion(dias: int) -> int:
+    if not isinstance(dias, int) or isinstance(dias, bool) or not 1 <= dias <= VENTANA_ATRIBUCION_MAXIMA:
+        raise DomainError(f"La ventana de atribución va de 1 a {VENTANA_ATRIBUCION_MAXIMA} días.",
+                          "ventana_atribucion_dias")
+    return dias
+
+
+def nuevo_codigo_enlace() -> str:
+    """11 URL-safe characters, 64 random bits: one link's code tells nothing of another's."""
+    return secrets.token_urlsafe(8)
 
 
 def validar_comisiones(comisiones: dict[str, Any] | None, moneda: str | None = None) -> dict[str, dict[str, str]]:
@@ -134,8 +177,9 @@ def validar_motivo(motivo: str | None) -> str:
 @dataclass(frozen=True, kw_only=True)
 class CampaniaCreada(DomainEvent):
     # v1 carried `presupuesto` as a bare decimal with a separate `moneda` and had no retention
-    # days; v2 carries a Monto and `dias_retencion`. Stored v1 events load through UPCASTERS.
-    version = 2
+    # days; v2 carries a Monto and `dias_retencion`; v3 adds the tracking links' landing page and
+    # attribution window. Stored older events load through UPCASTERS.
+    version = 3
     id_cliente: uuid.UUID
     nombre: str
     presupuesto: Monto
@@ -143,6 +187,25 @@ class CampaniaCreada(DomainEvent):
     fecha_fin: date
     comisiones: dict[str, dict[str, str]]
     dias_retencion: int
+    url_destino: str | None
+    ventana_atribucion_dias: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaniaActualizada(DomainEvent):
+    """The campaign's tracking settings after a change: both values, whichever changed."""
+
+    url_destino: str | None
+    ventana_atribucion_dias: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnlaceCreado(DomainEvent):
+    """An enrolment's tracking link: right after its SocioInscrito, or later for an enrolment that
+    predates links. It is retired with the enrolment (SocioRetirado)."""
+
+    id_socio: uuid.UUID
+    codigo: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,7 +245,7 @@ class CampaniaFinalizada(DomainEvent):
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {event.__name__: event for event in (
     CampaniaCreada, CampaniaAprobada, CampaniaCancelada, SocioInscrito, SocioRetirado,
-    CampaniaPausada, CampaniaReanudada, CampaniaFinalizada,
+    CampaniaPausada, CampaniaReanudada, CampaniaFinalizada, CampaniaActualizada, EnlaceCreado,
 )}
 
 
@@ -192,9 +255,14 @@ def campania_creada_v1_a_v2(data: dict) -> dict:
     return {**upcast, "presupuesto": {"valor": str(valor), "moneda": moneda}, "dias_retencion": DIAS_RETENCION_POR_DEFECTO}
 
 
+def campania_creada_v2_a_v3(data: dict) -> dict:
+    return {**data, "url_destino": None, "ventana_atribucion_dias": VENTANA_ATRIBUCION_POR_DEFECTO}
+
+
 # {(type, stored version): function turning its data into the next version's}
 UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {
     ("CampaniaCreada", 1): campania_creada_v1_a_v2,
+    ("CampaniaCreada", 2): campania_creada_v2_a_v3,
 }
 
 
@@ -211,7 +279,7 @@ def upcast(type: str, version: int, data: dict) -> dict:
 
 
 class Campania(Aggregate):
-    SNAPSHOT_SCHEMA = 1  # bump when the snapshot's shape changes: older snapshots are then ignored
+    SNAPSHOT_SCHEMA = 2  # bump when the snapshot's shape changes: older snapshots are then ignored
 
     def __init__(self, id: uuid.UUID, version: int = 0):
         super().__init__(id, version)
@@ -222,10 +290,13 @@ class Campania(Aggregate):
         self.fecha_fin: date | None = None
         self.comisiones: dict[str, dict[str, str]] = {}
         self.dias_retencion = DIAS_RETENCION_POR_DEFECTO
+        self.url_destino: str | None = None
+        self.ventana_atribucion_dias = VENTANA_ATRIBUCION_POR_DEFECTO
         self.estado = EstadoCampania.PENDIENTE
         # Enrolled partners by the text of their id: a snapshot of 10,000 of them would spend most
         # of its load building UUID objects (~23 ms), and a set keeps the enrolment checks O(1).
         self._socios: set[str] = set()
+        self._enlaces: dict[str, str] = {}  # the enrolled partner's id (text) → its link's code
         self.id_pago: uuid.UUID | None = None
 
     # --- commands ---
@@ -233,7 +304,8 @@ class Campania(Aggregate):
     @classmethod
     def crear(cls, id: uuid.UUID, *, id_cliente: uuid.UUID, estado_marca: str | None, nombre: str, presupuesto: Monto,
               fecha_inicio: date, fecha_fin: date, hoy: date, comisiones: dict | None = None,
-              dias_retencion: int = DIAS_RETENCION_POR_DEFECTO) -> "Campania":
+              dias_retencion: int = DIAS_RETENCION_POR_DEFECTO, url_destino: str | None = None,
+              ventana_atribucion_dias: int = VENTANA_ATRIBUCION_POR_DEFECTO) -> "Campania":
         if estado_marca is None:
             raise NotFound(f"No existe el cliente {id_cliente}.", "id_cliente")
         if estado_marca != "ACTIVO":
@@ -244,9 +316,25 @@ class Campania(Aggregate):
             aggregate_id=id, id_cliente=id_cliente, nombre=validar_nombre(nombre),
             presupuesto=validar_presupuesto(presupuesto), fecha_inicio=fecha_inicio, fecha_fin=fecha_fin,
             comisiones=validar_comisiones(comisiones, presupuesto.moneda),
-            dias_retencion=validar_dias_retencion(dias_retencion),
+            dias_retencion=validar_dias_retencion(dias_retencion), url_destino=validar_url_destino(url_destino),
+            ventana_atribucion_dias=validar_ventana_atribucion(ventana_atribucion_dias),
         ))
         return campania
+
+    def actualizar(self, *, url_destino: str | None = None, ventana_atribucion_dias: int | None = None) -> None:
+        """Change the tracking settings; a value not given stays. A finished or cancelled campaign
+        takes no more clicks, so its settings no longer change."""
+        if self.estado in ESTADOS_TERMINALES:
+            raise DomainError(f"No se modifica una campaña {self.estado}.", "estado")
+        if url_destino is None and ventana_atribucion_dias is None:
+            raise DomainError("Indique url_destino o ventana_atribucion_dias.", "url_destino")
+        nueva_url = validar_url_destino(url_destino) if url_destino is not None else self.url_destino
+        nueva_ventana = (validar_ventana_atribucion(ventana_atribucion_dias) if ventana_atribucion_dias is not None
+                         else self.ventana_atribucion_dias)
+        if (nueva_url, nueva_ventana) == (self.url_destino, self.ventana_atribucion_dias):
+            return  # nothing changes: no event
+        self._emit(CampaniaActualizada(aggregate_id=self.id, url_destino=nueva_url,
+                                       ventana_atribucion_dias=nueva_ventana))
 
     def aprobar(self, id_pago: uuid.UUID) -> None:
         self._exigir("aprobar", EstadoCampania.PENDIENTE)
@@ -276,7 +364,8 @@ class Campania(Aggregate):
         self._exigir("finalizar", EstadoCampania.APROBADA, EstadoCampania.PAUSADA)
         self._emit(CampaniaFinalizada(aggregate_id=self.id, motivo=validar_motivo(motivo)))
 
-    def inscribir_socio(self, id_socio: uuid.UUID, estado_socio: str | None) -> None:
+    def inscribir_socio(self, id_socio: uuid.UUID, estado_socio: str | None, codigo_enlace: str | None = None) -> None:
+        """The enrolment comes with its tracking link (`codigo_enlace`: a fresh code when not given)."""
         if self.estado in ESTADOS_TERMINALES:
             raise DomainError(f"No se inscriben socios en una campaña {self.estado}.", "estado")
         if estado_socio is None:
@@ -288,6 +377,19 @@ class Campania(Aggregate):
         if self.inscrito(id_socio):
             raise DomainError("El socio ya está inscrito en esta campaña.", "id_socio")
         self._emit(SocioInscrito(aggregate_id=self.id, id_socio=id_socio))
+        self._emit(EnlaceCreado(aggregate_id=self.id, id_socio=id_socio, codigo=codigo_enlace or nuevo_codigo_enlace()))
+
+    def crear_enlaces_faltantes(self, nuevo_codigo: Callable[[], str] = nuevo_codigo_enlace) -> int:
+        """A link for every enrolment that predates links; how many were created."""
+        if self.estado in ESTADOS_TERMINALES:
+            return 0  # takes no more clicks
+        sin_enlace = sorted(self._socios - set(self._enlaces))
+        for id_socio in sin_enlace:
+            self._emit(EnlaceCreado(aggregate_id=self.id, id_socio=uuid.UUID(id_socio), codigo=nuevo_codigo()))
+        return len(sin_enlace)
+
+    def enlace(self, id_socio: uuid.UUID) -> str | None:
+        return self._enlaces.get(str(id_socio))
 
     def retirar_socio(self, id_socio: uuid.UUID) -> None:
         if self.estado in ESTADOS_TERMINALES:
@@ -320,6 +422,11 @@ class Campania(Aggregate):
                 self.id_cliente, self.nombre, self.presupuesto = event.id_cliente, event.nombre, event.presupuesto
                 self.fecha_inicio, self.fecha_fin = event.fecha_inicio, event.fecha_fin
                 self.comisiones, self.dias_retencion = dict(event.comisiones), event.dias_retencion
+                self.url_destino, self.ventana_atribucion_dias = event.url_destino, event.ventana_atribucion_dias
+            case CampaniaActualizada():
+                self.url_destino, self.ventana_atribucion_dias = event.url_destino, event.ventana_atribucion_dias
+            case EnlaceCreado():
+                self._enlaces[str(event.id_socio)] = event.codigo
             case CampaniaAprobada():
                 self.estado, self.id_pago = EstadoCampania.APROBADA, event.id_pago
             case CampaniaCancelada():
@@ -334,6 +441,7 @@ class Campania(Aggregate):
                 self._socios.add(str(event.id_socio))
             case SocioRetirado():
                 self._socios.discard(str(event.id_socio))
+                self._enlaces.pop(str(event.id_socio), None)  # the link is retired with the enrolment
             case _:
                 raise TypeError(f"Campania cannot apply {event.type}")
 
@@ -351,7 +459,8 @@ class Campania(Aggregate):
             "id_cliente": str(self.id_cliente), "nombre": self.nombre, "presupuesto": self.presupuesto.as_dict(),
             "fecha_inicio": self.fecha_inicio.isoformat(), "fecha_fin": self.fecha_fin.isoformat(),
             "comisiones": self.comisiones, "dias_retencion": self.dias_retencion, "estado": self.estado.value,
-            "socios": sorted(self._socios), "id_pago": str(self.id_pago) if self.id_pago else None,
+            "url_destino": self.url_destino, "ventana_atribucion_dias": self.ventana_atribucion_dias,
+            "socios": sorted(self._socios), "enlaces": self._enlaces, "id_pago": str(self.id_pago) if self.id_pago else None,
             "version": self.version,
         }
 
@@ -366,7 +475,10 @@ class Campania(Aggregate):
         campania.comisiones = state["comisiones"]
         campania.dias_retencion = state["dias_retencion"]
         campania.estado = EstadoCampania(state["estado"])
+        campania.url_destino = state["url_destino"]
+        campania.ventana_atribucion_dias = state["ventana_atribucion_dias"]
         campania._socios = set(state["socios"])
+        campania._enlaces = dict(state["enlaces"])
         campania.id_pago = uuid.UUID(state["id_pago"]) if state["id_pago"] else None
         return campania
 

@@ -32,7 +32,8 @@ def crear_campania(command: commands.CrearCampania, uow: UnitOfWork) -> None:
             command.id, id_cliente=command.id_cliente, estado_marca=uow.repository.estado_cliente(command.id_cliente),
             nombre=command.nombre, presupuesto=command.presupuesto, fecha_inicio=command.fecha_inicio,
             fecha_fin=command.fecha_fin, hoy=timezone.localdate(), comisiones=command.comisiones,
-            dias_retencion=command.dias_retencion,
+            dias_retencion=command.dias_retencion, url_destino=command.url_destino,
+            ventana_atribucion_dias=command.ventana_atribucion_dias,
         )
         # The approval saga starts with the campaign: its charge request leaves in the same commit.
         saga = SagaAprobacion.iniciar(campania.id, timezone.now(), timedelta(seconds=settings.CAMPANIAS_SAGA_TIMEOUT_SECONDS))
@@ -48,6 +49,22 @@ def inscribir_socio(command: commands.InscribirSocio, uow: UnitOfWork) -> None:
         campania = uow.repository.get(command.id_campania)
         campania.inscribir_socio(command.id_socio, uow.repository.estado_cliente(command.id_socio))
         _save(campania, uow)
+
+
+def actualizar_campania(command: commands.ActualizarCampania, uow: UnitOfWork) -> None:
+    with uow:
+        campania = uow.repository.get(command.id_campania)
+        campania.actualizar(url_destino=command.url_destino, ventana_atribucion_dias=command.ventana_atribucion_dias)
+        _save(campania, uow)
+
+
+def crear_enlaces_faltantes(command: commands.CrearEnlacesFaltantes, uow: UnitOfWork) -> None:
+    with uow:
+        campania = uow.repository.get(command.id_campania)
+        creados = campania.crear_enlaces_faltantes()
+        uow.repository.save(campania, correlation_id=uow.correlation_id, causation_id=uow.causation_id)
+        uow.collect(campania)
+        uow.commit(resource_id=campania.id, result={"enlaces_creados": creados})
 
 
 def retirar_socio(command: commands.RetirarSocio, uow: UnitOfWork) -> None:

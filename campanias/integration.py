@@ -21,16 +21,25 @@ MONTO = "object: {valor: string (decimal), moneda: string (ISO 4217)}"
 COMISIONES = ("object: {VENTA|CONVERSION|CLICK|IMPRESION: {tipo: PORCENTAJE | FIJA, valor: string (decimal)}}; "
               "PORCENTAJE is a percentage of the conversion's amount, FIJA an amount in the campaign's currency")
 
+# The campaign's tracking settings, as they are after the event.
+TRACKING = {"url_destino": "string (https URL) or null: where a tracking link sends visitors",
+            "ventana_atribucion_dias": "integer 1–365: how long a click can earn its partner a conversion"}
+
 PUBLISHED = {
     "CampaniaCreada": {
-        "version": 2,
+        "version": 3,
         "data": {
             "id_cliente": "string (uuid): the brand", "nombre": "string", "presupuesto": MONTO,
             "fecha_inicio": "string (date)", "fecha_fin": "string (date)", "comisiones": COMISIONES,
-            "dias_retencion": "integer 0–365",
+            "dias_retencion": "integer 0–365", **TRACKING,
         },
-        "previous_versions": {1: "presupuesto was a string (decimal) with a separate `moneda`; no dias_retencion (30)"},
+        "previous_versions": {1: "presupuesto was a string (decimal) with a separate `moneda`; no dias_retencion (30)",
+                              2: "no url_destino (null) nor ventana_atribucion_dias (30)"},
     },
+    "CampaniaActualizada": {"version": 1, "data": TRACKING},
+    # after SocioInscrito, or later for an enrolment that predates links; retired by SocioRetirado
+    "EnlaceCreado": {"version": 1, "data": {"id_socio": "string (uuid)",
+                                            "codigo": "string: the link's code, GET /t/{codigo}"}},
     "CampaniaAprobada": {"version": 1, "data": {"id_pago": "string (uuid): the confirmed charge in pagos"}},
     "CampaniaCancelada": {"version": 1, "data": {"motivo": "string"}},
     "SocioInscrito": {"version": 1, "data": {"id_socio": "string (uuid)"}},

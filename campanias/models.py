@@ -80,6 +80,8 @@ class CampaniaView(models.Model):
     fecha_fin = models.DateField(db_index=True)
     comisiones = models.JSONField()
     dias_retencion = models.PositiveSmallIntegerField()
+    url_destino = models.CharField(max_length=2000, null=True, blank=True)  # where its tracking links send visitors
+    ventana_atribucion_dias = models.PositiveSmallIntegerField(default=30)
     motivo = models.CharField(max_length=500, blank=True)  # why it was paused, finished or cancelled
     version = models.PositiveIntegerField()
     fecha_creacion = models.DateTimeField()
@@ -100,6 +102,7 @@ class SocioCampaniaView(models.Model):
     id_socio = models.UUIDField(db_index=True)
     inscrito_en = models.DateTimeField()
     suspendido = models.BooleanField(default=False)
+    codigo_enlace = models.CharField(max_length=32, null=True, blank=True, unique=True)  # GET /t/{codigo}
 
     class Meta:
         ordering = ["inscrito_en"]

@@ -28,7 +28,8 @@ def campania_creada(event: domain.CampaniaCreada) -> None:
         estado=domain.EstadoCampania.PENDIENTE.value, presupuesto=event.presupuesto.valor,
         presupuesto_disponible=event.presupuesto.valor - _consumido(event.aggregate_id), moneda=event.presupuesto.moneda,
         fecha_inicio=event.fecha_inicio, fecha_fin=event.fecha_fin, comisiones=event.comisiones,
-        dias_retencion=event.dias_retencion, version=1,
+        dias_retencion=event.dias_retencion, url_destino=event.url_destino,
+        ventana_atribucion_dias=event.ventana_atribucion_dias, version=1,
         fecha_creacion=event.occurred_at, fecha_actualizacion=event.occurred_at,
     )
 
@@ -66,6 +67,16 @@ def socio_inscrito(event: domain.SocioInscrito) -> None:
     _update(event)
 
 
+def campania_actualizada(event: domain.CampaniaActualizada) -> None:
+    _update(event, url_destino=event.url_destino, ventana_atribucion_dias=event.ventana_atribucion_dias)
+
+
+def enlace_creado(event: domain.EnlaceCreado) -> None:
+    SocioCampaniaView.objects.filter(campania_id=event.aggregate_id, id_socio=event.id_socio).update(
+        codigo_enlace=event.codigo)
+    _update(event)
+
+
 def socio_retirado(event: domain.SocioRetirado) -> None:
     SocioCampaniaView.objects.filter(campania_id=event.aggregate_id, id_socio=event.id_socio).delete()
     _update(event)
@@ -80,6 +91,8 @@ PROJECTORS = {
     domain.CampaniaFinalizada: campania_finalizada,
     domain.SocioInscrito: socio_inscrito,
     domain.SocioRetirado: socio_retirado,
+    domain.CampaniaActualizada: campania_actualizada,
+    domain.EnlaceCreado: enlace_creado,
 }
 
 

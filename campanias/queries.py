@@ -4,8 +4,8 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from .domain import EstadoCampania, EstadoSaga
-from .models import CampaniaView, EventoCampania, SagaAprobacionModel
+from .domain import ESTADOS_TERMINALES, EstadoCampania, EstadoSaga
+from .models import CampaniaView, EventoCampania, SagaAprobacionModel, SocioCampaniaView
 
 
 def campanias(*, estado: str | None = None, id_cliente=None) -> QuerySet[CampaniaView]:
@@ -44,3 +44,15 @@ def sagas_vencidas(ahora) -> list:
     """Campaigns whose charge got no answer before the saga's deadline."""
     return list(SagaAprobacionModel.objects.filter(estado=EstadoSaga.ESPERANDO_COBRO.value, vence_en__lte=ahora)
                 .values_list("id_campania", flat=True))
+
+
+def enlaces(id_campania) -> QuerySet[SocioCampaniaView]:
+    """The campaign's live tracking links: one per enrolment that has one (retired with it)."""
+    return SocioCampaniaView.objects.filter(campania_id=id_campania, codigo_enlace__isnull=False)
+
+
+def campanias_con_enrolamientos_sin_enlace() -> list:
+    """Running campaigns with an enrolment older than tracking links (the backfill's work list)."""
+    return list(SocioCampaniaView.objects.filter(codigo_enlace__isnull=True)
+                .exclude(campania__estado__in=[estado.value for estado in ESTADOS_TERMINALES])
+                .values_list("campania_id", flat=True).distinct())

@@ -41,9 +41,14 @@ class CrearCampaniaInput(serializers.Serializer):
     )
     dias_retencion = StrictIntegerField(min_value=0, max_value=domain.DIAS_RETENCION_MAXIMO,
                                               default=domain.DIAS_RETENCION_POR_DEFECTO)
+    url_destino = StrictCharField(max_length=domain.URL_DESTINO_MAXIMA, required=False, allow_null=True, default=None,
+                                  help_text="https: adonde envían los enlaces de seguimiento, con click_id añadido")
+    ventana_atribucion_dias = StrictIntegerField(min_value=1, max_value=domain.VENTANA_ATRIBUCION_MAXIMA,
+                                                 default=domain.VENTANA_ATRIBUCION_POR_DEFECTO)
 
     def validate(self, data):
         data["nombre"] = domain_rule(domain.validar_nombre, data["nombre"])
+        data["url_destino"] = domain_rule(domain.validar_url_destino, data["url_destino"])
         domain_rule(domain.validar_presupuesto, data["presupuesto"])
         domain_rule(domain.validar_fechas, data["fecha_inicio"], data["fecha_fin"], timezone.localdate())
         # Positional notation: str() would write 0.0000001 as "1E-7", which the domain refuses as text.
@@ -51,6 +56,20 @@ class CrearCampaniaInput(serializers.Serializer):
                       for tipo, termino in data.get("comisiones", {}).items()}
         domain_rule(domain.validar_comisiones, comisiones, data["presupuesto"].moneda)
         data["comisiones"] = comisiones or None
+        return data
+
+
+class ActualizarCampaniaInput(serializers.Serializer):
+    url_destino = StrictCharField(max_length=domain.URL_DESTINO_MAXIMA, required=False,
+                                  help_text="https: adonde envían los enlaces de seguimiento")
+    ventana_atribucion_dias = StrictIntegerField(min_value=1, max_value=domain.VENTANA_ATRIBUCION_MAXIMA,
+                                                 required=False)
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError({"url_destino": "Indique url_destino o ventana_atribucion_dias."})
+        if "url_destino" in data:
+            data["url_destino"] = domain_rule(domain.validar_url_destino, data["url_destino"])
         return data
 
 
@@ -73,6 +92,16 @@ class SocioOutput(serializers.Serializer):
     suspendido = serializers.BooleanField(help_text="suspendido en cliente: la inscripción se conserva")
 
 
+class EnlaceOutput(serializers.Serializer):
+    id_socio = serializers.UUIDField()
+    codigo = serializers.CharField(source="codigo_enlace")
+    url = serializers.SerializerMethodField(help_text="el enlace que comparte el socio")
+    inscrito_en = serializers.DateTimeField()
+
+    def get_url(self, socio) -> str:
+        return self.context["request"].build_absolute_uri(f"/t/{socio.codigo_enlace}")
+
+
 class CampaniaOutput(serializers.Serializer):
     id = serializers.UUIDField()
     id_cliente = serializers.UUIDField()
@@ -84,6 +113,8 @@ class CampaniaOutput(serializers.Serializer):
     fecha_fin = serializers.DateField()
     comisiones = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
     dias_retencion = serializers.IntegerField()
+    url_destino = serializers.CharField(allow_null=True)
+    ventana_atribucion_dias = serializers.IntegerField()
     socios = SocioOutput(many=True)
     motivo = serializers.CharField(help_text="por qué se pausó, finalizó o canceló")
     version = serializers.IntegerField(help_text="número de eventos de la campaña")

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("campanias", views.CampaniasView.as_view(), name="campanias"),
     path("campanias/<uuid:id_campania>", views.CampaniaView.as_view(), name="campania-detalle"),
+    path("campanias/<uuid:id_campania>/enlaces", views.EnlacesView.as_view(), name="campania-enlaces"),
     path("campanias/<uuid:id_campania>/eventos", views.EventosCampaniaView.as_view(), name="campania-eventos"),
     path("campanias/<uuid:id_campania>/socios", views.SociosView.as_view(), name="campania-socios"),
     path("campanias/<uuid:id_campania>/socios/<uuid:id_socio>", views.SocioView.as_view(), name="campania-socio"),

@@ -14,7 +14,7 @@ from alpespartners.access.scope import scope_of
 from alpespartners.api import accept_command, validated
 from alpespartners.messaging.api import CommandAcceptedOutput
 
-from ..models import CampaniaView, EventoCampania
+from ..models import CampaniaView, EventoCampania, SocioCampaniaView
 from .. import commands, queries
 from . import serializers
 
@@ -78,6 +78,29 @@ class CampaniaView(APIView):
     @extend_schema(summary="Detalle de una campaña", responses=serializers.CampaniaOutput)
     def get(self, request, id_campania):
         return Response(present(existing(self.request, id_campania)))
+
+    @extend_schema(summary="Cambiar la url de destino o la ventana de atribución",
+                   request=serializers.ActualizarCampaniaInput, responses=ACCEPTED)
+    def patch(self, request, id_campania):
+        data = validated(serializers.ActualizarCampaniaInput, request.data)
+        return accept(request, commands.ActualizarCampania(id_campania=commanded(request, id_campania), **data),
+                      id_campania)
+
+
+class EnlacesView(ListAPIView):
+    """Staff and the brand see every link of the campaign; a partner only its own."""
+
+    queryset = SocioCampaniaView.objects.none()  # the model, for the schema; rows depend on who asks
+    serializer_class = serializers.EnlaceOutput
+    pagination_class = None  # one per enrolled partner: the enrolment list is not paginated either
+
+    def get_queryset(self):
+        enlaces = queries.enlaces(existing(self.request, self.kwargs["id_campania"]))
+        return scope_of(self.request).restrict(enlaces, marca="campania__id_cliente", socio="id_socio")
+
+    @extend_schema(summary="Enlaces de seguimiento de una campaña")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class EventosCampaniaView(ListAPIView):

@@ -41,7 +41,7 @@ def test_a_refused_admin_action_is_a_failed_command_and_changes_nothing(admin_cl
 def test_campaign_detail_shows_its_event_history_and_saga(admin_client, api, marca):
     id_campania = aprobada(api, marca)
     page = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[id_campania])).content.decode()
-    assert "CampaniaCreada v2" in page and "CampaniaAprobada v1" in page
+    assert "CampaniaCreada v3" in page and "CampaniaAprobada v1" in page
     saga = SagaAprobacionModel.objects.get()
     assert reverse("admin:campanias_sagaaprobacionmodel_change", args=[saga.pk]) in page
     saga_page = admin_client.get(reverse("admin:campanias_sagaaprobacionmodel_change", args=[saga.pk])).content.decode()

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 from importlib import import_module
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from alpespartners.messaging.models import CommandLog, OutboxMessage
 from campanias import bootstrap, handlers
+from campanias.domain import SocioInscrito
 from campanias.models import CampaniaView, EventoCampania, SagaAprobacionModel
 from tests import events
 from tests.api.test_clientes_api import assert_error
@@ -167,6 +169,86 @@ def test_partners_enrol_only_when_active_and_suspension_flags_them(api, marca):
     assert "no está inscrito" in assert_error(api.delete(f"{base}/socios/{id_socio}", **WAIT), 422)["message"]
 
 
+def test_each_enrolment_gets_its_own_tracking_link_retired_with_it(api, marca, socio_api):
+    # given a campaign with a landing page and two enrolled partners
+    id_campania = crear(api, marca, url_destino="https://tienda.co/navidad?utm_source=alpes",
+                        ventana_atribucion_dias=14).json()["id"]
+    events.deliver("campanias", "eventos.pagos", events.pago("PagoConfirmado", id_campania))
+    base = f"/api/v1/campanias/{id_campania}"
+    primera, segunda = socio(), socio()
+    for id_socio in (primera, segunda):
+        api.post(f"{base}/socios", {"id_socio": str(id_socio)}, format="json", **WAIT)
+
+    # then each enrolment has an unguessable link, announced after its enrolment
+    campania = api.get(base).json()
+    assert (campania["url_destino"], campania["ventana_atribucion_dias"]) == ("https://tienda.co/navidad?utm_source=alpes", 14)
+    enlaces = api.get(f"{base}/enlaces").json()
+    assert {enlace["id_socio"] for enlace in enlaces} == {str(primera), str(segunda)}
+    codigos = [enlace["codigo"] for enlace in enlaces]
+    assert len(set(codigos)) == 2 and all(len(codigo) == 11 for codigo in codigos)
+    assert all(enlace["url"] == f"http://testserver/t/{enlace['codigo']}" for enlace in enlaces)
+    published = OutboxMessage.objects.filter(topic="eventos.campanias").order_by("id")
+    assert [message.type for message in published][-4:] == ["SocioInscrito", "EnlaceCreado"] * 2
+    assert {message.envelope["data"]["codigo"] for message in published if message.type == "EnlaceCreado"} == set(codigos)
+    creada = published.get(type="CampaniaCreada").envelope
+    assert (creada["version"], creada["data"]["url_destino"]) == (3, "https://tienda.co/navidad?utm_source=alpes")
+    # a partner sees only its own link
+    assert [enlace["id_socio"] for enlace in socio_api(primera).get(f"{base}/enlaces").json()] == [str(primera)]
+
+    # when a partner leaves, its link goes with it
+    api.delete(f"{base}/socios/{primera}", **WAIT)
+    assert [enlace["id_socio"] for enlace in api.get(f"{base}/enlaces").json()] == [str(segunda)]
+
+
+def test_the_landing_page_and_window_change_by_command(api, marca):
+    id_campania = aprobada(api, marca)
+    base = f"/api/v1/campanias/{id_campania}"
+    changed = api.patch(base, {"url_destino": "https://tienda.co/nueva"}, format="json", **WAIT)
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["url_destino"], changed.json()["ventana_atribucion_dias"]) == ("https://tienda.co/nueva", 30)
+    changed = api.patch(base, {"ventana_atribucion_dias": 7}, format="json", **WAIT).json()
+    assert (changed["url_destino"], changed["ventana_atribucion_dias"]) == ("https://tienda.co/nueva", 7)
+    published = OutboxMessage.objects.filter(topic="eventos.campanias", type="CampaniaActualizada").order_by("id")
+    assert [message.envelope["data"] for message in published] == [
+        {"url_destino": "https://tienda.co/nueva", "ventana_atribucion_dias": 30},
+        {"url_destino": "https://tienda.co/nueva", "ventana_atribucion_dias": 7}]
+    # bad input is a 400 that writes nothing; a finished campaign no longer changes
+    before = (CommandLog.objects.count(), EventoCampania.objects.count(), OutboxMessage.objects.count())
+    for body in ({}, {"url_destino": "http://tienda.co"}, {"url_destino": None}, {"ventana_atribucion_dias": 0}):
+        assert_error(api.patch(base, body, format="json"), 400, "datos_invalidos")
+    assert (CommandLog.objects.count(), EventoCampania.objects.count(), OutboxMessage.objects.count()) == before
+    api.post(f"{base}/finalizar", {}, format="json", **WAIT)
+    error = assert_error(api.patch(base, {"ventana_atribucion_dias": 9}, format="json", **WAIT), 422)
+    assert "No se modifica una campaña FINALIZADA" in error["message"]
+
+
+def test_enrolments_older_than_links_get_theirs_through_the_campaign(api, marca):
+    # given an enrolment stored before links existed (its SocioInscrito alone)
+    id_campania = aprobada(api, marca)
+    id_socio = socio()
+    with bootstrap.unit_of_work() as uow:
+        campania = uow.repository.get(uuid.UUID(id_campania))
+        inscripcion = SocioInscrito(aggregate_id=campania.id, id_socio=id_socio)
+        campania.apply(inscripcion)
+        campania.record(inscripcion)
+        uow.repository.save(campania)
+        uow.collect(campania)
+        uow.commit()
+    base = f"/api/v1/campanias/{id_campania}"
+    assert api.get(f"{base}/enlaces").json() == []
+
+    # when the one-off backfill runs (twice)
+    call_command("create_tracking_links")
+    call_command("create_tracking_links")
+
+    # then the enrolment has one link, an EnlaceCreado of the campaign's own history
+    (enlace,) = api.get(f"{base}/enlaces").json()
+    assert enlace["id_socio"] == str(id_socio)
+    assert [row.type for row in EventoCampania.objects.filter(aggregate_id=id_campania)][-2:] == [
+        "SocioInscrito", "EnlaceCreado"]
+    assert OutboxMessage.objects.filter(topic="eventos.campanias", type="EnlaceCreado").count() == 1
+
+
 def test_a_suspended_or_unknown_brand_cannot_create_a_campaign(api, marca):
     events.deliver("campanias", "eventos.cliente", events.cliente_suspendido(marca))
     assert "La marca debe estar ACTIVA" in assert_error(crear(api, marca), 422)["message"]
@@ -202,6 +284,17 @@ TODAY = date.today()
     ({"comisiones": {"VENTA": {"tipo": "FIJA", "valor": "0"}}}, "comisiones"),
     ({"comisiones": {"VENTA": {"tipo": "BONO", "valor": "1"}}}, "comisiones"),
     ({"id_cliente": "no-es-uuid"}, "id_cliente"),
+    ({"url_destino": "http://tienda.co/oferta"}, "url_destino"),  # https only
+    ({"url_destino": "https://"}, "url_destino"),  # no host
+    ({"url_destino": "/oferta"}, "url_destino"),  # not absolute
+    ({"url_destino": "https://usuario:clave@tienda.co/"}, "url_destino"),
+    ({"url_destino": "https://tienda.co/ofértá"}, "url_destino"),  # not encoded
+    ({"url_destino": "https://tienda.co:puerto/"}, "url_destino"),
+    ({"url_destino": "https://tienda.co/" + "a" * 2000}, "url_destino"),
+    ({"url_destino": 5}, "url_destino"),
+    ({"ventana_atribucion_dias": 0}, "ventana_atribucion_dias"),
+    ({"ventana_atribucion_dias": 366}, "ventana_atribucion_dias"),
+    ({"ventana_atribucion_dias": "30"}, "ventana_atribucion_dias"),
 ])
 def test_invalid_fields_are_a_400_and_write_nothing(api, marca, fields, field):
     body = {**CampaniaBody(id_cliente=str(marca)), **fields}

@@ -105,6 +105,7 @@ class World:
                 id_cliente=str(self.cliente), dias_retencion=30,
                 comisiones={"VENTA": {"tipo": "PORCENTAJE", "valor": "7.5"}, "CLICK": {"tipo": "FIJA", "valor": "0.10"}}),
             ("POST", "campania-socios"): {"id_socio": str(self.socio)},
+            ("PATCH", "campania-detalle"): {"url_destino": "https://tienda.co/oferta", "ventana_atribucion_dias": 14},
             ("POST", "campania-pausar"): motivo,
             ("POST", "campania-reanudar"): motivo,
             ("POST", "campania-finalizar"): motivo,

@@ -83,8 +83,9 @@ def test_two_commands_at_once_one_conflicts_is_retried_and_both_take_effect(proc
     assert "ConcurrencyConflict" in worker.log()  # the retry, as the worker logged it
     stored = repository.get(campania.id)
     assert sorted(stored.socios) == sorted(socios)
-    assert stored.version == EventoCampania.objects.filter(aggregate_id=campania.id).count() == 4
-    assert CampaniaView.objects.get(id=campania.id).version == 4
+    # created, approved, and each enrolment with its link
+    assert stored.version == EventoCampania.objects.filter(aggregate_id=campania.id).count() == 6
+    assert CampaniaView.objects.get(id=campania.id).version == 6
 
 
 @pytest.mark.django_db
@@ -104,16 +105,18 @@ def test_a_stale_writer_gets_a_concurrency_conflict_and_writes_nothing():
 def test_loading_from_a_snapshot_gives_exactly_the_state_of_a_full_replay(settings):
     settings.CAMPANIAS_SNAPSHOT_EVERY = 10
     campania = campania_aprobada(conocer_cliente())
-    for round in range(27):  # 2 + 27 × 2 + 3 enrolments = 59 events; a snapshot each time a save crosses 10, 20 … 50
+    # 2 + 27 × 2 + 3 enrolments × 2 (SocioInscrito, EnlaceCreado) = 62 events; a snapshot each time
+    # a save crosses 10, 20 … 60
+    for round in range(27):
         campania.pausar(f"pausa {round}")
         campania.reanudar(f"sigue {round}")
         if round % 9 == 0:
             campania.inscribir_socio(conocer_cliente("NATURAL"), "ACTIVO")
         append(campania)
     snapshot = SnapshotCampania.objects.get(aggregate_id=campania.id)
-    assert 50 <= snapshot.version < 59  # so loading takes the snapshot and the events after it
+    assert 50 <= snapshot.version < 62  # so loading takes the snapshot and the events after it
     from_snapshot, full_replay = repository.get(campania.id), repository.get(campania.id, use_snapshot=False)
-    assert from_snapshot.version == full_replay.version == EventoCampania.objects.count() == 59
+    assert from_snapshot.version == full_replay.version == EventoCampania.objects.count() == 62
     assert state(from_snapshot) == state(full_replay) == state(campania)
     # a snapshot of an older aggregate shape is ignored, not trusted
     SnapshotCampania.objects.filter(aggregate_id=campania.id).update(schema_version=0, state={"old": True})
@@ -164,7 +167,7 @@ def test_rebuild_projections_reproduces_the_read_models_exactly(capsys):
     call_command("rebuild_projections", "campanias")
     # then they are exactly the same rows
     assert read_models() == before
-    assert "campanias: 13 events replayed" in capsys.readouterr().out
+    assert "campanias: 17 events replayed" in capsys.readouterr().out  # 13, and an EnlaceCreado per enrolment
     assert SocioCampaniaView.objects.get(id_socio=socios[2]).suspendido is True
 
 

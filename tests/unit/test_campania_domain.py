@@ -29,7 +29,8 @@ def test_a_new_campaign_is_pending_with_default_terms_and_one_event():
     assert campania.comisiones["VENTA"] == {"tipo": "FIJA", "valor": "2500"}
     assert campania.comisiones["CONVERSION"] == {"tipo": "PORCENTAJE", "valor": "3"}
     (event,) = campania.pull_events()
-    assert isinstance(event, CampaniaCreada) and event.version == 2
+    assert isinstance(event, CampaniaCreada) and event.version == 3
+    assert (event.url_destino, event.ventana_atribucion_dias) == (None, 30)
 
 
 @pytest.mark.parametrize("overrides, field, message", [
@@ -70,7 +71,7 @@ def test_replay_and_snapshot_rebuild_the_same_campaign():
     campania.inscribir_socio(uuid.uuid4(), "ACTIVO")
     history = list(enumerate(campania.pull_events(), start=1))
     replayed = Campania.replay(campania.id, history)
-    assert replayed.version == 3 and replayed.snapshot() == {**campania.snapshot(), "version": 3}
+    assert replayed.version == 4 and replayed.snapshot() == {**campania.snapshot(), "version": 4}  # + EnlaceCreado
     assert Campania.from_snapshot(campania.id, replayed.snapshot()).snapshot() == replayed.snapshot()
 
 
@@ -79,10 +80,12 @@ def test_the_v1_upcaster_moves_the_amount_into_a_monto_and_adds_retention():
           "fecha_fin": "2026-02-01", "comisiones": validar_comisiones(None)}
     v2 = campania_creada_v1_a_v2(v1)
     assert v2["presupuesto"] == {"valor": "10.5", "moneda": "USD"} and v2["dias_retencion"] == 30 and "moneda" not in v2
-    assert upcast("CampaniaCreada", 1, v1) == v2
+    # then v2 → v3: no landing page yet, the default attribution window
+    assert upcast("CampaniaCreada", 1, v1) == {**v2, "url_destino": None, "ventana_atribucion_dias": 30}
+    assert upcast("CampaniaCreada", 2, v2) == {**v2, "url_destino": None, "ventana_atribucion_dias": 30}
     assert upcast("CampaniaAprobada", 1, {"id_pago": "p"}) == {"id_pago": "p"}
     with pytest.raises(ValueError):
-        upcast("CampaniaCreada", 3, v2)  # a version from the future has no upcaster
+        upcast("CampaniaCreada", 4, v2)  # a version from the future has no upcaster
 
 
 def saga() -> SagaAprobacion:
