@@ -28,6 +28,13 @@ class EstadoCampania(StrEnum):
     CANCELADA = "CANCELADA"
 
 
+class EstadoCliente(StrEnum):
+    """A client's state as cliente publishes it (the local copy keeps it)."""
+
+    ACTIVO = "ACTIVO"
+    SUSPENDIDO = "SUSPENDIDO"
+
+
 class TipoConversion(StrEnum):
     VENTA = "VENTA"
     CONVERSION = "CONVERSION"
@@ -308,7 +315,7 @@ class Campania(Aggregate):
               ventana_atribucion_dias: int = VENTANA_ATRIBUCION_POR_DEFECTO) -> "Campania":
         if estado_marca is None:
             raise NotFound(f"No existe el cliente {id_cliente}.", "id_cliente")
-        if estado_marca != "ACTIVO":
+        if estado_marca != EstadoCliente.ACTIVO:
             raise DomainError(f"La marca debe estar ACTIVA para crear una campaña; está {estado_marca}.", "id_cliente")
         validar_fechas(fecha_inicio, fecha_fin, hoy)
         campania = cls(id)
@@ -370,7 +377,7 @@ class Campania(Aggregate):
             raise DomainError(f"No se inscriben socios en una campaña {self.estado}.", "estado")
         if estado_socio is None:
             raise NotFound(f"No existe el cliente {id_socio}.", "id_socio")
-        if estado_socio != "ACTIVO":
+        if estado_socio != EstadoCliente.ACTIVO:
             raise DomainError(f"Solo un cliente ACTIVO puede inscribirse como socio; este está {estado_socio}.", "id_socio")
         if id_socio == self.id_cliente:
             raise DomainError("La marca no puede inscribirse como socio de su propia campaña.", "id_socio")

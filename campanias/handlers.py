@@ -17,7 +17,7 @@ from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError
 
 from . import commands, integration, projections, queries
-from .domain import Campania, EstadoCampania, SagaAprobacion
+from .domain import Campania, EstadoCampania, EstadoCliente, SagaAprobacion
 
 logger = logging.getLogger(__name__)
 
@@ -232,17 +232,17 @@ def cliente_actualizado(event: integration.ClienteActualizado, uow: UnitOfWork) 
 
 
 def cliente_suspendido(event: integration.ClienteSuspendido, uow: UnitOfWork) -> None:
-    _cambiar_estado_cliente(event.id_cliente, uow, "SUSPENDIDO")
+    _cambiar_estado_cliente(event.id_cliente, uow, EstadoCliente.SUSPENDIDO)
 
 
 def cliente_reactivado(event: integration.ClienteReactivado, uow: UnitOfWork) -> None:
-    _cambiar_estado_cliente(event.id_cliente, uow, "ACTIVO")
+    _cambiar_estado_cliente(event.id_cliente, uow, EstadoCliente.ACTIVO)
 
 
-def _cambiar_estado_cliente(id_cliente: uuid.UUID, uow: UnitOfWork, estado: str) -> None:
+def _cambiar_estado_cliente(id_cliente: uuid.UUID, uow: UnitOfWork, estado: EstadoCliente) -> None:
     with uow:
-        uow.repository.guardar_cliente(id_cliente, estado=estado)
-        projections.socio_suspendido(id_cliente, estado == "SUSPENDIDO")
+        uow.repository.guardar_cliente(id_cliente, estado=estado.value)
+        projections.socio_suspendido(id_cliente, estado is EstadoCliente.SUSPENDIDO)
         uow.commit()
 
 

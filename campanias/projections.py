@@ -61,7 +61,7 @@ def campania_finalizada(event: domain.CampaniaFinalizada) -> None:
 
 
 def socio_inscrito(event: domain.SocioInscrito) -> None:
-    suspendido = ClienteLocal.objects.filter(id=event.id_socio, estado="SUSPENDIDO").exists()
+    suspendido = ClienteLocal.objects.filter(id=event.id_socio, estado=domain.EstadoCliente.SUSPENDIDO.value).exists()
     SocioCampaniaView.objects.create(campania_id=event.aggregate_id, id_socio=event.id_socio,
                                      inscrito_en=event.occurred_at, suspendido=suspendido)
     _update(event)
