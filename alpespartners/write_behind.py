@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import threading
+from typing import Callable
 
 from django.db import connection, transaction
 
@@ -25,8 +26,13 @@ _buffers: list[WriteBehind] = []
 
 
 class WriteBehind:
-    def __init__(self, model, *, interval: float, batch: int, max_rows: int):
+    def __init__(self, model, *, interval: float, batch: int, max_rows: int,
+                 prepare: Callable[[list[dict]], None] | None = None):
+        """`prepare(rows)`, when given, completes the rows in place before they are written, in the
+        writing thread (work the request need not wait for); it must leave rows it already
+        completed alone, since rows kept after a failed write meet it again."""
         self.model, self.interval, self.batch, self.max_rows = model, interval, batch, max_rows
+        self.prepare = prepare
         self._lock = threading.Lock()  # guards the rows
         self._writing = threading.Lock()  # one writer at a time: the thread, or the exit
         self._wake = threading.Event()
@@ -66,6 +72,8 @@ class WriteBehind:
             if not rows:
                 return 0
             try:
+                if self.prepare is not None:
+                    self.prepare(rows)
                 with transaction.atomic():
                     bulk.insert(self.model, rows)
             except Exception:

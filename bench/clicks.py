@@ -40,6 +40,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.db import connections  # noqa: E402
+
 from bench import common  # noqa: E402
 from bench.common import HOST, BenchError, Child  # noqa: E402
 from pagos.models import CampaniaLocal, Click, EnlaceLocal  # noqa: E402
@@ -164,6 +166,7 @@ def main() -> int:
         print(f"phase 3: recorded clicks paced at {half:.0f}/s", file=sys.stderr)
         paced = run_phase(port, "/t/", codigos, args.clients * 4, args.seconds, args.user_agents, rate=half)
         web.stop()  # SIGTERM: the workers write what they buffered
+        connections.close_all()  # idle through the phases: a fresh connection for the count
         recorded = Click.objects.filter(codigo__in=codigos).count()
         redirected = clicks[1].get(302, 0) + paced[1].get(302, 0)
         print(summary(args, bare, clicks, paced, half, recorded, redirected, load_before))

@@ -5,9 +5,11 @@
   is seen that late at worst — the same order as the consumer's own lag behind campanias — and the
   click in between is still recorded with the campaign's state of that moment. Unknown codes are
   remembered too, so a flood of made-up codes costs one query per code per TTL, not per request.
-- A repeat is asked of Redis (SET NX EX, one round trip); bots are told by their user agent
-  (crawlerdetect's maintained list), cached per user agent.
-- The row goes to a per-process buffer written in batches (alpespartners/write_behind.py)."""
+- The row goes to a per-process buffer written in batches (alpespartners/write_behind.py): the
+  request does no network round trip at all when its link is cached.
+- Billability is decided in the buffer's writing thread, just before the write (`decidir`): bots
+  by their user agent (crawlerdetect's maintained list, cached per user agent), repeats by one
+  Redis pipeline of SET NX EX for the whole batch."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import redis
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
 from django.core.cache import cache
@@ -31,10 +34,6 @@ from . import domain
 from .models import CampaniaLocal, Click, EnlaceLocal
 
 logger = logging.getLogger(__name__)
-
-BUFFER = WriteBehind(Click, interval=settings.CLICKS_FLUSH_SECONDS, batch=settings.CLICKS_FLUSH_ROWS,
-                     max_rows=settings.CLICKS_BUFFER_MAX_ROWS)
-
 
 @dataclass(frozen=True)
 class Enlace:
@@ -101,30 +100,73 @@ def es_bot(user_agent: str) -> bool:
     return not user_agent.strip() or DETECTOR.is_crawler(user_agent)
 
 
-def primera_vez(tipo: domain.TipoInteraccion, codigo: str, direccion: str, user_agent: str) -> bool | None:
-    """True if this visitor had not hit this link within the window; None if Redis did not answer.
-    The key lives only for the window (SET NX EX), and holds a keyed hash, never the address."""
-    huella = domain.huella_visitante(settings.CLICKS_VISITANTE_SECRETO.encode(), direccion, user_agent)
-    try:
-        return cache.add(f"clicks:visto:{tipo.value}:{codigo}:{huella}", 1, settings.CLICKS_REPETICION_SEGUNDOS)
-    except Exception:
-        logger.warning("clicks: repeat store unavailable", exc_info=True)
-        return None
-
-
 def registrar(request, enlace: Enlace, tipo: domain.TipoInteraccion) -> uuid.UUID:
-    """Buffer the click or impression with its billability; returns its id (the click_id)."""
+    """Buffer the click or impression; returns its id (the click_id). Whether it is billable is
+    decided by `decidir`, in the buffer's writing thread: the visitor does not wait for it."""
     id_click = uuid.uuid4()
     direccion = client_address(request)
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    motivo = domain.motivo_sin_visitante(enlace.estado_campania, es_bot(user_agent))
-    if motivo is None:  # only a billable candidate spends the Redis round trip
-        motivo = domain.motivo_por_repeticion(primera_vez(tipo, enlace.codigo, direccion, user_agent))
+    user_agent = domain.acotar(request.META.get("HTTP_USER_AGENT", ""), domain.USER_AGENT_MAX)
     BUFFER.add({
         "id": id_click, "tipo": tipo.value, "codigo": enlace.codigo, "id_campania": enlace.id_campania,
         "id_socio": enlace.id_socio, "ocurrido_en": timezone.now(), "ip": domain.truncar_direccion(direccion),
-        "user_agent": domain.acotar(user_agent, domain.USER_AGENT_MAX),
+        "user_agent": user_agent,
         "referrer": domain.acotar(request.META.get("HTTP_REFERER", ""), domain.REFERRER_MAX),
-        "facturable": motivo is None, "motivo": motivo.value if motivo else None,
+        # Until decided: the campaign's state as the link cache saw it, and the visitor's keyed hash
+        # (the full address and user agent, never stored).
+        ESTADO: enlace.estado_campania,
+        HUELLA: domain.huella_visitante(settings.CLICKS_VISITANTE_SECRETO.encode(), direccion,
+                                        request.META.get("HTTP_USER_AGENT", "")),
     })
     return id_click
+
+
+ESTADO, HUELLA = "_estado_campania", "_huella"
+
+
+def decidir(rows: list[dict]) -> None:
+    """`facturable` and `motivo` of every undecided row, in arrival order. The repeat check is one
+    Redis pipeline of SET NX EX for the whole batch (the window counts from the write, at most a
+    flush interval after the click)."""
+    pendientes = []
+    for row in rows:
+        if HUELLA not in row:
+            continue  # decided before a failed write
+        motivo = domain.motivo_sin_visitante(row.pop(ESTADO), es_bot(row["user_agent"]))
+        huella = row.pop(HUELLA)
+        if motivo is None:  # only a billable candidate needs the visitor's history
+            pendientes.append((row, f"clicks:visto:{row['tipo']}:{row['codigo']}:{huella}"))
+        row["facturable"], row["motivo"] = motivo is None, motivo.value if motivo else None
+    if not pendientes:
+        return
+    primeras = primeras_veces([clave for _, clave in pendientes])
+    for index, (row, _) in enumerate(pendientes):
+        motivo = domain.motivo_por_repeticion(None if primeras is None else primeras[index])
+        row["facturable"], row["motivo"] = motivo is None, motivo.value if motivo else None
+
+
+def primeras_veces(claves: list[str]) -> list[bool] | None:
+    """For each key, whether it was absent (then set for the window); None if the store did not
+    answer. The same key twice in one batch: the first is new, the second a repeat."""
+    ventana = settings.CLICKS_REPETICION_SEGUNDOS
+    try:
+        client = repeat_store()
+        if client is None:  # no Redis configured (the embedded default): this process's cache
+            return [cache.add(clave, 1, ventana) for clave in claves]
+        pipeline = client.pipeline(transaction=False)
+        for clave in claves:
+            pipeline.set(clave, 1, nx=True, ex=ventana)
+        return [bool(answer) for answer in pipeline.execute()]
+    except Exception:
+        logger.warning("clicks: repeat store unavailable for %d visits", len(claves), exc_info=True)
+        return None
+
+
+@functools.cache
+def repeat_store() -> redis.Redis | None:
+    location = str(settings.CACHES["default"].get("LOCATION", ""))
+    return redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2) \
+        if location.startswith(("redis://", "rediss://")) else None
+
+
+BUFFER = WriteBehind(Click, interval=settings.CLICKS_FLUSH_SECONDS, batch=settings.CLICKS_FLUSH_ROWS,
+                     max_rows=settings.CLICKS_BUFFER_MAX_ROWS, prepare=decidir)

@@ -1,6 +1,7 @@
 """GET /t/{codigo} and /t/{codigo}/i.gif on PostgreSQL and Redis: the redirect, the pixel, and the
 row each visit leaves (written by the buffer's flush, here run in the test's own transaction)."""
 
+import threading
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,7 +27,7 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 @pytest.fixture(autouse=True)
 def buffer(monkeypatch):
     """A buffer the test writes itself (never on its own): rows land in the test's transaction."""
-    own = write_behind.WriteBehind(Click, interval=3600, batch=10**9, max_rows=10**6)
+    own = write_behind.WriteBehind(Click, interval=3600, batch=10**9, max_rows=10**6, prepare=clicks.decidir)
     monkeypatch.setattr(clicks, "BUFFER", own)
     clicks.ENLACES.clear()
     yield own
@@ -142,13 +143,43 @@ def test_a_repeat_within_the_window_is_not_billable_but_another_person_behind_th
 def test_a_visitor_is_not_billable_when_the_repeat_store_cannot_tell(buffer, monkeypatch):
     _, codigo = tracking.enlace(tracking.campania())
 
-    def redis_away(*args, **kwargs):
-        raise ConnectionError("Redis away")
+    class RedisAway:
+        def pipeline(self, **kwargs):
+            raise ConnectionError("Redis away")
 
-    monkeypatch.setattr(clicks.cache, "add", redis_away)
+    monkeypatch.setattr(clicks, "repeat_store", lambda: RedisAway())
     assert clic(codigo).status_code == 302
     [row] = escritos(buffer)
     assert (row.facturable, row.motivo) == (False, "sin_verificar")
+
+
+def test_repeats_within_one_batch_are_told_apart_in_arrival_order(buffer):
+    _, codigo = tracking.enlace(tracking.campania())
+    direccion = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+
+    for _ in range(3):
+        clic(codigo, visitante(direccion, FIREFOX))
+    assert [(row.facturable, row.motivo) for row in escritos(buffer)] == [
+        (True, None), (False, "repetido"), (False, "repetido")]
+
+
+def test_a_batch_kept_after_a_failed_write_is_written_later_with_the_same_decisions(buffer, monkeypatch):
+    _, codigo = tracking.enlace(tracking.campania())
+    direccion = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    for _ in range(2):
+        clic(codigo, visitante(direccion, CHROME))
+
+    def database_away(model, rows):
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(write_behind.bulk, "insert", database_away)
+    written = []
+    writer = threading.Thread(target=lambda: written.append(buffer.flush()))  # the writer's own connection
+    writer.start()
+    writer.join()
+    assert written == [0] and buffer.pending() == 2 and Click.objects.count() == 0
+    monkeypatch.undo()
+    assert [(row.facturable, row.motivo) for row in escritos(buffer)] == [(True, None), (False, "repetido")]
 
 
 def test_stored_user_agent_and_referrer_are_bounded(buffer):
@@ -168,7 +199,7 @@ def test_a_known_link_is_looked_up_once_then_served_from_memory():
             assert clic(codigo).status_code == 302
         assert visitante().get("/t/desconocido2").status_code == 404
         assert visitante().get("/t/desconocido2").status_code == 404
-    assert len(queries) == 1  # the unknown code, once
+    assert len(queries) == 1  # the unknown code, once; the clicks themselves wait in the buffer
 
 
 def test_another_method_is_a_405_in_the_error_shape_and_writes_nothing(buffer):
