@@ -6,7 +6,7 @@ import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client as BrowserClient
 from django.test.utils import CaptureQueriesContext
 
@@ -208,3 +208,15 @@ def test_another_method_is_a_405_in_the_error_shape_and_writes_nothing(buffer):
     assert_error(BrowserClient(enforce_csrf_checks=True).post(f"/t/{codigo}"), 405, "metodo_no_permitido")
     assert_error(visitante().delete(f"/t/{codigo}/i.gif"), 405, "metodo_no_permitido")
     assert escritos(buffer) == []
+
+
+def test_with_the_database_away_the_pixel_is_still_a_gif_and_a_click_is_a_503_in_the_error_shape(buffer, monkeypatch):
+    def database_away(codigo):
+        raise OperationalError("database away")
+
+    monkeypatch.setattr(clicks, "_buscar", database_away)
+
+    answer = visitante().get("/t/desconocido3/i.gif")
+    assert answer.status_code == 200 and answer.content == PIXEL
+    assert_error(clic("desconocido3"), 503, "servicio_no_disponible")
+    assert buffer.pending() == 0
