@@ -161,11 +161,18 @@ def primeras_veces(claves: list[str]) -> list[bool] | None:
         return None
 
 
+# A slow Redis must not hold a batch long: the batch is in no one's memory but the writing thread's,
+# so a crash meanwhile loses it too (the crash bound is the interval plus this, plus the COPY).
+REPEAT_STORE_TIMEOUT_SECONDS = 0.25
+
+
 @functools.cache
 def repeat_store() -> redis.Redis | None:
     location = str(settings.CACHES["default"].get("LOCATION", ""))
-    return redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2) \
-        if location.startswith(("redis://", "rediss://")) else None
+    if not location.startswith(("redis://", "rediss://")):
+        return None
+    return redis.Redis.from_url(location, socket_timeout=REPEAT_STORE_TIMEOUT_SECONDS,
+                                socket_connect_timeout=REPEAT_STORE_TIMEOUT_SECONDS)
 
 
 BUFFER = WriteBehind(Click, interval=settings.CLICKS_FLUSH_SECONDS, batch=settings.CLICKS_FLUSH_ROWS,
