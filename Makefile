@@ -9,7 +9,7 @@ export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 
-.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts bench-pipeline clean
+.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts bench-pipeline bench-clicks clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
@@ -61,3 +61,7 @@ bench-payouts: install services
 # Web, worker, relay and consumers as children, against its own scratch database (alpespartners_bench_pipeline).
 bench-pipeline: install services
 	env $(REAL_SERVICES) $(PY) bench/pipeline.py
+
+# gunicorn (the project plus a bare redirect view) against its own scratch database (alpespartners_bench_clicks).
+bench-clicks: install services
+	env $(REAL_SERVICES) $(PY) bench/clicks.py

@@ -1,6 +1,7 @@
 """gunicorn settings (`-c python:alpespartners.gunicorn_conf`, as the Procfile and the Dockerfile
 run it): Prometheus' multiprocess mode, so /metrics counts the requests of every worker, whichever
-one answers the scrape. Bind address and worker count stay on the command line."""
+one answers the scrape; and a worker writes its buffered rows (alpespartners/write_behind.py) before
+it exits. Bind address and worker count stay on the command line."""
 
 import glob
 import os
@@ -19,6 +20,15 @@ def on_starting(server):
     # Counters of a previous run in a directory given by the environment would be added to ours.
     for stale in glob.glob(os.path.join(MULTIPROCESS_DIRECTORY, "*.db")):
         os.remove(stale)
+
+
+def worker_exit(server, worker):
+    # In the worker, after its last request (SIGTERM, max_requests, a reload): the rows it still
+    # buffers (clicks) are written before it goes. Also called in the master for a worker already
+    # gone, where nothing is buffered.
+    from alpespartners import write_behind
+
+    write_behind.flush_all()
 
 
 def child_exit(server, worker):

@@ -291,3 +291,17 @@ PAGOS_MONTOS_MINIMOS = {
 }
 # Payout cycles run daily at 02:00 in TIME_ZONE from a periodic task created by migration pagos
 # 0004, edited in the admin afterwards.
+
+# Clicks and impressions (GET /t/{codigo}): buffered per web process and written in batches
+# (alpespartners/write_behind.py): a crash loses at most CLICKS_FLUSH_SECONDS of one process.
+CLICKS_FLUSH_SECONDS = float(os.environ.get("CLICKS_FLUSH_SECONDS", "0.5"))
+CLICKS_FLUSH_ROWS = env_int("CLICKS_FLUSH_ROWS", 1000)  # written at once when this many wait
+CLICKS_BUFFER_MAX_ROWS = env_int("CLICKS_BUFFER_MAX_ROWS", 200_000)  # kept while the database is away
+# How long a process trusts its copy of a link (and of an unknown code): a retired link or a paused
+# campaign is seen at most this late.
+CLICKS_ENLACE_CACHE_SECONDS = float(os.environ.get("CLICKS_ENLACE_CACHE_SECONDS", "5"))
+CLICKS_ENLACE_CACHE_MAX = env_int("CLICKS_ENLACE_CACHE_MAX", 50_000)
+# A second click of the same visitor on the same link within this window is not billable.
+CLICKS_REPETICION_SEGUNDOS = env_int("CLICKS_REPETICION_SEGUNDOS", 30)
+# The key of the visitor's hash (address + user agent); never stored, so a leak of Redis names no one.
+CLICKS_VISITANTE_SECRETO = os.environ.get("CLICKS_VISITANTE_SECRETO", "") or f"clicks:{SECRET_KEY}"

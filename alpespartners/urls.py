@@ -15,6 +15,7 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("t/", include("pagos.api.tracking_urls")),  # tracking links: short, public, outside the API
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
     path("metrics", metrics_view, name="metrics"),

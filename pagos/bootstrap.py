@@ -50,6 +50,7 @@ CONSUMES = inbox.typed({
     },
     "eventos.campanias": {
         integration.CampaniaCreada: handlers.campania_creada,
+        integration.CampaniaActualizada: handlers.campania_actualizada,
         integration.CampaniaAprobada: handlers.campania_cambio_estado,
         integration.CampaniaPausada: handlers.campania_cambio_estado,
         integration.CampaniaReanudada: handlers.campania_cambio_estado,
@@ -57,6 +58,7 @@ CONSUMES = inbox.typed({
         integration.CampaniaCancelada: handlers.campania_cambio_estado,
         integration.SocioInscrito: handlers.socio_inscrito,
         integration.SocioRetirado: handlers.socio_retirado,
+        integration.EnlaceCreado: handlers.enlace_creado,
     },
 })
 
@@ -84,7 +86,10 @@ ORDERED = {
     "eventos.campanias": {
         **{type: _estado_de_campania for type in (
             "CampaniaAprobada", "CampaniaPausada", "CampaniaReanudada", "CampaniaFinalizada", "CampaniaCancelada")},
+        "CampaniaActualizada": lambda envelope: f"campania:{envelope['aggregate_id']}:ajustes",
         "SocioInscrito": _inscripcion,
         "SocioRetirado": _inscripcion,
+        # The link lives and dies with its enrolment: an old EnlaceCreado never revives a retired link.
+        "EnlaceCreado": _inscripcion,
     },
 }

@@ -273,6 +273,12 @@ def campania_creada(event: integration.CampaniaCreada, uow: UnitOfWork) -> None:
         uow.commit()
 
 
+def campania_actualizada(event: integration.CampaniaActualizada, uow: UnitOfWork) -> None:
+    with uow:
+        projections.campania_actualizada(event)
+        uow.commit()
+
+
 ESTADO_TRAS = {
     integration.CampaniaAprobada: domain.EstadoCampania.APROBADA,
     integration.CampaniaPausada: domain.EstadoCampania.PAUSADA,
@@ -297,4 +303,10 @@ def socio_inscrito(event: integration.SocioInscrito, uow: UnitOfWork) -> None:
 def socio_retirado(event: integration.SocioRetirado, uow: UnitOfWork) -> None:
     with uow:
         projections.socio_retirado(event.id_campania, event.id_socio)
+        uow.commit()
+
+
+def enlace_creado(event: integration.EnlaceCreado, uow: UnitOfWork) -> None:
+    with uow:
+        projections.enlace_creado(event)
         uow.commit()

@@ -117,7 +117,9 @@ class MedioPagoRegistrado:
     predeterminado: bool
 
 
-# --- eventos.campanias: the local copy of campaigns and enrolments ----------------------
+# --- eventos.campanias: the local copy of campaigns, enrolments and tracking links ------
+
+VENTANA_ATRIBUCION_DIAS = 30  # campanias' default, for campaigns created before CampaniaCreada v3
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,19 @@ class CampaniaCreada:
     fecha_fin: date
     comisiones: dict[str, dict[str, str]]
     dias_retencion: int
+    # v3; a v2 envelope has neither: no landing page yet, the default window.
+    url_destino: str | None = None
+    ventana_atribucion_dias: int = VENTANA_ATRIBUCION_DIAS
+
+
+@dataclass(frozen=True)
+class CampaniaActualizada:
+    """The campaign's tracking settings after a change (both always present)."""
+
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+    url_destino: str | None
+    ventana_atribucion_dias: int
 
 
 @dataclass(frozen=True)
@@ -172,3 +187,13 @@ class SocioRetirado:
     aggregate: ClassVar[str] = "id_campania"
     id_campania: uuid.UUID
     id_socio: uuid.UUID
+
+
+@dataclass(frozen=True)
+class EnlaceCreado:
+    """An enrolment's tracking link (retired with the enrolment: SocioRetirado)."""
+
+    aggregate: ClassVar[str] = "id_campania"
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    codigo: str

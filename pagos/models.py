@@ -97,6 +97,8 @@ class CampaniaLocal(models.Model):
     presupuesto_disponible = models.DecimalField(**VALOR)
     comisiones = models.JSONField()
     dias_retencion = models.PositiveSmallIntegerField()
+    url_destino = models.URLField(max_length=2000, null=True, blank=True)  # null: clicks answer 404
+    ventana_atribucion_dias = models.PositiveSmallIntegerField(default=30)
     agotado_publicado = models.BooleanField(default=False)
     fecha_actualizacion = models.DateTimeField(auto_now=True)
 
@@ -120,6 +122,49 @@ class SocioCampaniaLocal(models.Model):
     class Meta:
         db_table = "pagos_socio_campania_local"
         constraints = [models.UniqueConstraint(fields=["id_campania", "id_socio"], name="pagos_socio_campania_unico")]
+
+
+class EnlaceLocal(models.Model):
+    """A partner's tracking link as campanias' events tell it (EnlaceCreado; SocioRetirado retires it)."""
+
+    codigo = models.CharField(max_length=64, unique=True)
+    id_campania = models.UUIDField()
+    id_socio = models.UUIDField()
+    activo = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "pagos_enlace_local"
+        verbose_name = "enlace (copia local)"
+        verbose_name_plural = "enlaces (copia local)"
+        indexes = [models.Index(fields=["id_campania", "id_socio"], name="pagos_enlace_inscripcion")]
+
+    def __str__(self):
+        return self.codigo
+
+
+class Click(models.Model):
+    """A click or an impression on a tracking link, written in batches by the web process
+    (pagos/clicks.py). Append-only: only the primary key is indexed besides the campaign's time
+    range, so the hottest insert of the platform maintains two indexes."""
+
+    id = models.UUIDField(primary_key=True)  # the click_id the landing page receives
+    tipo = models.CharField(max_length=16)  # CLICK | IMPRESION
+    codigo = models.CharField(max_length=64)
+    id_campania = models.UUIDField()
+    id_socio = models.UUIDField()
+    ocurrido_en = models.DateTimeField()
+    ip = models.CharField(max_length=45, blank=True)  # truncated: IPv4 /24, IPv6 /48
+    user_agent = models.CharField(max_length=512, blank=True)
+    referrer = models.CharField(max_length=1024, blank=True)
+    facturable = models.BooleanField()
+    motivo = models.CharField(max_length=32, null=True, blank=True)  # why not billable
+
+    class Meta:
+        db_table = "pagos_click"
+        indexes = [models.Index(fields=["id_campania", "ocurrido_en"], name="pagos_click_campania_fecha")]
+
+    def __str__(self):
+        return f"{self.tipo} {self.id}"
 
 
 class Transaccion(models.Model):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from . import domain, integration
-from .models import CampaniaLocal, ClienteLocal, CobroView, SocioCampaniaLocal
+from .models import CampaniaLocal, ClienteLocal, CobroView, EnlaceLocal, SocioCampaniaLocal
 
 
 def project(event) -> None:
@@ -77,7 +77,7 @@ def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: boo
         cliente.save(update_fields=["token_predeterminado", "fecha_actualizacion"])
 
 
-# --- eventos.campanias → CampaniaLocal, SocioCampaniaLocal -------------------------------
+# --- eventos.campanias → CampaniaLocal, SocioCampaniaLocal, EnlaceLocal -------------------
 # A campaign's events share its key, so they arrive in order: CampaniaCreada first.
 
 
@@ -87,7 +87,14 @@ def campania_creada(event: integration.CampaniaCreada) -> None:
         "fecha_inicio": event.fecha_inicio, "fecha_fin": event.fecha_fin, "moneda": event.presupuesto.moneda,
         "presupuesto": event.presupuesto.valor, "presupuesto_disponible": event.presupuesto.valor,
         "comisiones": event.comisiones, "dias_retencion": event.dias_retencion,
+        "url_destino": event.url_destino,
+        "ventana_atribucion_dias": event.ventana_atribucion_dias or integration.VENTANA_ATRIBUCION_DIAS,
     })
+
+
+def campania_actualizada(event: integration.CampaniaActualizada) -> None:
+    CampaniaLocal.objects.filter(id=event.id_campania).update(
+        url_destino=event.url_destino, ventana_atribucion_dias=event.ventana_atribucion_dias)
 
 
 def campania_cambio_estado(id_campania: uuid.UUID, estado: domain.EstadoCampania) -> None:
@@ -100,3 +107,10 @@ def socio_inscrito(id_campania: uuid.UUID, id_socio: uuid.UUID) -> None:
 
 def socio_retirado(id_campania: uuid.UUID, id_socio: uuid.UUID) -> None:
     SocioCampaniaLocal.objects.filter(id_campania=id_campania, id_socio=id_socio).delete()
+    EnlaceLocal.objects.filter(id_campania=id_campania, id_socio=id_socio).update(activo=False)
+
+
+def enlace_creado(event: integration.EnlaceCreado) -> None:
+    # An upsert: a backfill may send a link pagos already has, and a re-enrolment may bring its code back.
+    EnlaceLocal.objects.update_or_create(codigo=event.codigo, defaults={
+        "id_campania": event.id_campania, "id_socio": event.id_socio, "activo": True})

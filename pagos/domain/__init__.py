@@ -1,9 +1,21 @@
 """pagos' domain, by sub-domain: charges (`cobros`), conversions and commissions (`comisiones`),
-payouts (`payouts`), and what they share (`comun`). No Django here.
+payouts (`payouts`), clicks and impressions (`clicks`), and what they share (`comun`). No Django here.
 
 The names are re-exported, so `from pagos import domain; domain.Pago` reads the same wherever the
 rule lives."""
 
+from .clicks import (
+    REFERRER_MAX,
+    USER_AGENT_MAX,
+    acotar,
+    MotivoNoFacturable,
+    TipoInteraccion,
+    huella_visitante,
+    motivo_por_repeticion,
+    motivo_sin_visitante,
+    truncar_direccion,
+    url_con_click,
+)
 from .cobros import (
     NAMESPACE_COBROS,
     ClienteConocido,
@@ -86,6 +98,9 @@ from .payouts import (
 )
 
 __all__ = [
+    # clicks
+    "REFERRER_MAX", "USER_AGENT_MAX", "acotar", "MotivoNoFacturable", "TipoInteraccion", "huella_visitante", "motivo_por_repeticion", "motivo_sin_visitante",
+    "truncar_direccion", "url_con_click",
     # cobros
     "NAMESPACE_COBROS", "ClienteConocido", "CobroDuplicado", "ErrorTransitorioPasarela", "EstadoPago", "Pago",
     "PagoConfirmado", "PagoDeclinado", "PagoRechazado", "PagoRevertido", "PasarelaPagos", "clave_cobro",
