@@ -58,7 +58,8 @@ class ReintentarPayout(Command):
 
 
 # Sent by the context to itself, never accepted from outside (not in COMMANDS): the work that
-# follows a cycle's or a retry's commit (uow.after_commit), and the end of a payout's sending.
+# follows a cycle's or a retry's commit (uow.after_commit), the end of a payout's sending, and the
+# billing of clicks and impressions.
 @dataclass(frozen=True, kw_only=True)
 class EnviarPayoutsDelCiclo(Command):
     id_ciclo: uuid.UUID
@@ -74,6 +75,13 @@ class TerminarPayout(Command):
     id_payout: uuid.UUID
     confirmacion: str | None
     motivo: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacturarInteracciones(Command):
+    """Bill up to `limite` billable clicks and impressions, oldest first (the schedule sends it)."""
+
+    limite: int
 
 
 COMMANDS = {command.__name__: command for command in (

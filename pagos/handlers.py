@@ -103,19 +103,22 @@ def registrar_conversiones_pendientes(conversiones: list[tuple[commands.Registra
 
 def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
              origenes: list[Origin] | None = None) -> list[Decision]:
+    """`origenes`: the command of each conversion, when they come from several."""
+    return _decidir_lote([domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto,
+                                            item.ocurrida_en) for item in conversiones], uow, origenes)
+
+
+def _decidir_lote(lote: list[domain.Conversion], uow: UnitOfWork, origenes: list[Origin] | None = None) -> list[Decision]:
     """Decide a batch as a set: a handful of queries and one INSERT whatever its size. The
-    campaigns' rows stay locked until commit, so budgets are consumed in arrival order.
-    `origenes`: the command of each conversion, when they come from several."""
-    ahora = timezone.now()
-    lote = [domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto, item.ocurrida_en)
-            for item in conversiones]
+    campaigns' rows stay locked until commit, so budgets are consumed in arrival order. Conversions
+    reported by brands and billed clicks and impressions all go through here."""
     decididas = domain.decidir_conversiones(
         lote,
         presupuestos=uow.repository.presupuestos_bloqueados({conversion.id_campania for conversion in lote}),
         inscritos=uow.repository.inscritos({(conversion.id_campania, conversion.id_socio) for conversion in lote}),
         estados_socios=uow.repository.estados_clientes({conversion.id_socio for conversion in lote}),
         registradas=uow.repository.transacciones_existentes({conversion.id_transaccion for conversion in lote}),
-        ahora=ahora, zona=timezone.get_current_timezone(),
+        ahora=timezone.now(), zona=timezone.get_current_timezone(),
     )
     uow.repository.agregar_transacciones(decididas.comisiones)
     uow.record(decididas.comisiones)
@@ -127,6 +130,21 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
             if decision.registrada is not None:
                 uow.origins[decision.registrada.event_id] = origen
     return decididas.decisiones
+
+
+def facturar_interacciones(command: commands.FacturarInteracciones, uow: UnitOfWork) -> int:
+    """Bill up to `limite` billable clicks and impressions, oldest first, in one transaction: each a
+    CLICK or IMPRESION conversion decided like a brand's (budget, state, enrolment at billing time),
+    each row marked with its commission or its refusal. Rows are claimed with SKIP LOCKED, so two
+    runs at once bill disjoint rows; a row billed again after a lost mark finds its commission
+    (its id is fixed by the click). Answers how many rows it billed."""
+    with uow:
+        interacciones = uow.repository.interacciones_por_facturar(command.limite)
+        if interacciones:
+            decisiones = _decidir_lote([interaccion.como_conversion() for interaccion in interacciones], uow)
+            uow.repository.marcar_facturadas(decisiones, timezone.now())
+        uow.commit()
+    return len(interacciones)
 
 
 def revertir_conversion(command: commands.RevertirConversion, uow: UnitOfWork) -> None:

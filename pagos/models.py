@@ -144,8 +144,9 @@ class EnlaceLocal(models.Model):
 
 class Click(models.Model):
     """A click or an impression on a tracking link, written in batches by the web process
-    (pagos/clicks.py). Append-only: only the primary key is indexed besides the campaign's time
-    range, so the hottest insert of the platform maintains two indexes."""
+    (pagos/clicks.py). Only the primary key, the campaign's time range and the partial index of rows
+    waiting to be billed are indexed, so the hottest insert of the platform maintains at most three;
+    billing sets `facturado_en` once per row."""
 
     id = models.UUIDField(primary_key=True)  # the click_id the landing page receives
     tipo = models.CharField(max_length=16)  # CLICK | IMPRESION
@@ -158,10 +159,21 @@ class Click(models.Model):
     referrer = models.CharField(max_length=1024, blank=True)
     facturable = models.BooleanField()
     motivo = models.CharField(max_length=32, null=True, blank=True)  # why not billable
+    # Set when a billable row is billed (pagos.facturar_interacciones): its commission, or the code of
+    # why it earned none (presupuesto_agotado, campania_no_aprobada, ...).
+    facturado_en = models.DateTimeField(null=True, blank=True)
+    id_transaccion = models.UUIDField(null=True, blank=True)
+    rechazo = models.CharField(max_length=32, null=True, blank=True)
 
     class Meta:
         db_table = "pagos_click"
-        indexes = [models.Index(fields=["id_campania", "ocurrido_en"], name="pagos_click_campania_fecha")]
+        indexes = [
+            models.Index(fields=["id_campania", "ocurrido_en"], name="pagos_click_campania_fecha"),
+            # What billing claims, oldest first: only the billable rows not billed yet, so the index
+            # stays as small as the backlog and non-billable inserts never touch it.
+            models.Index(fields=["ocurrido_en"], name="pagos_click_por_facturar",
+                         condition=models.Q(facturable=True, facturado_en__isnull=True)),
+        ]
 
     def __str__(self):
         return f"{self.tipo} {self.id}"

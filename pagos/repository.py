@@ -15,7 +15,7 @@ from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError, Mont
 
 from . import domain
 from .domain import CampaniaVigente, CobroDuplicado, ComisionRegistrada, EstadoTransaccion, ClienteConocido, Pago, normalizar
-from .models import CampaniaLocal, CicloPago, ClienteLocal, PagoModel, Payout, SocioCampaniaLocal, Transaccion
+from .models import CampaniaLocal, CicloPago, Click, ClienteLocal, PagoModel, Payout, SocioCampaniaLocal, Transaccion
 
 
 def get(id_pago: uuid.UUID) -> Pago:
@@ -149,6 +149,28 @@ def agregar_ajuste(transaccion: domain.Transaccion, ajuste: Monto, motivo: str, 
         estado=EstadoTransaccion.PAGABLE.value, ocurrida_en=ahora, pagable_desde=ahora,
         id_transaccion_original=transaccion.id, motivo_reversion=motivo,
     )
+
+
+# --- clicks and impressions → commissions ------------------------------------------------
+
+
+def interacciones_por_facturar(limite: int) -> list[domain.InteraccionPorFacturar]:
+    """Up to `limite` billable rows not billed yet, oldest first (the partial index
+    pagos_click_por_facturar), locked until commit; rows another run holds are skipped, so runs at
+    once claim disjoint rows and never wait for each other."""
+    rows = (Click.objects.select_for_update(skip_locked=True).filter(facturable=True, facturado_en__isnull=True)
+            .order_by("ocurrido_en").values_list("id", "tipo", "id_campania", "id_socio", "ocurrido_en")[:limite])
+    return [domain.InteraccionPorFacturar(*row) for row in rows]
+
+
+def marcar_facturadas(decisiones: list[domain.Decision], ahora) -> None:
+    """Each billed row with its commission (registered now, or earlier: DUPLICADA) or its refusal
+    code, in one statement."""
+    Click.objects.bulk_update([
+        Click(id=uuid.UUID(decision.conversion.id_externo), facturado_en=ahora, id_transaccion=decision.id_transaccion,
+              rechazo=decision.rechazo.codigo if decision.rechazo else None)
+        for decision in decisiones
+    ], ["facturado_en", "id_transaccion", "rechazo"])
 
 
 # --- payout cycles --------------------------------------------------------------------

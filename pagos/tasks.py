@@ -1,4 +1,5 @@
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -65,3 +66,20 @@ def procesar_payout(self, id_payout: str) -> None:
     retrying_transient_errors(
         self, lambda: handlers.procesar_payout(commands.EnviarPayout(id_payout=id_payout), bootstrap.unit_of_work()),
         give_up, f"payout {id_payout}")
+
+
+LOTE_FACTURACION = 500  # clicks and impressions billed per transaction
+SEGUNDOS_FACTURACION = 4.0  # a run stops starting batches after this (the schedule runs every 5 s)
+
+
+@shared_task(name="pagos.facturar_interacciones")
+def facturar_interacciones(limite: int = LOTE_FACTURACION, segundos: float = SEGUNDOS_FACTURACION) -> int:
+    """Every few seconds (django-celery-beat): bill billable clicks and impressions in batches, one
+    transaction each, until fewer than a batch wait or the time is up. Runs that overlap bill disjoint
+    rows (SKIP LOCKED); answers how many rows this run billed."""
+    fin, facturadas = time.monotonic() + segundos, 0
+    while True:
+        lote = handlers.facturar_interacciones(commands.FacturarInteracciones(limite=limite), bootstrap.unit_of_work())
+        facturadas += lote
+        if lote < limite or time.monotonic() >= fin:
+            return facturadas

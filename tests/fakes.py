@@ -144,6 +144,21 @@ class FilaTransaccion:
 
 
 @dataclass
+class FilaClick:
+    """A click or an impression (Click), with what billing marked on it."""
+
+    id: uuid.UUID
+    tipo: str
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    ocurrido_en: datetime
+    facturable: bool = True
+    facturado_en: datetime | None = None
+    id_transaccion: uuid.UUID | None = None
+    rechazo: str | None = None
+
+
+@dataclass
 class FilaCiclo:
     id: uuid.UUID
     fecha_corte: date
@@ -185,6 +200,7 @@ class InMemoryPagosRepository:
         self.transacciones: dict[uuid.UUID, FilaTransaccion] = {}
         self.ciclos: dict[uuid.UUID, FilaCiclo] = {}
         self.payouts: dict[uuid.UUID, FilaPayout] = {}
+        self.clicks: dict[uuid.UUID, FilaClick] = {}
         self.ultima_secuencia = 0
 
     # --- transactions of the fake Unit of Work --------------------------------------------------
@@ -214,6 +230,13 @@ class InMemoryPagosRepository:
         fila = FilaTransaccion(domain.id_transaccion(id_campania, id_externo), id_campania, id_socio, id_externo, tipo,
                                comision.valor, comision.moneda, str(estado), pagable_desde, pagable_desde)
         self._insertar(fila)
+        return fila.id
+
+    def agregar_interaccion(self, id_campania: uuid.UUID, id_socio: uuid.UUID, tipo: str = "CLICK", *,
+                            facturable: bool = True, ocurrido_en: datetime | None = None) -> uuid.UUID:
+        """A click or an impression as the web process would have written it."""
+        fila = FilaClick(uuid.uuid4(), tipo, id_campania, id_socio, ocurrido_en or timezone.now(), facturable)
+        self.clicks[fila.id] = fila
         return fila.id
 
     # --- clients --------------------------------------------------------------------------------
@@ -256,6 +279,20 @@ class InMemoryPagosRepository:
                 event.comision.valor, event.comision.moneda, EstadoTransaccion.PENDIENTE.value, event.ocurrida_en,
                 event.pagable_desde, monto_conversion=event.monto_conversion.valor if event.monto_conversion else None,
             ))
+
+    # --- clicks and impressions → commissions --------------------------------------------------
+
+    def interacciones_por_facturar(self, limite: int) -> list[domain.InteraccionPorFacturar]:
+        filas = sorted((fila for fila in self.clicks.values() if fila.facturable and fila.facturado_en is None),
+                       key=lambda fila: fila.ocurrido_en)[:limite]
+        return [domain.InteraccionPorFacturar(fila.id, fila.tipo, fila.id_campania, fila.id_socio, fila.ocurrido_en)
+                for fila in filas]
+
+    def marcar_facturadas(self, decisiones: list[domain.Decision], ahora: datetime) -> None:
+        for decision in decisiones:
+            fila = self.clicks[uuid.UUID(decision.conversion.id_externo)]
+            fila.facturado_en, fila.id_transaccion = ahora, decision.id_transaccion
+            fila.rechazo = decision.rechazo.codigo if decision.rechazo else None
 
     def transaccion_bloqueada(self, id_campania: uuid.UUID, id_externo: str) -> domain.Transaccion | None:
         fila = self.transacciones.get(domain.id_transaccion(id_campania, id_externo))

@@ -8,6 +8,7 @@ from .clicks import (
     REFERRER_MAX,
     USER_AGENT_MAX,
     acotar,
+    InteraccionPorFacturar,
     MotivoNoFacturable,
     TipoInteraccion,
     huella_visitante,
@@ -99,7 +100,7 @@ from .payouts import (
 
 __all__ = [
     # clicks
-    "REFERRER_MAX", "USER_AGENT_MAX", "acotar", "MotivoNoFacturable", "TipoInteraccion", "huella_visitante", "motivo_por_repeticion", "motivo_sin_visitante",
+    "REFERRER_MAX", "USER_AGENT_MAX", "acotar", "InteraccionPorFacturar", "MotivoNoFacturable", "TipoInteraccion", "huella_visitante", "motivo_por_repeticion", "motivo_sin_visitante",
     "truncar_direccion", "url_con_click",
     # cobros
     "NAMESPACE_COBROS", "ClienteConocido", "CobroDuplicado", "ErrorTransitorioPasarela", "EstadoPago", "Pago",

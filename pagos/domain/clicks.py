@@ -5,10 +5,13 @@ visitor is kept (a truncated address), and where the visitor is sent. Pure rules
 import hashlib
 import hmac
 import ipaddress
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .comisiones import EstadoCampania
+from .comisiones import Conversion, EstadoCampania
 
 # What of a request is stored, at most: enough to read a user agent or a referrer, never a body.
 USER_AGENT_MAX = 512
@@ -80,3 +83,20 @@ def url_con_click(url_destino: str, id_click: str) -> str:
                   if nombre != PARAMETRO_CLICK]
     parametros.append((PARAMETRO_CLICK, id_click))
     return urlunsplit(partes._replace(query=urlencode(parametros)))
+
+
+@dataclass(frozen=True)
+class InteraccionPorFacturar:
+    """A billable click or impression not billed yet, as billing claims it."""
+
+    id: uuid.UUID
+    tipo: str  # TipoInteraccion: the conversion type whose term pays it
+    id_campania: uuid.UUID
+    id_socio: uuid.UUID
+    ocurrido_en: datetime
+
+    def como_conversion(self) -> Conversion:
+        """Billed as a conversion of its type with no amount, decided like any other (the campaign's
+        state, dates, enrolment and budget at billing time). Its id_externo is the click id, so its
+        commission's id is fixed by the click: a batch billed twice finds it registered (DUPLICADA)."""
+        return Conversion(str(self.id), self.id_campania, self.id_socio, self.tipo, None, self.ocurrido_en)

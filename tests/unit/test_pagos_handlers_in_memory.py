@@ -415,3 +415,77 @@ def test_a_commission_covered_by_a_calculated_payout_is_not_refunded_and_nothing
 
     assert estados(repo, [domain.id_transaccion(id_campania, "pedido-1")]) == {PENDIENTE}
     assert disponible(repo, id_campania) == cop("80.00") and uow.committed_events == [] and uow.commits == 0
+
+
+# --- clicks and impressions → commissions ----------------------------------------------------------
+
+
+def facturar(repo, limite=100) -> tuple[int, FakeUnitOfWork]:
+    uow = FakeUnitOfWork(repo)
+    return handlers.facturar_interacciones(commands.FacturarInteracciones(limite=limite), uow), uow
+
+
+def marca(repo, id_click) -> tuple:
+    fila = repo.clicks[id_click]
+    return fila.facturado_en is not None, fila.id_transaccion, fila.rechazo
+
+
+def test_billable_clicks_and_impressions_earn_their_fixed_terms_oldest_first_and_non_billable_ones_nothing(repo):
+    id_campania = campania(repo, "0.25", comisiones={**FIJAS, "IMPRESION": {"tipo": "FIJA", "valor": "0.05"}})
+    id_socio = socio(repo, id_campania)
+    ahora = timezone.now()
+    nuevo = repo.agregar_interaccion(id_campania, id_socio, ocurrido_en=ahora - timedelta(seconds=1))
+    viejos = [repo.agregar_interaccion(id_campania, id_socio, tipo, ocurrido_en=ahora - timedelta(minutes=5 - n))
+              for n, tipo in enumerate(["CLICK", "IMPRESION", "CLICK"])]
+    bot = repo.agregar_interaccion(id_campania, id_socio, facturable=False, ocurrido_en=ahora - timedelta(hours=1))
+
+    facturadas, uow = facturar(repo)
+
+    assert facturadas == 4
+    assert [marca(repo, id_click)[2] for id_click in viejos + [nuevo]] == [None, None, None, "presupuesto_agotado"]
+    assert [repo.transacciones[marca(repo, id_click)[1]].tipo for id_click in viejos] == ["CLICK", "IMPRESION", "CLICK"]
+    assert marca(repo, bot) == (False, None, None)
+    assert disponible(repo, id_campania) == cop("0.00")
+    assert tipos(uow.committed_events) == ["ComisionRegistrada"] * 3 + ["PresupuestoAgotado"]
+    assert facturar(repo)[0] == 0
+
+
+def test_a_click_billed_again_finds_its_commission_and_consumes_nothing(repo):
+    id_campania = campania(repo, "10.00")
+    id_socio = socio(repo, id_campania)
+    id_click = repo.agregar_interaccion(id_campania, id_socio)
+    facturar(repo)
+    id_transaccion = marca(repo, id_click)[1]
+    repo.clicks[id_click].facturado_en = None  # its mark lost
+
+    facturadas, uow = facturar(repo)
+
+    assert facturadas == 1 and marca(repo, id_click) == (True, id_transaccion, None)
+    assert disponible(repo, id_campania) == cop("9.90") and uow.committed_events == []
+
+
+def test_a_click_of_a_paused_campaign_is_refused_with_its_reason(repo):
+    id_campania = campania(repo, "10.00", estado="PAUSADA")
+    id_click = repo.agregar_interaccion(id_campania, socio(repo, id_campania))
+
+    _, uow = facturar(repo)
+
+    assert marca(repo, id_click) == (True, None, "campania_no_aprobada")
+    assert repo.transacciones == {} and uow.committed_events == []
+
+
+def test_a_failed_billing_writes_nothing_and_announces_nothing(repo, monkeypatch):
+    id_campania = campania(repo, "0.10")
+    id_click = repo.agregar_interaccion(id_campania, socio(repo, id_campania))
+
+    def falla(*args):
+        raise RuntimeError("la base de datos no respondió")
+
+    monkeypatch.setattr(repo, "marcar_facturadas", falla)
+    uow = FakeUnitOfWork(repo)
+    with pytest.raises(RuntimeError):
+        handlers.facturar_interacciones(commands.FacturarInteracciones(limite=10), uow)
+
+    assert marca(repo, id_click) == (False, None, None)
+    assert repo.transacciones == {} and disponible(repo, id_campania) == cop("0.10")
+    assert uow.committed_events == []
