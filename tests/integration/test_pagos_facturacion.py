@@ -22,10 +22,10 @@ SOLO_CLICKS = {"CLICK": {"tipo": "FIJA", "valor": "0.10"}}
 
 
 def interacciones(id_campania, id_socio, tipos: str = "CLICK", n: int = 1, *, facturable: bool = True) -> list[uuid.UUID]:
-    """Rows as the web process writes them, one second apart in the order given (`tipos` repeats)."""
+    """Rows as the web process writes them, one millisecond apart in the order given (`tipos` repeats)."""
     inicio = timezone.now() - timedelta(minutes=10)
     filas = [Click(id=uuid.uuid4(), tipo=tipo, codigo="codigo", id_campania=id_campania, id_socio=id_socio,
-                   ocurrido_en=inicio + timedelta(seconds=i), facturable=facturable,
+                   ocurrido_en=inicio + timedelta(milliseconds=i), facturable=facturable,
                    motivo=None if facturable else "bot")
              for i, tipo in enumerate(tipos.split(",") * n)]
     Click.objects.bulk_create(filas)
@@ -130,33 +130,33 @@ def test_a_row_another_run_holds_is_skipped_not_waited_for_nor_billed_twice():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_against_a_budget_for_400_clicks_bill_600_clicks_each_once():
-    id_campania = campania("40.00", comisiones=SOLO_CLICKS)
+def test_three_runs_at_once_bill_1000_clicks_each_once_against_a_budget_for_600():
+    id_campania = campania("60.00", comisiones=SOLO_CLICKS)
     id_socio = socio(id_campania)
-    ids = interacciones(id_campania, id_socio, n=600)
-    errores = []
+    ids = interacciones(id_campania, id_socio, n=1000)
+    errores, facturadas = [], []
 
     def corrida():
         try:
-            tasks.facturar_interacciones(limite=50, segundos=60)
+            facturadas.append(tasks.facturar_interacciones(limite=50, segundos=60))
         except Exception as error:  # pragma: no cover - reported below
             errores.append(error)
         finally:
             connection.close()
 
-    hilos = [threading.Thread(target=corrida) for _ in range(2)]
+    hilos = [threading.Thread(target=corrida) for _ in range(3)]
     for hilo in hilos:
         hilo.start()
     for hilo in hilos:
         hilo.join()
 
-    assert errores == []
+    assert errores == [] and sum(facturadas) == 1000  # no row counted by two runs
     assert Click.objects.filter(id__in=ids, facturado_en__isnull=True).count() == 0
-    assert Transaccion.objects.filter(id_campania=id_campania).count() == 400
-    assert Click.objects.filter(id__in=ids, id_transaccion__isnull=False).count() == 400
-    assert Click.objects.filter(id__in=ids, rechazo="presupuesto_agotado").count() == 200
+    assert Transaccion.objects.filter(id_campania=id_campania).count() == 600
+    assert Click.objects.filter(id__in=ids, id_transaccion__isnull=False).count() == 600
+    assert Click.objects.filter(id__in=ids, rechazo="presupuesto_agotado").count() == 400
     assert disponible(id_campania) == 0
-    assert len(pagos_events("ComisionRegistrada")) == 400 and len(pagos_events("PresupuestoAgotado")) == 1
+    assert len(pagos_events("ComisionRegistrada")) == 600 and len(pagos_events("PresupuestoAgotado")) == 1
 
 
 def test_a_click_of_a_campaign_paused_by_billing_time_is_refused_with_its_reason_and_nothing_else_written():
