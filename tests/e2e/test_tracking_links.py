@@ -1,16 +1,19 @@
 """Tracking links on the whole system: a brand's campaign with a landing page, a partner enrolled
-through the API, its link known to pagos through Pulsar, and visitors clicking it on gunicorn.
-Web, worker, relay and consumers run as real processes."""
+through the API, its link known to pagos through Pulsar, visitors clicking it on gunicorn, and the
+billable click billed by the scheduled task. Web, worker, beat, relay and consumers run as real
+processes."""
 
 import http.client
 import random
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from campanias.models import ClienteLocal as ClienteEnCampanias
 from cliente.domain import digito_verificacion_nit
-from pagos.models import CampaniaLocal, Click, EnlaceLocal
+from pagos.models import CampaniaLocal, Click, EnlaceLocal, Transaccion
 from tests.conftest import celery_worker, manage, wait_until
 from tests.e2e.test_campania_saga import accepted, estado
 from tests.e2e.test_pagos_journey import registrar_cliente
@@ -37,7 +40,12 @@ def click(port: int, codigo: str, user_agent: str) -> tuple[int, str | None]:
 def test_a_partners_link_takes_visitors_to_the_landing_page_and_records_each_click(api, processes):
     # given the whole system running
     skip_backlog(CONTEXTS)
+    # billing every second (the migration's row may have gone with an earlier test's flush)
+    PeriodicTask.objects.update_or_create(name="pagos: facturar clics e impresiones", defaults={
+        "task": "pagos.facturar_interacciones",
+        "interval": IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0]})
     processes("worker", *celery_worker())
+    processes("beat", "-m", "celery", "-A", "alpespartners", "beat", "-l", "info")
     processes("relay", *manage("relay"))
     consumer = processes("consumer", *manage("consume"))
     web, port = gunicorn(processes, flush_seconds=0.2)
@@ -75,6 +83,12 @@ def test_a_partners_link_takes_visitors_to_the_landing_page_and_records_each_cli
     assert (clicks[CHROME].facturable, str(clicks[CHROME].id_socio), str(clicks[CHROME].id_campania)) == (
         True, id_socio, id_campania)
     assert (clicks[GOOGLEBOT].facturable, clicks[GOOGLEBOT].motivo) == (False, "bot")
+
+    # and the visitor's click earns its partner the campaign's CLICK term (0.10 COP); the bot's nothing
+    wait_until(lambda: Click.objects.get(id=clicks[CHROME].id).id_transaccion is not None, 60, "the click to be billed")
+    (comision,) = Transaccion.objects.filter(id_campania=id_campania)
+    assert (comision.tipo, comision.comision, str(comision.id_socio)) == ("CLICK", Decimal("0.10"), id_socio)
+    assert Click.objects.get(id=clicks[GOOGLEBOT].id).id_transaccion is None
 
     # when the brand moves its landing page, pagos follows
     accepted(api.patch(f"/api/v1/campanias/{id_campania}", {"url_destino": "https://tienda.co/enero"}, format="json"))
