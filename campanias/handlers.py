@@ -62,9 +62,7 @@ def crear_enlaces_faltantes(command: commands.CrearEnlacesFaltantes, uow: UnitOf
     with uow:
         campania = uow.repository.get(command.id_campania)
         creados = campania.crear_enlaces_faltantes()
-        uow.repository.save(campania, correlation_id=uow.correlation_id, causation_id=uow.causation_id)
-        uow.collect(campania)
-        uow.commit(resource_id=campania.id, result={"enlaces_creados": creados})
+        _save(campania, uow, result={"enlaces_creados": creados})
 
 
 def retirar_socio(command: commands.RetirarSocio, uow: UnitOfWork) -> None:
@@ -105,10 +103,10 @@ def cancelar_campania(command: commands.CancelarCampania, uow: UnitOfWork) -> No
         _save(campania, uow)
 
 
-def _save(campania: Campania, uow: UnitOfWork) -> None:
+def _save(campania: Campania, uow: UnitOfWork, result: dict | None = None) -> None:
     uow.repository.save(campania, correlation_id=uow.correlation_id, causation_id=uow.causation_id)
     uow.collect(campania)
-    uow.commit(resource_id=campania.id)
+    uow.commit(resource_id=campania.id, result=result)
 
 
 def _command_id(id_campania: uuid.UUID, purpose: str) -> uuid.UUID:

@@ -135,13 +135,16 @@ def decidir(rows: list[dict]) -> None:
         huella = row.pop(HUELLA)
         if motivo is None:  # only a billable candidate needs the visitor's history
             pendientes.append((row, f"clicks:visto:{row['tipo']}:{row['codigo']}:{huella}"))
-        row["facturable"], row["motivo"] = motivo is None, motivo.value if motivo else None
+        _marcar(row, motivo)
     if not pendientes:
         return
     primeras = primeras_veces([clave for _, clave in pendientes])
     for index, (row, _) in enumerate(pendientes):
-        motivo = domain.motivo_por_repeticion(None if primeras is None else primeras[index])
-        row["facturable"], row["motivo"] = motivo is None, motivo.value if motivo else None
+        _marcar(row, domain.motivo_por_repeticion(None if primeras is None else primeras[index]))
+
+
+def _marcar(row: dict, motivo: domain.MotivoNoFacturable | None) -> None:
+    row["facturable"], row["motivo"] = motivo is None, motivo.value if motivo else None
 
 
 def primeras_veces(claves: list[str]) -> list[bool] | None:

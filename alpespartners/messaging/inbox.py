@@ -55,21 +55,19 @@ class Delivery:
 def typed(handlers: dict[str, dict[type, Callable]]) -> dict[str, dict[str, Callable]]:
     """A context's {topic: {event class: handler(event, uow)}} as messaging reads it ({topic: {type:
     handler(envelope, uow)}}): each envelope is parsed into the handler's event class at the edge."""
-    return {topic: {event_type.__name__: _parsing(event_type, handler) for event_type, handler in by_type.items()}
-            for topic, by_type in handlers.items()}
+    return _by_type_name(handlers, lambda event_type, handler: lambda envelope, uow: handler(
+        from_envelope(event_type, envelope), uow))
 
 
 def typed_batches(handlers: dict[str, dict[type, Callable]]) -> dict[str, dict[str, Callable]]:
     """The same for handlers applied set-based: handler([event, ...], uow)."""
-    def parsing_each(event_type: type, handler: Callable) -> Callable:
-        return lambda envelopes, uow: handler([from_envelope(event_type, envelope) for envelope in envelopes], uow)
+    return _by_type_name(handlers, lambda event_type, handler: lambda envelopes, uow: handler(
+        [from_envelope(event_type, envelope) for envelope in envelopes], uow))
 
-    return {topic: {event_type.__name__: parsing_each(event_type, handler) for event_type, handler in by_type.items()}
+
+def _by_type_name(handlers: dict[str, dict[type, Callable]], parsing: Callable) -> dict[str, dict[str, Callable]]:
+    return {topic: {event_type.__name__: parsing(event_type, handler) for event_type, handler in by_type.items()}
             for topic, by_type in handlers.items()}
-
-
-def _parsing(event_type: type, handler: Callable) -> Callable:
-    return lambda envelope, uow: handler(from_envelope(event_type, envelope), uow)
 
 
 def handle(context: str, topic: str, envelope: dict, handlers: dict | None = None) -> bool:
