@@ -42,6 +42,22 @@ def real_services():
         pytest.fail("real services missing: " + ", ".join(missing) + " — run `make test`", pytrace=False)
 
 
+PULSAR_LOG = Path(os.environ.get("ALPES_CACHE_DIR", Path.home() / ".cache" / "alpespartners")) / "pulsar-standalone.log"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus):
+    """After a failed run, the broker's own errors: a test that failed on Pulsar's side is told
+    apart from one that failed on ours without logging into the machine."""
+    if exitstatus == 0 or not PULSAR_LOG.exists():
+        return
+    with PULSAR_LOG.open(errors="replace") as log:
+        errors = [line.rstrip()[:300] for line in log if " ERROR " in line or "faulty" in line]
+    if errors:
+        terminalreporter.section(f"last errors in {PULSAR_LOG}")
+        for line in errors[-25:]:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 def user(django_user_model):
     """The back office's API user: staff see and do everything (tests/api/test_access.py covers the roles)."""

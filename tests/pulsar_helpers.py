@@ -65,8 +65,21 @@ def skip_backlog(context_names: list[str]) -> None:
         for topic in contexts.subscriptions(context):
             path = pulsar_transport.topic_name(topic).replace("persistent://", "persistent/")
             url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/subscription/{subscription_name(context)}/skip_all"
-            try:
-                urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
-            except urllib.error.HTTPError as error:
-                if error.code != 404:  # no such subscription or topic yet: nothing to skip
-                    raise
+            _post_admin(url)
+
+
+def _post_admin(url: str, patience_seconds: float = 30) -> None:
+    # Loading a topic makes the broker open its ledger; on a busy machine the standalone's one
+    # bookie can refuse that for a few seconds (HTTP 500), which is the broker's hiccup, not the
+    # system under test's. Anything still refused after `patience_seconds` fails the test.
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10).close()
+            return
+        except urllib.error.HTTPError as error:
+            if error.code == 404:  # no such subscription or topic yet: nothing to skip
+                return
+            if error.code < 500 or time.monotonic() > deadline:
+                raise
+        time.sleep(1)
