@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -179,23 +180,33 @@ def requested_wait(request) -> float:
 
 
 def accept_command(request, context: str, command, *, resource_id: uuid.UUID, resource_path,
-                   present_resource, creates: bool = False, command_id: uuid.UUID | None = None) -> Response:
+                   present_resource, creates: bool = False, command_id: uuid.UUID | None = None,
+                   on_behalf_of: uuid.UUID | None = None) -> Response:
     """Log the command, enqueue it after commit and answer 202 — or, with `Prefer: wait=N`
     and the command done in time, 201/200 with the resource (422 if it was refused).
-    A replayed Idempotency-Key answers about the first command, not this request's ids."""
+    A replayed Idempotency-Key answers about the first command, not this request's ids.
+    `on_behalf_of`: the client a request without a user speaks for (a brand's postback); its
+    Idempotency-Keys are its own, apart from every other client's."""
     idempotency_key = request.headers.get("Idempotency-Key")
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise exceptions.ValidationError({"Idempotency-Key": (
             f"Debe tener entre 1 y {MAX_IDEMPOTENCY_KEY_LENGTH} caracteres ASCII visibles "
             "(sin espacios ni caracteres de control)."
         )})
+    user = request.user
+    if on_behalf_of is not None:
+        user = None
+        if idempotency_key is not None:  # hashed, so the stored key fits whatever the client sent
+            idempotency_key = f"{on_behalf_of}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+    # A GET that commands (a tracker's postback) says everything in its query.
+    body = request.query_params.dict() if request.method == "GET" else request.data
     try:
         entry, _ = command_log.submit(
             context,
             command,
-            user=request.user,
+            user=user,
             idempotency_key=idempotency_key,
-            request_fingerprint=command_log.fingerprint(request.method, request.path, request.data),
+            request_fingerprint=command_log.fingerprint(request.method, request.path, body),
             resource_id=resource_id,
             correlation_id=uuid.UUID(correlation.current()),  # bound for the request by CorrelationIdMiddleware
             command_id=command_id,

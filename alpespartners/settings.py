@@ -180,6 +180,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_USER", "6000/minute"),
         "anon": os.environ.get("API_THROTTLE_ANONYMOUS", "120/minute"),
         "failed_authentication": os.environ.get("API_THROTTLE_FAILED_AUTHENTICATION", "30/minute"),
+        # A brand's postbacks (pagos/api/postbacks.py), counted per brand: its server, not a person.
+        "postback": os.environ.get("API_THROTTLE_POSTBACK", "6000/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -192,6 +194,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Conversions and postbacks share the conversion types: one name for the one set of values.
+    "ENUM_NAME_OVERRIDES": {"ConversionInputTipoEnum": "pagos.domain.TipoConversion"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alpespartners.api_schema.add_contract_details",

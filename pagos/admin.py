@@ -1,19 +1,23 @@
 """Back-office view of pagos: campaign charges, commissions, payouts and their cycles.
 
 Every row here is written by commands, handlers and set-based cycles; the admin is for looking.
-Its one action, reintentar, issues ReintentarPayout through the command log like the API does."""
+Its one action, reintentar, issues ReintentarPayout through the command log like the API does; and
+a brand's postback secret is rotated here as through POST /clientes/{id}/secreto-postback."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
-from . import queries
+from . import postbacks, queries
 from .commands import ReintentarPayout
 from .domain import EstadoPayout, EstadoTransaccion
-from .models import CampaniaLocal, CicloPago, CobroView, Payout, Transaccion
+from .models import CampaniaLocal, CicloPago, ClienteLocal, CobroView, CredencialPostback, Payout, Transaccion
 
 TRANSACCIONES_EN_DETALLE = 200  # a payout may hold thousands; the changelist pages through the rest
 
@@ -188,3 +192,57 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
     @admin.display(description="presupuesto disponible", ordering="presupuesto_disponible")
     def disponible_display(self, obj):
         return monto(obj.presupuesto_disponible, obj.moneda)
+
+
+class RotarSecretoPostbackForm(forms.ModelForm):
+    revocar_anterior = forms.BooleanField(
+        required=False, label="revocar el anterior ya",
+        help_text="Márquelo si el secreto anterior se filtró; si no, sigue valiendo 24 h para desplegar el nuevo.")
+
+    class Meta:
+        model = CredencialPostback
+        fields = ["id_cliente"]
+
+    def clean_id_cliente(self):
+        id_cliente = self.cleaned_data["id_cliente"]
+        if not ClienteLocal.objects.filter(id=id_cliente).exists():
+            raise forms.ValidationError(f"No existe el cliente {id_cliente}.")
+        return id_cliente
+
+
+@admin.register(CredencialPostback)
+class CredencialPostbackAdmin(admin.ModelAdmin):
+    """The secrets are never shown again: the list shows the start of each one's SHA-256. "Add"
+    rotates the client's secret and answers with the new one, once."""
+
+    list_display = ["huella_corta", "id_cliente", "fecha_creacion", "vence_en", "vigente"]
+    search_fields = ["id_cliente"]
+    form = RotarSecretoPostbackForm
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="huella (SHA-256)")
+    def huella_corta(self, obj):
+        return f"{obj.huella[:12]}…"
+
+    @admin.display(description="vigente", boolean=True)
+    def vigente(self, obj):
+        return obj.vence_en is None or obj.vence_en > timezone.now()
+
+    def save_model(self, request, obj, form, change):
+        rotacion = postbacks.rotar(obj.id_cliente, revocar_anterior=form.cleaned_data["revocar_anterior"],
+                                   ahora=timezone.now())
+        obj.pk, obj.fecha_creacion = rotacion.credencial.pk, rotacion.credencial.fecha_creacion  # for the admin's log
+        request.rotacion_postback = rotacion
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return TemplateResponse(request, "admin/pagos/credencialpostback/secreto_creado.html", {
+            **self.admin_site.each_context(request), "rotacion": request.rotacion_postback,
+            "changelist_url": reverse("admin:pagos_credencialpostback_changelist"),
+            "title": "Secreto de postback nuevo",
+        }, headers={"Cache-Control": "no-store"})

@@ -30,6 +30,9 @@ class RegistrarConversion(Command):
     tipo: str
     monto: Monto | None = None
     ocurrida_en: datetime
+    # A postback's: the click that named campaign and partner, and when it happened (its window).
+    id_click: uuid.UUID | None = None
+    click_en: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -105,7 +105,7 @@ def _decidir(conversiones: list[commands.RegistrarConversion], uow: UnitOfWork,
              origenes: list[Origin] | None = None) -> list[Decision]:
     """`origenes`: the command of each conversion, when they come from several."""
     return _decidir_lote([domain.Conversion(item.id_externo, item.id_campania, item.id_socio, item.tipo, item.monto,
-                                            item.ocurrida_en) for item in conversiones], uow, origenes)
+                                            item.ocurrida_en, item.click_en) for item in conversiones], uow, origenes)
 
 
 def _decidir_lote(lote: list[domain.Conversion], uow: UnitOfWork, origenes: list[Origin] | None = None) -> list[Decision]:

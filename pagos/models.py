@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 
 # Money is a decimal and a currency, never a float; four places cover every ISO 4217 currency.
@@ -177,6 +179,28 @@ class Click(models.Model):
 
     def __str__(self):
         return f"{self.tipo} {self.id}"
+
+
+class CredencialPostback(models.Model):
+    """A brand's postback secret. Kept in clear because an HMAC can only be checked with the secret
+    itself; it never leaves pagos (no event carries it, the API shows it once, at rotation). After a
+    rotation the previous one works until `vence_en`; the current one has none."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id_cliente = models.UUIDField(db_index=True)
+    secreto = models.CharField(max_length=64, editable=False)
+    huella = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256: how a token is found
+    fecha_creacion = models.DateTimeField()
+    vence_en = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "pagos_credencial_postback"
+        ordering = ["-fecha_creacion"]
+        verbose_name = "secreto de postback"
+        verbose_name_plural = "secretos de postback"
+
+    def __str__(self):
+        return f"Secreto de postback {self.huella[:12]}… del cliente {self.id_cliente}"
 
 
 class Transaccion(models.Model):

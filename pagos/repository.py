@@ -74,7 +74,8 @@ def presupuestos_bloqueados(ids_campania: set[uuid.UUID]) -> dict[uuid.UUID, dom
     return {
         row.id: domain.Presupuesto(
             campania=CampaniaVigente(id=row.id, estado=row.estado, fecha_inicio=row.fecha_inicio, fecha_fin=row.fecha_fin,
-                                     moneda=row.moneda, comisiones=row.comisiones, dias_retencion=row.dias_retencion),
+                                     moneda=row.moneda, comisiones=row.comisiones, dias_retencion=row.dias_retencion,
+                                     ventana_atribucion_dias=row.ventana_atribucion_dias),
             presupuesto=normalizar(Monto(row.presupuesto, row.moneda)),
             disponible=normalizar(Monto(row.presupuesto_disponible, row.moneda)),
             agotado_publicado=row.agotado_publicado,

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,19 +44,28 @@ def real_services():
 
 
 PULSAR_LOG = Path(os.environ.get("ALPES_CACHE_DIR", Path.home() / ".cache" / "alpespartners")) / "pulsar-standalone.log"
+SESSION_STARTED = datetime.now(timezone.utc)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus):
-    """After a failed run, the broker's own errors: a test that failed on Pulsar's side is told
-    apart from one that failed on ours without logging into the machine."""
+    """After a failed run, the broker's own errors during it: a test that failed on Pulsar's side is
+    told apart from one that failed on ours without logging into the machine."""
     if exitstatus == 0 or not PULSAR_LOG.exists():
         return
     with PULSAR_LOG.open(errors="replace") as log:
-        errors = [line.rstrip()[:300] for line in log if " ERROR " in line or "faulty" in line]
+        errors = [line.rstrip()[:300] for line in log
+                  if (" ERROR " in line or "faulty" in line) and _logged_at(line) >= SESSION_STARTED]
     if errors:
-        terminalreporter.section(f"last errors in {PULSAR_LOG}")
+        terminalreporter.section(f"Pulsar's errors during this run ({PULSAR_LOG})")
         for line in errors[-25:]:
             terminalreporter.write_line(line)
+
+
+def _logged_at(line: str) -> datetime:
+    try:  # 2026-11-30T21:36:06,252+0000 [thread] LEVEL ...
+        return datetime.strptime(line[:28], "%Y-%m-%dT%H:%M:%S,%f%z")
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -78,6 +78,13 @@ class SocioCampaniaViewFactory(factory.django.DjangoModelFactory):
     inscrito_en = factory.LazyFunction(_now)
 
 
+class ClienteLocalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pagos.ClienteLocal"
+
+    estado = "ACTIVO"
+
+
 class CampaniaLocalFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "pagos.CampaniaLocal"
@@ -132,3 +139,17 @@ class PayoutFactory(factory.django.DjangoModelFactory):
     pagable_antes_de = factory.LazyFunction(_now)
     hasta_secuencia = 0
     intentos = 1
+
+
+class ClickFactory(factory.django.DjangoModelFactory):
+    """A visitor's click as the web process writes it (pagos/clicks.py)."""
+
+    class Meta:
+        model = "pagos.Click"
+
+    id = factory.Faker("uuid4", cast_to=None)
+    tipo = "CLICK"
+    codigo = factory.Sequence(lambda n: f"codigo{n:05d}")
+    ocurrido_en = factory.LazyFunction(_now)
+    facturable = True
+

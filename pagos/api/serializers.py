@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alpespartners.api import (BoundedDateField, BoundedDateTimeField, MontoInput, MontoOutput, StrictCharField,
-                               StrictUUIDField, monto_json)
-from alpespartners.seedwork.domain import DomainError
+from alpespartners.api import (BoundedDateField, BoundedDateTimeField, DecimalTextField, MontoInput, MontoOutput,
+                               StrictBooleanField, StrictCharField, StrictUUIDField, monto_json)
+from alpespartners.seedwork.domain import DomainError, Monto
 
 from .. import domain, queries
 
@@ -50,10 +50,65 @@ class ConversionInput(serializers.Serializer):
     ocurrida_en = BoundedDateTimeField()
 
     def validate_monto(self, monto):
-        try:
-            return monto and domain.validar_monto_conversion(monto)
-        except DomainError as error:
-            raise serializers.ValidationError(error.message) from None
+        return _monto_de_conversion(monto)
+
+
+class PostbackInput(serializers.Serializer):
+    """A brand's postback (POST): the click decides campaign and partner."""
+
+    click_id = StrictUUIDField(help_text="el click_id que recibió su página de destino")
+    id_externo = StrictCharField(min_length=1, max_length=200,
+                                 help_text="el id de la conversión en su origen; único por campaña")
+    tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoConversion])
+    monto = MontoInput(required=False, allow_null=True, help_text="obligatorio para VENTA y CONVERSION")
+    ocurrida_en = BoundedDateTimeField(required=False, help_text="por defecto, cuando llega el postback")
+
+    def validate_monto(self, monto):
+        return _monto_de_conversion(monto)
+
+
+class PostbackQuery(serializers.Serializer):
+    """The same postback as a GET, for trackers that can only call a URL: the amount as
+    `monto` and `moneda`."""
+
+    click_id = serializers.UUIDField()
+    id_externo = serializers.CharField(min_length=1, max_length=200)
+    tipo = serializers.ChoiceField(choices=[tipo.value for tipo in domain.TipoConversion])
+    monto = DecimalTextField(max_digits=20, required=False)
+    moneda = serializers.RegexField(r"^[A-Z]{3}$", required=False,
+                                    error_messages={"invalid": "Debe ser un código ISO 4217 (p. ej. COP)."})
+    ocurrida_en = BoundedDateTimeField(required=False)
+
+    def validate(self, data):
+        if ("monto" in data) != ("moneda" in data):
+            raise serializers.ValidationError({"moneda" if "monto" in data else "monto":
+                                               ["monto y moneda van juntos."]})
+        if "monto" in data:
+            try:
+                data["monto"] = _monto_de_conversion(Monto(data["monto"], data.pop("moneda")))
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"monto": error.detail}) from None
+        return data
+
+
+def _monto_de_conversion(monto: Monto | None) -> Monto | None:
+    try:
+        return monto and domain.validar_monto_conversion(monto)
+    except DomainError as error:
+        raise serializers.ValidationError(error.message) from None
+
+
+class RotarSecretoPostbackInput(serializers.Serializer):
+    revocar_anterior = StrictBooleanField(default=False, help_text=(
+        "true si el secreto anterior se filtró: deja de valer ya; si no, vale 24 h más"))
+
+
+class SecretoPostbackOutput(serializers.Serializer):
+    id_cliente = serializers.UUIDField()
+    secreto = serializers.CharField(help_text="se muestra solo esta vez")
+    creado_en = serializers.DateTimeField(source="fecha_creacion")
+    anterior_vale_hasta = serializers.DateTimeField(allow_null=True, help_text=(
+        "hasta cuándo sigue valiendo el secreto anterior (null si no había)"))
 
 
 class LoteConversionesInput(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import postbacks, views
 
 urlpatterns = [
     path("pagos/cobros", views.CobrosView.as_view(), name="pago-cobros"),
@@ -9,6 +9,9 @@ urlpatterns = [
     path("pagos/conversiones", views.ConversionesView.as_view(), name="pago-conversiones"),
     path("pagos/conversiones/lote", views.LoteConversionesView.as_view(), name="pago-conversiones-lote"),
     path("pagos/conversiones/revertir", views.RevertirConversionView.as_view(), name="pago-conversiones-revertir"),
+    path("pagos/postbacks", postbacks.PostbacksView.as_view(), name="pago-postbacks"),
+    path("clientes/<uuid:id_cliente>/secreto-postback", postbacks.SecretoPostbackView.as_view(),
+         name="cliente-secreto-postback"),
     path("pagos/transacciones", views.TransaccionesView.as_view(), name="pago-transacciones"),
     path("pagos/transacciones/<uuid:id_transaccion>", views.TransaccionDetalleView.as_view(),
          name="pago-transaccion-detalle"),

@@ -1,5 +1,6 @@
 """pagos' domain, by sub-domain: charges (`cobros`), conversions and commissions (`comisiones`),
-payouts (`payouts`), clicks and impressions (`clicks`), and what they share (`comun`). No Django here.
+payouts (`payouts`), clicks and impressions (`clicks`), postbacks' credentials (`postbacks`), and
+what they share (`comun`). No Django here.
 
 The names are re-exported, so `from pagos import domain; domain.Pago` reads the same wherever the
 rule lives."""
@@ -70,6 +71,17 @@ from .comisiones import (
     verificar_reversible,
 )
 from .comun import MONTO_MAXIMO, EstadoCliente, normalizar, unidades_menores
+from .postbacks import (
+    GRACIA_ROTACION,
+    TOLERANCIA_FIRMA,
+    Credencial,
+    CredencialInvalida,
+    firmar,
+    huella,
+    nuevo_secreto,
+    vence_anterior,
+    verificar_firma,
+)
 from .payouts import (
     AL_FALLAR,
     AL_PAGARSE,
@@ -121,4 +133,7 @@ __all__ = [
     "PayoutCreado", "PayoutExitoso", "PayoutFallido", "PayoutProcesado", "Transicion", "clave_payout",
     "fin_del_corte", "id_ciclo", "id_payout", "limite_de_pago", "se_paga_al_socio", "se_paga_en_ciclo",
     "supera_minimo",
+    # postbacks
+    "GRACIA_ROTACION", "TOLERANCIA_FIRMA", "Credencial", "CredencialInvalida", "firmar", "huella", "nuevo_secreto",
+    "vence_anterior", "verificar_firma",
 ]

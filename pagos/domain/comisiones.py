@@ -77,6 +77,9 @@ class Conversion:
     tipo: str
     monto: Monto | None
     ocurrida_en: datetime
+    # When the click that attributes it happened (a postback); None for a conversion the brand
+    # attributed itself (campaign and partner named in the request).
+    click_en: datetime | None = None
 
     @cached_property
     def id_transaccion(self) -> uuid.UUID:
@@ -95,6 +98,7 @@ class CampaniaVigente:
     moneda: str
     comisiones: dict[str, dict[str, str]]
     dias_retencion: int
+    ventana_atribucion_dias: int = 30  # how long after a click a conversion is still its partner's
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None,
                        f"La campaña está {campania.estado}; solo una campaña APROBADA acepta conversiones.")
     if conversion.ocurrida_en > ahora + TOLERANCIA_RELOJ:
         return Rechazo("fecha_futura", "La conversión no puede haber ocurrido en el futuro.")
+    if conversion.click_en is not None and (rechazo := _fuera_de_ventana(conversion, campania)):
+        return rechazo
     if not campania.fecha_inicio <= fecha_local <= campania.fecha_fin:
         return Rechazo("fuera_de_fechas", f"La conversión ocurrió el {fecha_local}, fuera de las fechas de la campaña "
                                           f"({campania.fecha_inicio} a {campania.fecha_fin}).")
@@ -146,6 +152,19 @@ def evaluar_conversion(conversion: Conversion, campania: CampaniaVigente | None,
     if comision.valor <= 0:
         return Rechazo("comision_cero", f"La comisión de esta conversión redondea a cero {campania.moneda}.")
     return comision
+
+
+def _fuera_de_ventana(conversion: Conversion, campania: CampaniaVigente) -> Rechazo | None:
+    """A click attributes the conversions that follow it within the campaign's window, as the
+    window is when the conversion is decided."""
+    if conversion.ocurrida_en < conversion.click_en - TOLERANCIA_RELOJ:
+        return Rechazo("anterior_al_click", f"La conversión ocurrió antes que el click que la atribuye "
+                                            f"({conversion.click_en.isoformat()}).")
+    if conversion.ocurrida_en - conversion.click_en > timedelta(days=campania.ventana_atribucion_dias):
+        return Rechazo("click_fuera_de_ventana",
+                       f"El click es del {conversion.click_en.isoformat()}; la campaña atribuye conversiones hasta "
+                       f"{campania.ventana_atribucion_dias} días después del click.")
+    return None
 
 
 def comision_minima(comisiones: dict[str, dict[str, str]], moneda: str) -> Monto:

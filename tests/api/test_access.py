@@ -47,6 +47,8 @@ def world(db) -> World:
 
     marca_a, marca_b = (factories.ClienteViewFactory().id for _ in range(2))
     socio_p, socio_q = (factories.ClienteViewFactory(tipo="NATURAL", tipo_documento="CC").id for _ in range(2))
+    for id_cliente in (marca_a, marca_b, socio_p, socio_q):
+        factories.ClienteLocalFactory(id=id_cliente)  # what pagos heard of them
     campanias = {}
     for marca, socio in ((marca_a, socio_p), (marca_b, socio_q)):
         campania = factories.CampaniaViewFactory(id_cliente=marca)
@@ -114,6 +116,8 @@ OWN_READ = {"staff": (200, 200), "marca": (200, 404), "socio": (200, 404), "sin_
 MARCA_READ = {"staff": (200, 200), "marca": (200, 404), "socio": (403, 403), "sin_vinculo": (403, 403)}
 SOCIO_READ = {"staff": (200, 200), "marca": (403, 403), "socio": (200, 404), "sin_vinculo": (403, 403)}
 STAFF_READ = {"staff": (200, 200), "marca": (403, 403), "socio": (403, 403), "sin_vinculo": (403, 403)}
+# Not a command: the secret is made and shown in the answer (201).
+MARCA_SECRET = {"staff": (201, 201), "marca": (201, 404), "socio": (403, 403), "sin_vinculo": (403, 403)}
 
 
 def own_cliente(role, suffix):
@@ -145,6 +149,9 @@ CASES = {
                                lambda world, own: {"nombre": "Nuevo nombre"}),
     "cliente-medios-pago": Case("clientes/<uuid:id_cliente>/medios-pago", "POST", "/medios-pago", OWN_COMMAND,
                                 lambda world, own: {"tipo": "TARJETA", "token": "tok_ok", "mascara": "**** 1111"}),
+    "cliente-secreto-postback": Case("clientes/<uuid:id_cliente>/secreto-postback", "POST",
+                                     lambda world: (CLIENTE.format(world.marca_a) + "/secreto-postback",
+                                                    CLIENTE.format(world.marca_b) + "/secreto-postback"), MARCA_SECRET),
     "cliente-suspender": Case("clientes/<uuid:id_cliente>/suspender", "POST", "/suspender", STAFF_ONLY),
     "cliente-reactivar": Case("clientes/<uuid:id_cliente>/reactivar", "POST", "/reactivar", STAFF_ONLY),
     "campanias-crear": Case("campanias", "POST", fixed("/api/v1/campanias"), MARCA_COMMAND,
@@ -286,8 +293,12 @@ def api_routes():
     return found
 
 
+# Authenticated by the brand's postback secret, not by a user: tests/api/test_postbacks.py.
+NOT_BY_USER = {("pagos/postbacks", "POST"), ("pagos/postbacks", "GET")}
+
+
 def test_the_matrix_covers_every_api_operation():
-    covered = {(case.route, case.method) for case in CASES.values()} | LISTS
+    covered = {(case.route, case.method) for case in CASES.values()} | LISTS | NOT_BY_USER
     assert api_routes() == covered
 
 

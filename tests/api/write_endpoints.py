@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from alpespartners.messaging.models import CommandLog, OutboxMessage
+from pagos import postbacks
 from pagos.models import CicloPago
 from tests import factories
 from tests.api.test_clientes_api import assert_error
@@ -18,6 +19,8 @@ from tests.api.test_clientes_api import assert_error
 API_PREFIX = "api/v1/"
 WRITE_METHODS = ("post", "put", "patch", "delete")
 READS_NO_BODY = {("DELETE", "campania-socio"), ("POST", "pago-payout-reintentar")}  # (method, URL name)
+# What a valid body gets when it is not 202 (a command): a rotated secret is made in the answer.
+ACCEPTED = {("POST", "cliente-secreto-postback"): 201}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Endpoint:
         for parameter, value in world.path_values().items():
             path = path.replace(f"<uuid:{parameter}>", str(value))
         assert "<" not in path, f"{self}: no resource for a parameter of {self.route}; add it to World"
+        if self.name == "pago-postbacks":  # authenticated by the brand's secret, which a query can carry
+            path += f"?token={world.secreto_postback}"
         return path
 
 
@@ -65,6 +70,8 @@ class World:
     cobro: uuid.UUID
     payout: uuid.UUID
     id_externo: str
+    click: uuid.UUID
+    secreto_postback: str
 
     @classmethod
     def create(cls) -> "World":
@@ -75,11 +82,14 @@ class World:
         factories.CampaniaLocalFactory(id=campania.id, id_marca=marca)
         ciclo = CicloPago.objects.create(id=uuid.uuid4(), fecha_corte="2026-11-01", estado="CALCULADO", origen="api")
         transaccion = factories.TransaccionFactory(id_campania=campania.id, id_socio=socio)
+        factories.ClienteLocalFactory(id=marca)
         return cls(
             cliente=marca, campania=campania.id, socio=socio,
             cobro=factories.CobroViewFactory(id_campania=campania.id, id_cliente=marca).id,
             payout=factories.PayoutFactory(id_socio=socio, id_ciclo=ciclo.id).id,
             id_externo=transaccion.id_externo,
+            click=factories.ClickFactory(id_campania=campania.id, id_socio=socio).id,
+            secreto_postback=postbacks.rotar(marca, revocar_anterior=False, ahora=timezone.now()).secreto,
         )
 
     def path_values(self) -> dict[str, uuid.UUID]:
@@ -116,6 +126,9 @@ class World:
             ("POST", "pago-conversiones-revertir"): {"id_campania": str(self.campania), "id_externo": self.id_externo,
                                                      "motivo": "reembolso"},
             ("POST", "pago-ciclos"): {"fecha_corte": date.today().isoformat()},
+            ("POST", "pago-postbacks"): {"click_id": str(self.click), "id_externo": f"pedido-{uuid.uuid4().hex[:8]}",
+                                         "tipo": "VENTA", "monto": {"valor": "100.00", "moneda": "COP"}},
+            ("POST", "cliente-secreto-postback"): {"revocar_anterior": False},
         } | dict.fromkeys(READS_NO_BODY)
 
 
