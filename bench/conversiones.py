@@ -62,7 +62,8 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.access.models import Rol, UsuarioCliente  # noqa: E402
 from alpespartners.messaging.models import CommandLog, OutboxMessage  # noqa: E402
-from pagos.models import Transaccion  # noqa: E402
+from pagos import postbacks  # noqa: E402
+from pagos.models import Click, Transaccion  # noqa: E402
 from bench.common import (POLL_SECONDS, START_SECONDS, Answer, BenchError, BrokerDatabase, Child, Client,  # noqa: E402
                           CpuColumn, CpuMeter, PulsarNamespace, Stack, broker_version, command_ids, cpu_table,
                           free_port, heading, load_average, load_note, measure_table, percentile, platform_facts,
@@ -111,9 +112,11 @@ def parse_args() -> argparse.Namespace:
 @dataclass
 class Given:
     token: str
-    campaigns: dict[str, uuid.UUID]  # "warm-up", "bulk", "single"
+    campaigns: dict[str, uuid.UUID]  # "warm-up", "bulk", "single", "postbacks"
     partners: list[uuid.UUID]
     ocurrida_en: str  # every conversion's time: a minute before the set-up
+    clicks: list[uuid.UUID]  # one visitor's click per partner on the "postbacks" campaign, before ocurrida_en
+    secreto_postback: str  # the brand's
 
 
 def set_up(partners: int) -> Given:
@@ -123,7 +126,7 @@ def set_up(partners: int) -> Given:
     UsuarioCliente.objects.create(user=user, id_cliente=id_marca, rol=Rol.MARCA)
     token = Token.objects.create(user=user).key
     hoy = timezone.localdate()
-    campaigns = {name: uuid.uuid4() for name in ("warm-up", "bulk", "single")}
+    campaigns = {name: uuid.uuid4() for name in ("warm-up", "bulk", "single", "postbacks")}
     ids_socios = [uuid.uuid4() for _ in range(partners)]
     total = len(campaigns) * (2 + partners) + partners
     with tqdm(total=total, desc="set-up: events delivered to pagos", unit="ev", file=sys.stderr) as bar:
@@ -144,8 +147,15 @@ def set_up(partners: int) -> Given:
                 events.deliver("pagos", "eventos.campanias",
                                events.envelope("SocioInscrito", id_campania, {"id_socio": str(id_socio)}))
                 bar.update(1)
+    events.deliver("pagos", "eventos.cliente", events.cliente_registrado(id_marca))
+    clicked_at = timezone.now() - timedelta(minutes=2)
+    clicks = Click.objects.bulk_create(
+        Click(id=uuid.uuid4(), tipo="CLICK", codigo=f"bench{n:05d}", id_campania=campaigns["postbacks"], id_socio=id_socio,
+              ocurrido_en=clicked_at, facturable=False, motivo="repetido")  # not billed: only postbacks pay here
+        for n, id_socio in enumerate(ids_socios))
+    secreto = postbacks.rotar(id_marca, revocar_anterior=False, ahora=timezone.now()).secreto
     ocurrida_en = (timezone.now() - timedelta(minutes=1)).isoformat()
-    return Given(token, campaigns, ids_socios, ocurrida_en)
+    return Given(token, campaigns, ids_socios, ocurrida_en, [click.id for click in clicks], secreto)
 
 
 def conversion(given: Given, campaign: str, id_externo: str, n: int) -> dict:

@@ -19,9 +19,14 @@ periodic tasks (purge, payout cycle, saga timeouts) are not part of this path. I
    wait) for --single-seconds: accepted/s, completed/s (commands COMPLETADO in the window), and
    CPU per conversion by process, measured from the phase's start until its last event has been
    applied by every consuming context.
+4. postbacks: the same as single, as a brand's server sends it: POST /api/v1/pagos/postbacks with
+   the brand's postback secret (X-Alpes-Token) and a visitor's click id instead of campaign and
+   partner (one click per partner, made at set-up). Same conversions, same clients, same length,
+   so its figures sit next to single's (issue 14: "the same speed as the single-conversion path").
 A phase that does not finish within --max-seconds is reported as missed with what it reached;
 the next phase first waits (again at most --max-seconds) for the backlog to drain, and says so
-when it starts with one. `--phases single` (or any subset of bulk,steady,single) runs only some.
+when it starts with one. `--phases single,postbacks` (or any subset of bulk,steady,single,postbacks)
+runs only some.
 
 Needs PostgreSQL (a role that may create databases), Redis and Pulsar:
 
@@ -97,8 +102,14 @@ STEADY_INTERVAL = 0.1  # seconds between the steady source's batches
 TARGET_BULK_FACTOR = 1.5  # every consumer done within 1.5 × the time to commit
 TARGET_STEADY_P99_MS = 50
 TARGET_SINGLE_COMPLETED = 0.95
+# Postbacks go the single path plus a secret and a click to look up (issue 14: "the same speed"),
+# within what two phases of one run differ by on this shared machine.
+TARGET_POSTBACKS_RATIO = 0.90
 CPU_CATEGORIES = ["web (gunicorn)", "worker (celery)", "relay", "consumers", "PostgreSQL (all sessions)",
                   "Pulsar (java)", "Redis", "bench client + poller"]
+
+
+PHASES = ["bulk", "steady", "single", "postbacks"]
 
 
 # --- set-up ---------------------------------------------------------------------
@@ -121,8 +132,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=13, help="Redis database of this run's broker and cache")
     parser.add_argument("--code", type=Path, default=REPO,
                         help="checkout of the project the children (and migrate) run from; default this one")
-    parser.add_argument("--phases", default="bulk,steady,single",
-                        help="the phases to run, comma-separated, in this order: bulk,steady,single")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help=f"the phases to run, comma-separated, in this order: {','.join(PHASES)}")
     parser.add_argument("--max-seconds", type=float, default=300,
                         help="time limit of each phase, its drain included (and of each wait for a backlog)")
     args = parser.parse_args()
@@ -133,8 +144,8 @@ def parse_args() -> argparse.Namespace:
     if args.max_seconds < 10:
         parser.error("need --max-seconds ≥ 10")
     args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
-    if not args.phases or set(args.phases) - {"bulk", "steady", "single"}:
-        parser.error("--phases takes bulk, steady and/or single, comma-separated")
+    if not args.phases or set(args.phases) - set(PHASES):
+        parser.error(f"--phases takes {', '.join(PHASES)}, comma-separated")
     args.code = args.code.resolve()
     if not (args.code / "manage.py").is_file():
         parser.error(f"--code {args.code}: no manage.py there")
@@ -507,11 +518,12 @@ def measure_steady(args, stack: Stack, given: Given, consuming: list[str]) -> St
                         relay_ms)
 
 
-# --- 3. single ------------------------------------------------------------------
+# --- 3. single, 4. postbacks -------------------------------------------------------
 
 
 @dataclass
 class SingleResult:
+    kind: str  # "single" | "postbacks"
     seconds: float
     clients: int
     wait: Wait
@@ -528,10 +540,22 @@ class SingleResult:
         return sum(1 for a in self.answers if a.status == 202)
 
 
-def measure_single(args, stack: Stack, given: Given, consuming: list[str]) -> SingleResult:
-    backlog_before = settle(stack, consuming, args.max_seconds, "single")
+def single_request(given: Given, n: int) -> tuple[str, bytes, dict]:
+    return ("/api/v1/pagos/conversiones", json.dumps(conversion(given, "single", f"single-{n:07d}", n)).encode(), {})
+
+
+def postback_request(given: Given, n: int) -> tuple[str, bytes, dict]:
+    body = {"click_id": str(given.clicks[n % len(given.clicks)]), "id_externo": f"postback-{n:07d}", "tipo": "CLICK",
+            "ocurrida_en": given.ocurrida_en}
+    return "/api/v1/pagos/postbacks", json.dumps(body).encode(), {"X-Alpes-Token": given.secreto_postback}
+
+
+def measure_single(args, stack: Stack, given: Given, consuming: list[str], kind: str = "single") -> SingleResult:
+    """`kind` "single": POST /conversiones; "postbacks": the same conversions as postbacks."""
+    request = {"single": single_request, "postbacks": postback_request}[kind]
+    backlog_before = settle(stack, consuming, args.max_seconds, kind)
     baseline = outbox_baseline()
-    id_campania = given.campaigns["single"]
+    id_campania = given.campaigns[kind]
     counter = iter(range(10**9))
     take = threading.Lock()
     box = {}
@@ -540,14 +564,14 @@ def measure_single(args, stack: Stack, given: Given, consuming: list[str]) -> Si
         while time.time() < box["end"]:
             with take:
                 n = next(counter)
-            body = json.dumps(conversion(given, "single", f"single-{n:07d}", n)).encode()
-            yield client.post("/api/v1/pagos/conversiones", body)
+            path, body, headers = request(given, n)
+            yield client.post(path, body, headers)
 
     meter = CpuMeter(stack)
     started = time.time()
     box["end"] = started + args.single_seconds
-    answers, errors, threads = run_clients(args.single_clients, stack.new_client, work, "single")
-    with tqdm(total=int(args.single_seconds), desc="single: sending", unit="s", file=sys.stderr) as bar:
+    answers, errors, threads = run_clients(args.single_clients, stack.new_client, work, kind)
+    with tqdm(total=int(args.single_seconds), desc=f"{kind}: sending", unit="s", file=sys.stderr) as bar:
         while time.time() < box["end"]:
             if errors:
                 raise BenchError(f"a client failed: {errors[0]!r}")
@@ -566,7 +590,7 @@ def measure_single(args, stack: Stack, given: Given, consuming: list[str]) -> Si
         return {"completed": commands.filter(status="COMPLETADO").count(), "published": progress.published,
                 **{f"applied by {c}": progress.applied[c] for c in consuming}}
 
-    bars = progress_bars(accepted, "single: drain", ["completed", "published", *(f"applied by {c}" for c in consuming)])
+    bars = progress_bars(accepted, f"{kind}: drain", ["completed", "published", *(f"applied by {c}" for c in consuming)])
     try:
         wait = wait_for(stack, started, args.max_seconds, threads, errors, bars, counts, expected=lambda: accepted,
                         consuming=consuming)
@@ -577,7 +601,7 @@ def measure_single(args, stack: Stack, given: Given, consuming: list[str]) -> Si
     statuses = {row["status"]: row["n"] for row in commands.values("status").annotate(n=Count("id"))
                 .order_by()}
     return SingleResult(
-        args.single_seconds, args.single_clients, wait, backlog_before, started, list(answers),
+        kind, args.single_seconds, args.single_clients, wait, backlog_before, started, list(answers),
         completed_in_window=commands.filter(status="COMPLETADO", completed_at__range=window).count(),
         statuses=statuses, progress=phase_progress(baseline, id_campania, consuming), cpu=cpu,
     )
@@ -593,7 +617,7 @@ def command_line(args) -> str:
             f"--single-clients {args.single_clients} --partners {args.partners} --web-workers {args.web_workers} "
             f"--worker-concurrency {args.worker_concurrency} --consumers {args.consumers} "
             f"--max-seconds {args.max_seconds:g}")
-    if args.phases != ["bulk", "steady", "single"]:
+    if args.phases != PHASES:
         line += f" --phases {','.join(args.phases)}"
     if args.code != REPO:
         line += f" --code {args.code}"
@@ -680,7 +704,9 @@ def single_rows(single: SingleResult, consuming: list[str]) -> list[tuple[str, .
     share = single.completed_in_window / accepted if accepted else 0
     applied = ", ".join(f"{c} {single.progress.applied[c]:,}" for c in consuming)
     return [
-        (f"**Single**: {single.clients} clients POST /conversiones (202, no wait) for {single.seconds:g} s{stopped}"
+        (f"**{single.kind.capitalize()}**: {single.clients} clients POST "
+         f"{'/conversiones' if single.kind == 'single' else '/postbacks (the same conversions, by click id)'} "
+         f"(202, no wait) for {single.seconds:g} s{stopped}"
          f"{backlog_note(single.backlog_before)}", "", "", ""),
         ("Accepted by the API", f"**{accepted_rate:,.1f} conversions/s** ({accepted:,}"
          + (f", {len(refused)} refused: {refused[0].status}" if refused else "") + ")", "", ""),
@@ -707,15 +733,15 @@ def cpu_total(names) -> Callable[[CpuColumn], str]:
     return total
 
 
-def cpu_lines(bulk: BulkResult | None, single: SingleResult | None) -> list[str]:
+def cpu_lines(bulk: BulkResult | None, singles: list[SingleResult]) -> list[str]:
     columns = []
     if bulk is not None:
         columns.append(CpuColumn(f"Bulk: CPU per conversion ({bulk.progress.events:,} conversions, "
                                  f"{bulk.cpu['elapsed']:.1f} s first request → "
                                  + ("last applied)" if bulk.wait.finished else "gave up, NOT all applied)"),
                                  bulk.cpu, bulk.progress.events))
-    if single is not None:
-        columns.append(CpuColumn(f"Single: CPU per conversion ({single.accepted:,} conversions, "
+    for single in singles:
+        columns.append(CpuColumn(f"{single.kind.capitalize()}: CPU per conversion ({single.accepted:,} conversions, "
                                  f"{single.cpu['elapsed']:.1f} s phase start → "
                                  + ("last applied)" if single.wait.finished else "gave up, NOT all applied)"),
                                  single.cpu, single.accepted))
@@ -741,11 +767,23 @@ def setting_facts(args, env_info: dict, consuming: list[str]) -> str:
         f"127.0.0.1; scratch database `{BENCH_DATABASE}`; {load_note(env_info['load_before'])}")
 
 
+def postbacks_vs_single(singles: list[SingleResult]) -> list[tuple[str, ...]]:
+    by_kind = {single.kind: single for single in singles}
+    if set(by_kind) != {"single", "postbacks"} or not by_kind["single"].accepted or not by_kind["single"].completed_in_window:
+        return []
+    single, postbacks = by_kind["single"], by_kind["postbacks"]
+    accepted = postbacks.accepted / single.accepted
+    completed = postbacks.completed_in_window / single.completed_in_window
+    return [("**Postbacks ÷ single** (same run): accepted/s; completed/s",
+             f"**{accepted:.2f}**; **{completed:.2f}**", f"≥ {TARGET_POSTBACKS_RATIO:.2f} both",
+             verdict(accepted >= TARGET_POSTBACKS_RATIO and completed >= TARGET_POSTBACKS_RATIO))]
+
+
 def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None, steady: SteadyResult | None,
-            single: SingleResult | None, log_lines: dict[str, list[str]]) -> str:
+            singles: list[SingleResult], log_lines: dict[str, list[str]]) -> str:
     errors = sum(len(lines) for lines in log_lines.values())
     rows = [*(bulk_rows(bulk, consuming) if bulk else []), *(steady_rows(steady, consuming) if steady else []),
-            *(single_rows(single, consuming) if single else []),
+            *(row for single in singles for row in single_rows(single, consuming)), *postbacks_vs_single(singles),
             ("Errors in the child processes' logs (ERROR, CRITICAL, FATAL, Traceback)",
              ", ".join(f"{name} {len(lines)}" for name, lines in log_lines.items()), "0", verdict(errors == 0))]
     lines = [
@@ -754,7 +792,7 @@ def summary(args, env_info: dict, consuming: list[str], bulk: BulkResult | None,
         "CPU by process (from /proc; PostgreSQL, Pulsar and the machine total include other people's processes; "
         "PostgreSQL includes this script's polling queries):",
         "",
-        *cpu_lines(bulk, single),
+        *cpu_lines(bulk, singles),
     ]
     return "\n".join(lines)
 
@@ -802,9 +840,10 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Broke
         raise BenchError(f"the warm-up's events were not applied within {START_SECONDS} s: {left}")
     bulk = measure_bulk(args, stack, given, consuming) if "bulk" in args.phases else None
     steady = measure_steady(args, stack, given, consuming) if "steady" in args.phases else None
-    single = measure_single(args, stack, given, consuming) if "single" in args.phases else None
+    singles = [measure_single(args, stack, given, consuming, kind) for kind in ("single", "postbacks")
+               if kind in args.phases]
     log_lines = report_log_lines(stack.children)
-    return (summary(args, env_info, consuming, bulk, steady, single, log_lines),
+    return (summary(args, env_info, consuming, bulk, steady, singles, log_lines),
             sum(len(lines) for lines in log_lines.values()))
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from . import domain
-from .models import ClienteLocal, Click, CredencialPostback
+from .models import CampaniaLocal, ClienteLocal, Click, CredencialPostback
 
 
 class ClienteDesconocido(Exception):
@@ -54,8 +54,14 @@ def del_cliente(id_cliente: uuid.UUID, ahora: datetime) -> list[domain.Credencia
             for secreto in _vigentes(ahora).filter(id_cliente=id_cliente).values_list("secreto", flat=True)]
 
 
-def click(id_click: uuid.UUID) -> Click | None:
-    """The click a postback names: a click, not an impression (nobody is sent anywhere with an
-    impression's id), as the web process wrote it."""
-    return (Click.objects.filter(id=id_click, tipo=domain.TipoInteraccion.CLICK.value)
+def click_de_marca(id_click: uuid.UUID, id_marca: uuid.UUID) -> Click | None:
+    """The click a postback names if it is on one of the brand's campaigns, in one query: a click,
+    not an impression (nobody is sent anywhere with an impression's id), as the web process wrote it."""
+    return (Click.objects.filter(id=id_click, tipo=domain.TipoInteraccion.CLICK.value,
+                                 id_campania__in=CampaniaLocal.objects.filter(id_marca=id_marca).values("id"))
             .only("id", "id_campania", "id_socio", "ocurrido_en").first())
+
+
+def existe_click(id_click: uuid.UUID) -> bool:
+    """Only asked when the brand's own campaigns do not have it: unknown, or another brand's."""
+    return Click.objects.filter(id=id_click, tipo=domain.TipoInteraccion.CLICK.value).exists()

@@ -26,7 +26,7 @@ from alpespartners.api import accept_command, validated
 from alpespartners.messaging.api import CommandAcceptedOutput
 from alpespartners.throttling import FailedAuthenticationThrottle, RatesFromSettings
 
-from .. import commands, domain, postbacks, queries
+from .. import commands, domain, postbacks
 from . import serializers
 from .views import CONTEXT, id_transaccion, present_transaccion, transaccion_path
 
@@ -118,12 +118,12 @@ class PostbacksView(APIView):
         return self._registrar(request, validated(serializers.PostbackQuery, request.query_params))
 
     def _registrar(self, request, data: dict) -> Response:
-        click = postbacks.click(data["click_id"])
+        click = postbacks.click_de_marca(data["click_id"], request.auth.id_cliente)
+        if click is None and postbacks.existe_click(data["click_id"]):
+            raise PostbackRechazado("click_de_otra_marca", "El click es de una campaña de otra marca.")
         if click is None:
             raise PostbackRechazado("click_desconocido", f"No hay un click {data['click_id']}: use el click_id que "
                                                          "recibió su página de destino.")
-        if not queries.campanias_de_marca(request.auth.id_cliente, {click.id_campania}):
-            raise PostbackRechazado("click_de_otra_marca", "El click es de una campaña de otra marca.")
         command = commands.RegistrarConversion(
             id_externo=data["id_externo"], id_campania=click.id_campania, id_socio=click.id_socio, tipo=data["tipo"],
             monto=data.get("monto"), ocurrida_en=data.get("ocurrida_en") or timezone.now(),

@@ -1,10 +1,13 @@
 """Tracking links on the whole system: a brand's campaign with a landing page, a partner enrolled
-through the API, its link known to pagos through Pulsar, visitors clicking it on gunicorn, and the
-billable click billed by the scheduled task. Web, worker, beat, relay and consumers run as real
-processes."""
+through the API, its link known to pagos through Pulsar, visitors clicking it on gunicorn, the
+billable click billed by the scheduled task, and the brand's server reporting the visitor's sale
+with a signed postback. Web, worker, beat, relay and consumers run as real processes."""
 
 import http.client
+import json
 import random
+import time
+import uuid
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +16,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from campanias.models import ClienteLocal as ClienteEnCampanias
 from cliente.domain import digito_verificacion_nit
-from pagos.models import CampaniaLocal, Click, EnlaceLocal, Transaccion
+from pagos import domain
+from pagos.models import CampaniaLocal, ClienteLocal, Click, EnlaceLocal, Transaccion
 from tests.conftest import celery_worker, manage, wait_until
 from tests.e2e.test_campania_saga import accepted, estado
 from tests.e2e.test_pagos_journey import registrar_cliente
@@ -33,6 +37,20 @@ def click(port: int, codigo: str, user_agent: str) -> tuple[int, str | None]:
         connection.request("GET", f"/t/{codigo}", headers={"User-Agent": user_agent})
         answer = connection.getresponse()
         return answer.status, answer.getheader("Location")
+    finally:
+        connection.close()
+
+
+def postback(port: int, body: dict, secreto: str, id_marca: str) -> tuple[int, dict]:
+    """As a brand's server sends it: signed with its postback secret, waiting for the answer."""
+    raw, timestamp = json.dumps(body).encode(), str(int(time.time()))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        connection.request("POST", "/api/v1/pagos/postbacks", body=raw, headers={
+            "Content-Type": "application/json", "Prefer": "wait=10", "X-Alpes-Cliente": id_marca,
+            "X-Alpes-Timestamp": timestamp, "X-Alpes-Signature": domain.firmar(secreto, timestamp, raw)})
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
     finally:
         connection.close()
 
@@ -97,3 +115,22 @@ def test_a_partners_link_takes_visitors_to_the_landing_page_and_records_each_cli
     _, port = gunicorn(processes, flush_seconds=0.2)
     status, location = click(port, enlace["codigo"], CHROME)
     assert status == 302 and location.startswith("https://tienda.co/enero?click_id=")
+
+    # when the brand's server reports the visitor's sale with the click id, signed with its secret
+    wait_until(lambda: ClienteLocal.objects.filter(id=id_marca).exists(), 30, "pagos to know the brand")
+    secreto = api.post(f"/api/v1/clientes/{id_marca}/secreto-postback", {}, format="json").json()["secreto"]
+    venta = {"click_id": query["click_id"][0], "id_externo": "pedido-navidad-1", "tipo": "VENTA",
+             "monto": {"valor": "250000.00", "moneda": "COP"}}
+    status, body = postback(port, venta, secreto, id_marca)
+
+    # then the sale is the clicked partner's: 5 % of 250,000 COP, decided by the worker
+    assert status == 201, body
+    assert (body["id_socio"], body["id_campania"], body["comision"]) == (
+        id_socio, id_campania, {"valor": "12500.00", "moneda": "COP"})
+    assert Transaccion.objects.get(id=body["id"]).tipo == "VENTA"
+
+    # and a click id nobody clicked is refused with its reason, nothing written
+    status, body = postback(port, {**venta, "click_id": str(uuid.uuid4()), "id_externo": "pedido-2"}, secreto, id_marca)
+    assert (status, body["error"]["code"]) == (422, "click_desconocido")
+    assert not Transaccion.objects.filter(id_externo="pedido-2").exists()
+
