@@ -17,7 +17,8 @@ from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_
 from . import postbacks, queries
 from .commands import ReintentarPayout
 from .domain import EstadoPayout, EstadoTransaccion
-from .models import CampaniaLocal, CicloPago, ClienteLocal, CobroView, CredencialPostback, Payout, Transaccion
+from .models import (CampaniaLocal, CicloPago, ClienteLocal, Click, CobroView, CredencialPostback, EnlaceLocal, Payout,
+                     Transaccion)
 
 TRANSACCIONES_EN_DETALLE = 200  # a payout may hold thousands; the changelist pages through the rest
 
@@ -192,6 +193,31 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
     @admin.display(description="presupuesto disponible", ordering="presupuesto_disponible")
     def disponible_display(self, obj):
         return monto(obj.presupuesto_disponible, obj.moneda)
+
+
+@admin.register(EnlaceLocal)
+class EnlaceLocalAdmin(ReadOnlyAdmin):
+    list_display = ["codigo", "id_campania", "id_socio", "activo"]
+    list_filter = ["activo"]
+    search_fields = ["codigo", "id_campania", "id_socio"]
+
+
+@admin.register(Click)
+class ClickAdmin(ReadOnlyAdmin):
+    """Clicks and impressions as the web processes wrote them, with why one is not billable and
+    what billing made of it. Ordered by id (indexed): the table is the platform's largest."""
+
+    list_display = ["id", "tipo", "codigo", "id_campania", "id_socio", "ocurrido_en", "facturable", "motivo",
+                    "facturado_en", "comision", "rechazo"]
+    list_filter = ["tipo", "facturable", "motivo", "rechazo"]
+    search_fields = ["=id", "=codigo", "=id_campania", "=id_socio"]
+    ordering = ["-id"]
+
+    @admin.display(description="comisión")
+    def comision(self, obj):
+        if obj.id_transaccion is None:
+            return "—"
+        return enlace(reverse("admin:pagos_transaccion_change", args=[obj.id_transaccion]), obj.id_transaccion)
 
 
 class RotarSecretoPostbackForm(forms.ModelForm):

@@ -150,6 +150,8 @@ class ClickFactory(factory.django.DjangoModelFactory):
     id = factory.Faker("uuid4", cast_to=None)
     tipo = "CLICK"
     codigo = factory.Sequence(lambda n: f"codigo{n:05d}")
+    id_campania = factory.Faker("uuid4", cast_to=None)
+    id_socio = factory.Faker("uuid4", cast_to=None)
     ocurrido_en = factory.LazyFunction(_now)
     facturable = True
 

@@ -1,18 +1,21 @@
 """The pagos back office: commissions in the state the API shows, payouts with their
 transactions, cycles with their totals, and reintentar issued through the command log."""
 
+import uuid
+
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from alpespartners.messaging.models import CommandLog, CommandStatus
-from pagos.models import CicloPago, Payout, Transaccion
+from pagos.models import CicloPago, Click, Payout, Transaccion
 from tests import events
 from tests.api.test_cobros_api import medio_pago_registrado
 from tests.api.test_conversiones_api import campania, conversion, registrar
 from tests.api.test_payouts_api import WAIT, ciclo, ganar, payout_de, socio_con_medio
 from tests.api.test_payouts_api import minimos  # noqa: F401 (autouse: a COP minimum these amounts clear)
+from tests.factories import ClickFactory, TransaccionFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services", "eager_commands")]
 
@@ -136,3 +139,17 @@ def test_pagos_admin_shows_every_row_and_is_read_only(admin_client, payouts, mod
     assert reverse(f"admin:pagos_{model}_delete", args=[row.pk]) not in detail
     assert admin_client.get(reverse(f"admin:pagos_{model}_add")).status_code == 403
     assert admin_client.post(reverse(f"admin:pagos_{model}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_clicks_are_listed_with_why_they_are_not_billable_and_their_commission(admin_client):
+    comision = TransaccionFactory(tipo="CLICK", id_campania=uuid.uuid4(), id_socio=uuid.uuid4())
+    facturado = ClickFactory(id_campania=comision.id_campania, id_socio=comision.id_socio, id_transaccion=comision.id)
+    bot = ClickFactory(facturable=False, motivo="bot", user_agent="Googlebot/2.1")
+
+    todos = page(admin_client, reverse("admin:pagos_click_changelist"))
+    bots = page(admin_client, reverse("admin:pagos_click_changelist") + "?motivo=bot")
+
+    assert str(facturado.id) in todos and reverse("admin:pagos_transaccion_change", args=[comision.id]) in todos
+    assert str(bot.id) in bots and str(facturado.id) not in bots
+    assert admin_client.get(reverse("admin:pagos_click_add")).status_code == 403
+    assert Click.objects.count() == 2
