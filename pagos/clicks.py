@@ -16,10 +16,10 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 
+import cachetools
 import redis
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
@@ -44,37 +44,15 @@ class Enlace:
     url_destino: str | None
 
 
-class _Enlaces:
-    """codigo → Enlace | None for CLICKS_ENLACE_CACHE_SECONDS. Emptied whole when full: a flood of
-    made-up codes can cost memory up to the bound, never more."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, Enlace | None]] = {}
-
-    def get(self, codigo: str) -> Enlace | None:
-        now = time.monotonic()
-        entry = self._entries.get(codigo)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        found = _buscar(codigo)
-        with self._lock:
-            if len(self._entries) >= settings.CLICKS_ENLACE_CACHE_MAX:
-                self._entries.clear()
-            self._entries[codigo] = (now + settings.CLICKS_ENLACE_CACHE_SECONDS, found)
-        return found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+# codigo → Enlace | None. Bounded (least recently used out first), so a flood of made-up codes
+# costs memory up to the bound, never more.
+ENLACES = cachetools.TTLCache(maxsize=settings.CLICKS_ENLACE_CACHE_MAX, ttl=settings.CLICKS_ENLACE_CACHE_SECONDS)
 
 
-ENLACES = _Enlaces()
-
-
+@cachetools.cached(ENLACES, lock=threading.Lock())
 def enlace(codigo: str) -> Enlace | None:
     """The active link of this code, or None (unknown or retired)."""
-    return ENLACES.get(codigo)
+    return _buscar(codigo)
 
 
 def _buscar(codigo: str) -> Enlace | None:
