@@ -2,12 +2,14 @@
 on PostgreSQL: the campaign's fixed terms, its budget consumed exactly and its exhaustion announced
 once, each row billed once whatever runs at the same time, and refusals recorded on the row."""
 
+import io
 import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -174,3 +176,14 @@ def test_a_click_of_a_campaign_paused_by_billing_time_is_refused_with_its_reason
 def test_billing_is_scheduled_every_five_seconds():
     tarea = PeriodicTask.objects.get(task="pagos.facturar_interacciones")
     assert (tarea.interval.every, tarea.interval.period, tarea.enabled) == (5, "seconds", True)
+
+
+def test_an_operator_bills_everything_waiting_now_from_the_console():
+    id_campania = campania("1000.00")
+    interacciones(id_campania, socio(id_campania), "CLICK", 7)
+    out = io.StringIO()
+
+    call_command("facturar_interacciones", stdout=out)
+
+    assert out.getvalue().strip() == "7 clicks and impressions billed"
+    assert Transaccion.objects.count() == 7 and disponible(id_campania) == Decimal("999.30")
