@@ -1,5 +1,6 @@
 """GET /api/v1/reportes/rendimiento: clicks, conversions, conversion rate and commissions per day
-(in TIME_ZONE), campaign and partner, from the rows pagos holds."""
+(in TIME_ZONE), campaign and partner, from the rows pagos holds; the same figures on the admin's
+campaign page."""
 
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -8,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -210,3 +212,47 @@ def test_the_report_s_queries_do_not_grow_with_its_rows(api, django_user_model):
     assert (small[0], large[0]) == (4, 44) and small[1] == large[1], (small, large)
     assert queries_for(marca_client, 0)[1] == queries_for(marca_client, 5)[1]
 
+
+# --- the admin's campaign page ------------------------------------------------------------------
+
+
+def test_the_campaign_page_charts_the_report_s_figures(admin_client, api):
+    hoy, ayer = timezone.localdate(), timezone.localdate() - timedelta(days=1)
+    campania = factories.CampaniaViewFactory(id_cliente=uuid.uuid4())
+    p, q = uuid.uuid4(), uuid.uuid4()
+    clicks(3, campania.id, p, local(hoy, 0, 5))
+    clicks(1, campania.id, q, local(ayer, 12))
+    clicks(1, campania.id, q, local(ayer, 12), tipo="IMPRESION")  # not a click
+    comision(campania.id, p, local(hoy, 0, 10), "1000")
+    comision(campania.id, q, local(hoy, 0, 20), "500", tipo="CONVERSION")
+    comision(campania.id, q, local(ayer, 13), "2.50", moneda="USD")
+    comision(campania.id, q, local(ayer, 14), "400", estado="REVERTIDA")
+    comision(campania.id, p, local(hoy - timedelta(days=30), 12), "9999")  # before the chart's 30 days
+    clicks(7, uuid.uuid4(), p, local(hoy, 0, 5))  # another campaign's
+
+    html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
+
+    assert 'id="grafico-clicks"' in html and 'aria-label="Clicks por día"' in html
+    assert "Clicks por día · últimos 30 días · total 4" in html
+    assert f"{hoy:%Y-%m-%d}: 3</title>" in html and f"{ayer:%Y-%m-%d}: 1</title>" in html
+    assert 'id="grafico-conversiones"' in html and "Conversiones por día · últimos 30 días · total 4" in html
+    assert 'id="grafico-comisiones-COP"' in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 1500.00 COP" in html
+    assert f"{hoy:%Y-%m-%d}: 1500.00 COP</title>" in html
+    assert "Comisiones por día (USD) · últimos 30 días · total 2.50 USD" in html
+    # the same numbers as the API's rows of the campaign, summed over its partners
+    rows = report(api, id_campania=str(campania.id))["results"]
+    assert sum(row["clicks"] for row in rows) == 4 and sum(row["conversiones"] for row in rows) == 4
+    assert sum(Decimal(monto["valor"]) for row in rows for monto in row["comisiones"] if monto["moneda"] == "COP") \
+        == Decimal("1500.00")
+
+
+def test_a_campaign_without_activity_charts_zeros(admin_client):
+    campania = factories.CampaniaViewFactory(id_cliente=uuid.uuid4())
+
+    html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
+
+    assert "Clicks por día · últimos 30 días · total 0" in html
+    assert "Conversiones por día · últimos 30 días · total 0" in html
+    assert "grafico-comisiones" not in html  # no currency yet
+    assert html.count("<rect ") == 2 * 30
