@@ -256,3 +256,18 @@ def test_a_campaign_without_activity_charts_zeros(admin_client):
     assert "Conversiones por día · últimos 30 días · total 0" in html
     assert "grafico-comisiones" not in html  # no currency yet
     assert html.count("<rect ") == 2 * 30
+
+
+def test_a_day_of_refunds_only_draws_no_bar(admin_client):
+    ayer = timezone.localdate() - timedelta(days=1)
+    campania = factories.CampaniaViewFactory(id_cliente=uuid.uuid4())
+    id_socio = uuid.uuid4()
+    pagada = comision(campania.id, id_socio, local(ayer - timedelta(days=40), 12), "300", estado="PAGADA")
+    comision(campania.id, id_socio, local(ayer, 12), "-300", id=uuid.uuid4(), tipo="AJUSTE",
+             id_externo=pagada.id_externo, monto_conversion=None, id_transaccion_original=pagada.id)
+
+    html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
+
+    assert "Comisiones por día (COP) · últimos 30 días · total -300.00 COP" in html
+    assert f"{ayer:%Y-%m-%d}: -300.00 COP</title>" in html
+    assert 'height="-' not in html  # a negative height is invalid SVG
