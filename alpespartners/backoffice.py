@@ -64,11 +64,13 @@ def dias_del_grafico() -> list:
     return [hoy - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
 
 
-def barras(titulo: str, valores: dict, etiqueta) -> dict:
-    """A bar chart (drawn as SVG by the template) of {day: value}; `etiqueta` formats a value."""
-    maximo = max(valores.values()) or 1
+def barras(titulo: str, valores: dict, etiqueta, *, html_id: str = "") -> dict:
+    """A bar chart (drawn as SVG by admin/grafico_barras.html) of {day: value}; `etiqueta` formats a
+    value; `html_id` names the SVG for whoever looks for it (tests, links)."""
+    maximo = max([*valores.values(), 0]) or 1
     return {
         "titulo": titulo,
+        "html_id": html_id,
         "total": etiqueta(sum(valores.values())),
         "barras": [_barra(indice, dia, valor, maximo, etiqueta) for indice, (dia, valor) in enumerate(valores.items())],
         "ancho": len(valores) * 12,
@@ -77,5 +79,6 @@ def barras(titulo: str, valores: dict, etiqueta) -> dict:
 
 
 def _barra(indice: int, dia, valor, maximo, etiqueta) -> dict:
-    alto = round(CHART_HEIGHT * valor / maximo)
+    # A day whose refunds exceed what it earned (a negative net commission) draws no bar; its title tells.
+    alto = max(round(CHART_HEIGHT * valor / maximo), 0)
     return {"x": indice * 12, "y": CHART_HEIGHT - alto, "alto": alto, "dia": dia, "valor": etiqueta(valor)}

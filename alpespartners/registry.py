@@ -1,5 +1,5 @@
 """What the contexts lend the platform: the numbers of the back office's home, the gauges of
-`/metrics` and the client lookup of `create_token`.
+`/metrics`, the client lookup of `create_token` and the charts of the admin's campaign page.
 
 The platform never imports a context (`.importlinter` checks it): each context registers its
 pieces here from its AppConfig.ready(), and the platform reads them when it needs them. Plain
@@ -24,6 +24,7 @@ class DashboardNumbers(NamedTuple):
 _dashboard: dict[str, DashboardNumbers] = {}
 _metric_collectors: dict[str, Callable[[], Iterable[Metric]]] = {}
 _client_lookups: dict[str, Callable[[Any], Any | None]] = {}
+_campaign_panels: dict[str, Callable[[Any], list[dict]]] = {}
 
 
 def register_dashboard_numbers(name: str, compute: Callable[[], dict], *, slow: bool = False) -> None:
@@ -57,3 +58,15 @@ def find_client(id_cliente) -> Any | None:
         if (found := find(id_cliente)) is not None:
             return found
     return None
+
+
+def register_campaign_panel(name: str, render: Callable[[Any], list[dict]]) -> None:
+    """`render(id_campania)` returns bar charts (`alpespartners.backoffice.barras`) for the admin's
+    page of that campaign; the campaign's own context (campanias) cannot compute figures another
+    context owns."""
+    _campaign_panels[name] = render
+
+
+def campaign_charts(id_campania) -> list[dict]:
+    """The charts of every registered campaign panel, in registration order."""
+    return [chart for render in _campaign_panels.values() for chart in render(id_campania)]

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from alpespartners import registry
 from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto, pretty_json
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
@@ -28,6 +29,13 @@ class CampaniaViewAdmin(CommandActionsAdmin):
 
     comisiones_json = json_display("comisiones", "comisiones")
     comandos = commands_link("Ver los comandos de esta campaña")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            # Clicks, conversions and commissions are pagos' figures: pagos registers the charts
+            # (campanias may not import it) and admin/campanias/campaniaview/change_form.html draws them.
+            context["graficos"] = registry.campaign_charts(obj.id)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="presupuesto", ordering="presupuesto")
     def presupuesto_display(self, obj):

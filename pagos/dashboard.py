@@ -1,5 +1,6 @@
-"""What pagos shows the operator: its numbers on the back office's home and its gauges in `/metrics`,
-registered with the platform (alpespartners.registry) by PagosConfig.ready()."""
+"""What pagos shows the operator: its numbers on the back office's home, its charts on the admin's
+campaign page and its gauges in `/metrics`, registered with the platform (alpespartners.registry)
+by PagosConfig.ready()."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def register() -> None:
     registry.register_dashboard_numbers("payouts", payouts)
     # cached as backoffice:comisiones:<date>
     registry.register_dashboard_numbers("comisiones", comisiones, slow=True)
+    registry.register_campaign_panel("rendimiento", rendimiento_de_campania)
     registry.register_metric_collector("pagos", metrics)
 
 
@@ -51,6 +53,29 @@ def graficos(filas: list[dict]) -> list[dict]:
     series += [(f"Comisiones por día ({moneda})", valores, lambda valor, moneda=moneda: monto(valor, moneda))
                for moneda, valores in sorted(comisiones.items())]
     return [backoffice.barras(titulo, valores, etiqueta) for titulo, valores, etiqueta in series]
+
+
+# --- the admin's campaign page -------------------------------------------------------------
+
+
+def rendimiento_de_campania(id_campania) -> list[dict]:
+    """Clicks, conversions and commissions (per currency) per day over the last CHART_DAYS days:
+    the performance report's rows of the campaign (GET /reportes/rendimiento?id_campania=), summed
+    over its partners; missing days are zero."""
+    dias = backoffice.dias_del_grafico()
+    clicks, conversiones = dict.fromkeys(dias, 0), dict.fromkeys(dias, 0)
+    comisiones: dict[str, dict] = {}
+    for fila in queries.rendimiento(dias[0], dias[-1], id_campania=id_campania):
+        clicks[fila["dia"]] += fila["clicks"]
+        conversiones[fila["dia"]] += fila["conversiones"]
+        for comision in fila["comisiones"]:
+            comisiones.setdefault(comision.moneda, dict.fromkeys(dias, Decimal(0)))[fila["dia"]] += comision.valor
+    graficos = [backoffice.barras("Clicks por día", clicks, str, html_id="grafico-clicks"),
+                backoffice.barras("Conversiones por día", conversiones, str, html_id="grafico-conversiones")]
+    graficos += [backoffice.barras(f"Comisiones por día ({moneda})", valores,
+                                   lambda valor, moneda=moneda: monto(valor, moneda), html_id=f"grafico-comisiones-{moneda}")
+                 for moneda, valores in sorted(comisiones.items())]
+    return graficos
 
 
 # --- /metrics -------------------------------------------------------------------------------

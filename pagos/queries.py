@@ -1,14 +1,19 @@
 """The read side: CobroView, and Transaccion, CicloPago and Payout (set-based work writes them
 directly; they are their own read models)."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Now, TruncDate
+from django.utils import timezone
+
+from alpespartners.seedwork.domain import Monto
 
 from . import repository
-from .domain import EstadoTransaccion
-from .models import CampaniaLocal, CicloPago, CobroView, Payout, Transaccion
+from .domain import EstadoTransaccion, TipoConversion, TipoInteraccion
+from .models import CampaniaLocal, CicloPago, Click, CobroView, Payout, Transaccion
 
 
 def cobros(*, id_campania=None, id_cliente=None, estado: str | None = None) -> QuerySet[CobroView]:
@@ -119,3 +124,64 @@ def conversiones_por_dia(desde: datetime) -> list[dict]:
     return list(Transaccion.objects.filter(ocurrida_en__gte=desde, id_transaccion_original__isnull=True)
                 .annotate(dia=TruncDate("ocurrida_en")).order_by("dia", "moneda").values("dia", "moneda")
                 .annotate(conversiones=Count("id"), comisiones=Sum("comision")))
+
+
+# --- the performance report (GET /reportes/rendimiento, the admin's campaign page) ----------
+
+# CLICK and IMPRESION commissions bill clicks; only sales and sign-ups are conversions.
+_CONVERSIONES = Q(tipo__in=[TipoConversion.VENTA.value, TipoConversion.CONVERSION.value])
+_CUATRO_DECIMALES = Decimal("0.0001")
+
+
+def rendimiento(desde: date, hasta: date, *, id_campania=None, id_socio=None,
+                acotar: Callable[[QuerySet], QuerySet] | None = None) -> list[dict]:
+    """Per (día, id_campania, id_socio) with any click, impression or commission from `desde` to
+    `hasta` (days in TIME_ZONE), ordered so: clicks, clicks_facturables, impresiones, conversiones,
+    tasa_conversion (conversiones / clicks, 4 places; None without clicks) and comisiones (a Monto
+    per currency: every commission and adjustment except the REVERTIDA ones).
+    `acotar` narrows both clicks and commissions (a role's scope). Two aggregate queries."""
+    inicio, fin = _inicio_del_dia(desde), _inicio_del_dia(hasta + timedelta(days=1))
+    clicks = Click.objects.filter(ocurrido_en__gte=inicio, ocurrido_en__lt=fin)
+    transacciones = Transaccion.objects.filter(ocurrida_en__gte=inicio, ocurrida_en__lt=fin)
+    if id_campania:
+        clicks, transacciones = clicks.filter(id_campania=id_campania), transacciones.filter(id_campania=id_campania)
+    if id_socio:
+        clicks, transacciones = clicks.filter(id_socio=id_socio), transacciones.filter(id_socio=id_socio)
+    if acotar:
+        clicks, transacciones = acotar(clicks), acotar(transacciones)
+
+    filas: dict[tuple, dict] = {}
+    for grupo in (clicks.annotate(dia=TruncDate("ocurrido_en")).order_by().values("dia", "id_campania", "id_socio")
+                  .annotate(clicks=Count("id", filter=Q(tipo=TipoInteraccion.CLICK.value)),
+                            clicks_facturables=Count("id", filter=Q(tipo=TipoInteraccion.CLICK.value, facturable=True)),
+                            impresiones=Count("id", filter=Q(tipo=TipoInteraccion.IMPRESION.value)))):
+        _fila(filas, grupo).update(clicks=grupo["clicks"], clicks_facturables=grupo["clicks_facturables"],
+                                   impresiones=grupo["impresiones"])
+    # order_by() first: Transaccion's default ordering would split the groups.
+    for grupo in (transacciones.annotate(dia=TruncDate("ocurrida_en")).order_by()
+                  .values("dia", "id_campania", "id_socio", "moneda")
+                  .annotate(conversiones=Count("id", filter=_CONVERSIONES),
+                            comisiones=Sum("comision", filter=~Q(estado=EstadoTransaccion.REVERTIDA.value)))
+                  .order_by("moneda")):
+        fila = _fila(filas, grupo)
+        fila["conversiones"] += grupo["conversiones"]
+        if grupo["comisiones"] is not None:  # None: all of that currency's were refunded before payment
+            fila["comisiones"].append(Monto(grupo["comisiones"], grupo["moneda"]))
+    for fila in filas.values():
+        fila["tasa_conversion"] = (
+            (Decimal(fila["conversiones"]) / fila["clicks"]).quantize(_CUATRO_DECIMALES, ROUND_HALF_UP)
+            if fila["clicks"] else None
+        )
+    return [filas[clave] for clave in sorted(filas)]
+
+
+def _inicio_del_dia(dia: date) -> datetime:
+    return timezone.make_aware(datetime.combine(dia, time.min))
+
+
+def _fila(filas: dict, grupo: dict) -> dict:
+    clave = (grupo["dia"], grupo["id_campania"], grupo["id_socio"])
+    if clave not in filas:
+        filas[clave] = {"dia": grupo["dia"], "id_campania": grupo["id_campania"], "id_socio": grupo["id_socio"],
+                        "clicks": 0, "clicks_facturables": 0, "impresiones": 0, "conversiones": 0, "comisiones": []}
+    return filas[clave]

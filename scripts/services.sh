@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop or report the real services the test suite and the full stack need:
-# PostgreSQL and Redis from the OS packages, Apache Pulsar standalone from Maven Central.
+# PostgreSQL and Redis from the OS packages, Apache Pulsar standalone from Maven Central;
+# and the headless browser of the admin's page tests (chromium and chromedriver, OS packages).
 # Services already reachable on their usual ports are reused, never restarted.
 # Everything binds to 127.0.0.1 only.
 #
@@ -259,14 +260,28 @@ pulsar_wipe() {
   log "Pulsar data removed"
 }
 
+# --- the browser ------------------------------------------------------------
+
+# tests/e2e/test_admin_browser.py drives Debian's chromium through its chromedriver (the same
+# version, from the same packages); selenium is told their paths and never downloads a browser.
+CHROMIUM=/usr/bin/chromium
+CHROMEDRIVER=/usr/bin/chromedriver
+
+browser_ready() { [ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ]; }
+
+browser_up() {
+  browser_ready || apt_install chromium chromium-driver
+}
+
 status() {
   postgres_ready && echo "postgresql: up (127.0.0.1:5432)" || echo "postgresql: down"
   redis_ready && echo "redis:      up (127.0.0.1:6379)" || echo "redis:      down"
   pulsar_ready && echo "pulsar:     up (pulsar://127.0.0.1:6650, admin $PULSAR_ADMIN_URL)" || echo "pulsar:     down"
+  browser_ready && echo "browser:    $CHROMIUM, $CHROMEDRIVER" || echo "browser:    missing"
 }
 
 case "${1:-status}" in
-  up) postgres_up; redis_up; pulsar_up; status ;;
+  up) postgres_up; redis_up; pulsar_up; browser_up; status ;;
   down) pulsar_down; redis_down; postgres_down ;;
   status) status ;;
   pulsar-start) pulsar_up ;;

@@ -1,5 +1,8 @@
 """Input serializers check shape; output serializers present the read model."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -191,3 +194,44 @@ class PayoutOutput(serializers.Serializer):
     @extend_schema_field(MontoOutput)
     def get_monto_total(self, payout) -> dict:
         return monto_json(payout.monto_total, payout.moneda)
+
+
+# --- the performance report ----------------------------------------------------------------
+
+DIAS_DEL_REPORTE = 30  # by default, the last 30 days up to today
+DIAS_ENTRE_FECHAS_MAXIMO = 366
+
+
+class RendimientoFiltros(serializers.Serializer):
+    desde = BoundedDateField(required=False, help_text=f"por defecto, {DIAS_DEL_REPORTE - 1} días antes de hasta")
+    hasta = BoundedDateField(required=False, help_text="por defecto, hoy; días en la zona horaria de la plataforma")
+    id_campania = serializers.UUIDField(required=False)
+    id_socio = serializers.UUIDField(required=False)
+
+    def validate(self, data):
+        hasta = data.get("hasta") or timezone.localdate()
+        desde = data.get("desde") or hasta - timedelta(days=DIAS_DEL_REPORTE - 1)
+        if desde > hasta:
+            raise serializers.ValidationError({"desde": ["No puede ser posterior a hasta."]})
+        if (hasta - desde).days > DIAS_ENTRE_FECHAS_MAXIMO:
+            raise serializers.ValidationError({"hasta": [f"No puede estar a más de {DIAS_ENTRE_FECHAS_MAXIMO} días de desde."]})
+        return {**data, "desde": desde, "hasta": hasta}
+
+
+class RendimientoOutput(serializers.Serializer):
+    dia = serializers.DateField(help_text="en la zona horaria de la plataforma")
+    id_campania = serializers.UUIDField()
+    id_socio = serializers.UUIDField()
+    clicks = serializers.IntegerField(help_text="clicks en el enlace del socio, facturables o no")
+    clicks_facturables = serializers.IntegerField(help_text=(
+        "los que se facturan: ni de bots, ni repetidos, ni de una campaña no APROBADA, ni sin verificar"))
+    impresiones = serializers.IntegerField()
+    conversiones = serializers.IntegerField(help_text="ventas y conversiones registradas (también las revertidas después)")
+    tasa_conversion = serializers.DecimalField(max_digits=None, decimal_places=4, allow_null=True,
+                                               help_text="conversiones / clicks; null sin clicks")
+    comisiones = serializers.SerializerMethodField(help_text=(
+        "por moneda: comisiones y ajustes (negativos) del día, sin las revertidas antes del pago"))
+
+    @extend_schema_field(MontoOutput(many=True))
+    def get_comisiones(self, fila) -> list[dict]:
+        return [monto_json(comision.valor, comision.moneda) for comision in fila["comisiones"]]

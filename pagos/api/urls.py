@@ -21,4 +21,5 @@ urlpatterns = [
     path("pagos/payouts/<uuid:id_payout>", views.PayoutDetalleView.as_view(), name="pago-payout-detalle"),
     path("pagos/payouts/<uuid:id_payout>/reintentar", views.ReintentarPayoutView.as_view(),
          name="pago-payout-reintentar"),
+    path("reportes/rendimiento", views.RendimientoView.as_view(), name="reporte-rendimiento"),
 ]

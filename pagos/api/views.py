@@ -149,7 +149,7 @@ def own_campaigns(request, ids) -> None:
 
 
 def visible_transacciones(request, queryset):
-    """Staff see every commission; a socio its own; a marca those of its campaigns."""
+    """Staff see every commission (or click); a socio its own; a marca those of its campaigns."""
     return scope_of(request).restrict(queryset, marca=queries.de_campanias_de_marca, socio="id_socio")
 
 
@@ -273,3 +273,23 @@ class ReintentarPayoutView(APIView):
         command = commands.ReintentarPayout(id_payout=id_payout)
         return accept_command(request, CONTEXT, command, resource_id=id_payout, resource_path=payout_path,
                               present_resource=present_payout)
+
+
+# --- the performance report ----------------------------------------------------------------
+
+
+class RendimientoView(ListAPIView):
+    serializer_class = serializers.RendimientoOutput
+    filter_backends = []  # its rows are computed from two aggregates, not a queryset to filter
+
+    def get_queryset(self):
+        scope_of(self.request).require(Rol.MARCA, Rol.SOCIO)  # an unlinked user: 403, whatever it asks
+        filtros = validated(serializers.RendimientoFiltros, self.request.query_params)
+        return queries.rendimiento(**filtros, acotar=lambda queryset: visible_transacciones(self.request, queryset))
+
+    @extend_schema(summary="Reporte de rendimiento por día, campaña y socio", parameters=[serializers.RendimientoFiltros],
+                   description="Clicks, clicks facturables, impresiones, conversiones, tasa de conversión y comisiones "
+                               "por moneda de cada día (en la zona horaria de la plataforma), campaña y socio con "
+                               "actividad, ordenados así. Una marca ve sus campañas; un socio, lo suyo.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

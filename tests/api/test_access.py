@@ -224,6 +224,12 @@ def ids(answer) -> set:
     return {uuid.UUID(row["id"]) for row in answer.json()["results"]}
 
 
+def filas(answer) -> set:
+    """The (campaign, partner) pairs of a performance report."""
+    assert answer.status_code == 200, answer.content[:300]
+    return {(uuid.UUID(row["id_campania"]), uuid.UUID(row["id_socio"])) for row in answer.json()["results"]}
+
+
 def test_lists_show_each_role_only_its_rows(world, clients):
     staff, marca, socio = clients["staff"], clients["marca"], clients["socio"]
     w = world
@@ -250,10 +256,17 @@ def test_lists_show_each_role_only_its_rows(world, clients):
     assert_error(marca.get("/api/v1/pagos/payouts"), 403, "sin_permiso")
     assert ids(socio.get("/api/v1/pagos/payouts")) == {w.payout_p}
 
+    a_p, a_q, b_q = (w.campania_a, w.socio_p), (w.campania_a, w.socio_q), (w.campania_b, w.socio_q)
+    assert filas(staff.get("/api/v1/reportes/rendimiento")) == {a_p, a_q, b_q}
+    assert filas(marca.get("/api/v1/reportes/rendimiento")) == {a_p, a_q}
+    assert filas(socio.get("/api/v1/reportes/rendimiento")) == {a_p}
+    assert filas(marca.get(f"/api/v1/reportes/rendimiento?id_campania={w.campania_b}")) == set()
+    assert filas(socio.get(f"/api/v1/reportes/rendimiento?id_socio={w.socio_q}")) == set()
+
     assert ids(staff.get("/api/v1/pagos/ciclos")) == {w.ciclo}
     for role in ("marca", "socio", "sin_vinculo"):
         assert_error(clients[role].get("/api/v1/pagos/ciclos"), 403, "sin_permiso")
-    for path in ("/api/v1/clientes", "/api/v1/campanias", "/api/v1/pagos/transacciones"):
+    for path in ("/api/v1/clientes", "/api/v1/campanias", "/api/v1/pagos/transacciones", "/api/v1/reportes/rendimiento"):
         answer = clients["sin_vinculo"].get(path)
         assert_error(answer, 403, "sin_permiso")
         assert "no está vinculado" in answer.json()["error"]["message"]
@@ -271,7 +284,8 @@ def test_a_command_is_seen_only_by_whoever_issued_it_and_staff(world, clients):
 # --- the matrix covers every endpoint -------------------------------------------------------------
 
 LISTS = {("clientes", "GET"), ("campanias", "GET"), ("pagos/cobros", "GET"), ("pagos/transacciones", "GET"),
-         ("pagos/payouts", "GET"), ("pagos/ciclos", "GET"), ("comandos/<uuid:command_id>", "GET")}
+         ("pagos/payouts", "GET"), ("pagos/ciclos", "GET"), ("reportes/rendimiento", "GET"),
+         ("comandos/<uuid:command_id>", "GET")}
 
 
 def api_routes():
