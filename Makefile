@@ -62,6 +62,7 @@ bench-payouts: install services
 bench-pipeline: install services
 	env $(REAL_SERVICES) $(PY) bench/pipeline.py
 
-# gunicorn (the project plus a bare redirect view) against its own scratch database (alpespartners_bench_clicks).
+# Web (the project plus a bare redirect view), worker, beat, relay and consumers as children, against its own
+# scratch database (alpespartners_bench_clicks), Redis database (12) and Pulsar namespace.
 bench-clicks: install services
 	env $(REAL_SERVICES) $(PY) bench/clicks.py

@@ -1,7 +1,8 @@
 """What every benchmark script here shares: a scratch PostgreSQL database of its own, created,
-migrated and dropped around the run; the project's processes (web, worker, relay, consumers)
+migrated and dropped around the run; the project's processes (web, worker, beat, relay, consumers)
 started as children with their logs, against a Redis database and a Pulsar namespace of the run's
-own; the CPU each part of the machine used during a phase; and the pieces of the Markdown summary.
+own; how far the commissions' events have gone through the relay and the consumers; the CPU each
+part of the machine used during a phase; and the pieces of the Markdown summary.
 Import after `django.setup()`."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +33,18 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection, connections
 
+from alpespartners.messaging import contexts
+from alpespartners.messaging.models import InboxMessage, OutboxMessage
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.25
 START_SECONDS = 90  # a child process must be ready within this
 NOTABLE_LOG_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback)\b")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PROJECT_PROCESSES = ("web (gunicorn)", "worker (celery)", "relay", "consumers")
+PROJECT_PROCESSES = ("web (gunicorn)", "worker (celery)", "beat (celery)", "relay", "consumers")
+COMMISSION_EVENT = "ComisionRegistrada"
+COMMISSION_TOPIC = "eventos.pagos"
 
 
 class BenchError(Exception):
@@ -270,15 +277,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def web_command(python: str, port: int, workers: int, *options: str) -> list[str]:
-    return [python, "-m", "gunicorn", "alpespartners.wsgi:application", *options, "--bind", f"{HOST}:{port}",
-            "--workers", str(workers)]
+def web_command(python: str, port: int, workers: int, *options: str,
+                app: str = "alpespartners.wsgi:application") -> list[str]:
+    return [python, "-m", "gunicorn", app, *options, "--bind", f"{HOST}:{port}", "--workers", str(workers)]
 
 
 def worker_command(python: str, concurrency: int) -> list[str]:
     # As the Procfile runs it, with a fixed concurrency and without mingle and gossip (one worker).
     return [python, "-m", "celery", "-A", "alpespartners", "worker", "-l", "info", "-c", str(concurrency),
             "--without-mingle", "--without-gossip"]
+
+
+def beat_command(python: str) -> list[str]:
+    # As the Procfile runs it: the scheduler of settings, whose entries are rows of the database.
+    return [python, "-m", "celery", "-A", "alpespartners", "beat", "-l", "info"]
 
 
 @dataclass
@@ -289,13 +301,14 @@ class Stack:
     port: int
     consumers: list[Child] = field(default_factory=list)
     token: str = ""
+    beat: Child | None = None  # None where no periodic task takes part in the path measured
 
     def new_client(self) -> "Client":
         return Client(self.port, self.token)
 
     @property
     def children(self) -> list[Child]:
-        return [self.web, self.worker, self.relay, *self.consumers]
+        return [self.web, self.worker, *([self.beat] if self.beat else []), self.relay, *self.consumers]
 
     def check_alive(self) -> None:
         for child in self.children:
@@ -305,7 +318,7 @@ class Stack:
 def start_stack(stack: Stack, started: list[Child]) -> Stack:
     """Start the stack's children (consumers first: subscribed before anything is published) and
     wait until the web server answers /health."""
-    for child in (*stack.consumers, stack.web, stack.worker, stack.relay):
+    for child in (*stack.consumers, stack.web, stack.worker, *([stack.beat] if stack.beat else []), stack.relay):
         started.append(child.start())
     deadline = time.monotonic() + START_SECONDS
     while True:
@@ -434,6 +447,59 @@ def command_ids(answers: list[Answer]) -> list[str]:
     return [json.loads(answer.body)["command_id"] for answer in answers if answer.status == 202]
 
 
+# --- the commissions' events: published by the relay, applied by the consumers ----------
+
+
+def consuming_contexts(event_type: str = COMMISSION_EVENT, topic: str = COMMISSION_TOPIC) -> list[str]:
+    """The contexts that apply `event_type` of `topic`, read from this checkout's code (also for an
+    A/B run of older code, whose consumers may record inbox rows for types they ignore)."""
+    found = []
+    for context in contexts.all_contexts():
+        if hasattr(contexts, "consumed_types"):
+            types = contexts.consumed_types(context, topic)
+        else:
+            types = set(contexts.subscriptions(context).get(topic, {}))
+        if event_type in types:
+            found.append(context)
+    if not found:
+        raise BenchError(f"no context consumes {event_type} of {topic}: nothing to measure")
+    return found
+
+
+def outbox_table() -> str:
+    return connection.ops.quote_name(OutboxMessage._meta.db_table)
+
+
+def inbox_table() -> str:
+    return connection.ops.quote_name(InboxMessage._meta.db_table)
+
+
+@dataclass
+class Progress:
+    events: int  # ComisionRegistrada outbox rows of the phase
+    published: int
+    last_published: datetime | None
+    applied: dict[str, int]  # per consuming context
+    last_applied: dict[str, datetime | None]
+
+
+def phase_progress(baseline: int, id_campania: uuid.UUID, consuming: list[str]) -> Progress:
+    """The phase's ComisionRegistrada (outbox id above `baseline`, its campaign): how many, how
+    many published, and how many each consuming context has in its inbox."""
+    where = "o.id > %s AND o.type = %s AND o.envelope -> 'data' ->> 'id_campania' = %s"
+    params = [baseline, COMMISSION_EVENT, str(id_campania)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), count(o.published_at), max(o.published_at) FROM {outbox_table()} o "
+                       f"WHERE {where}", params)
+        events, published, last_published = cursor.fetchone()
+        cursor.execute(f"SELECT i.consumer, count(*), max(i.received_at) FROM {inbox_table()} i "
+                       f"JOIN {outbox_table()} o ON o.event_id = i.event_id WHERE {where} AND i.consumer = ANY(%s) "
+                       "GROUP BY i.consumer", [*params, consuming])
+        rows = {consumer: (count, last) for consumer, count, last in cursor.fetchall()}
+    return Progress(events, published, last_published, {c: rows.get(c, (0, None))[0] for c in consuming},
+                    {c: rows.get(c, (0, None))[1] for c in consuming})
+
+
 # --- CPU accounting ---------------------------------------------------------------
 
 
@@ -469,6 +535,8 @@ class CpuMeter:
     def __init__(self, stack: Stack):
         self.groups = {"web (gunicorn)": stack.web.pid, "worker (celery)": stack.worker.pid,
                        "relay": stack.relay.pid}
+        if stack.beat:
+            self.groups["beat (celery)"] = stack.beat.pid
         self.consumer_groups = {child.pid for child in stack.consumers}
         self.before = cpu_by_process()
         self.machine_before = machine_busy_seconds()
@@ -530,6 +598,20 @@ def cpu_table(columns: list[CpuColumn], categories, cell: Callable[[CpuColumn, s
     for label, total in (*totals, ("whole machine (everyone's processes)", machine_cell)):
         lines.append(f"| {label} | " + " | ".join(total(column) for column in columns) + " |")
     return lines
+
+
+def cpu_cell(column: CpuColumn, name: str) -> str:
+    """CPU per unit of the column's work (its `conversions`), its CPU-s and its share of a core."""
+    used = column.cpu["used"].get(name, 0.0)
+    per = f"{used / column.conversions * 1000:.3f} ms" if column.conversions else "–"
+    return f"{per} ({used:.1f} CPU-s, {used / column.cpu['elapsed'] * 100:.0f} % of a core)"
+
+
+def cpu_total(names) -> Callable[[CpuColumn], str]:
+    def total(column: CpuColumn) -> str:
+        used = sum(column.cpu["used"].get(name, 0.0) for name in names)
+        return f"{used / column.conversions * 1000:.3f} ms ({used:.1f} CPU-s)" if column.conversions else "–"
+    return total
 
 
 # --- the Markdown summary ------------------------------------------------------------

@@ -65,7 +65,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -83,19 +82,18 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.messaging import contexts  # noqa: E402
 from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage  # noqa: E402
-from bench.common import (POLL_SECONDS, PROJECT_PROCESSES, START_SECONDS, Answer, BenchError,  # noqa: E402
-                          BrokerDatabase, Child, Client, CpuColumn, CpuMeter, PulsarNamespace, Stack, broker_version,
-                          command_ids, cpu_table, free_port, heading, load_average, load_note, measure_table,
-                          percentile, platform_facts, refuse_unless_stack_ready, report_log_lines, run_clients,
-                          run_with_stack, scratch_database_url, server_settings, start_stack, verdict, web_command,
-                          worker_command)
+from bench.common import (COMMISSION_EVENT as EVENT, POLL_SECONDS, PROJECT_PROCESSES, START_SECONDS,  # noqa: E402
+                          Answer, BenchError, BrokerDatabase, Child, Client, CpuColumn, CpuMeter, Progress,
+                          PulsarNamespace, Stack, broker_version, command_ids, consuming_contexts, cpu_cell, cpu_table,
+                          cpu_total, free_port, heading, inbox_table, load_average, load_note, measure_table,
+                          outbox_table, percentile, phase_progress, platform_facts, refuse_unless_stack_ready,
+                          report_log_lines, run_clients, run_with_stack, scratch_database_url, server_settings,
+                          start_stack, verdict, web_command, worker_command)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
 REDIS_MARKER = "alpespartners:bench-pipeline"  # set in --redis-db while a run owns it
 RELAY_PRODUCER_NAME = "alpespartners-relay-bench-pipeline"
-EVENT = "ComisionRegistrada"
-SOURCE_TOPIC = "eventos.pagos"
 STALL_SECONDS = 60  # a phase gives up when nothing progresses for this long
 MIGRATE_SECONDS = 600
 STEADY_INTERVAL = 0.1  # seconds between the steady source's batches
@@ -152,22 +150,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def consuming_contexts(event_type: str = EVENT, topic: str = SOURCE_TOPIC) -> list[str]:
-    """The contexts that apply `event_type` of `topic`, read from this checkout's code (also for an
-    A/B run of older code, whose consumers may record inbox rows for types they ignore)."""
-    found = []
-    for context in contexts.all_contexts():
-        if hasattr(contexts, "consumed_types"):
-            types = contexts.consumed_types(context, topic)
-        else:
-            types = set(contexts.subscriptions(context).get(topic, {}))
-        if event_type in types:
-            found.append(context)
-    if not found:
-        raise BenchError(f"no context consumes {event_type} of {topic}: nothing to measure")
-    return found
-
-
 def code_python(code: Path) -> str:
     candidate = code / ".venv" / "bin" / "python"
     return str(candidate) if candidate.exists() else sys.executable
@@ -219,40 +201,6 @@ def start(args, env: dict, log_dir: Path, started: list[Child]) -> Stack:
 
 
 # --- measuring what the pipeline did ------------------------------------------------
-
-
-def outbox_table() -> str:
-    return connection.ops.quote_name(OutboxMessage._meta.db_table)
-
-
-def inbox_table() -> str:
-    return connection.ops.quote_name(InboxMessage._meta.db_table)
-
-
-@dataclass
-class Progress:
-    events: int  # ComisionRegistrada outbox rows of the phase
-    published: int
-    last_published: datetime | None
-    applied: dict[str, int]  # per consuming context
-    last_applied: dict[str, datetime | None]
-
-
-def phase_progress(baseline: int, id_campania: uuid.UUID, consuming: list[str]) -> Progress:
-    """The phase's ComisionRegistrada (outbox id above `baseline`, its campaign): how many, how
-    many published, and how many each consuming context has in its inbox."""
-    where = "o.id > %s AND o.type = %s AND o.envelope -> 'data' ->> 'id_campania' = %s"
-    params = [baseline, EVENT, str(id_campania)]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*), count(o.published_at), max(o.published_at) FROM {outbox_table()} o "
-                       f"WHERE {where}", params)
-        events, published, last_published = cursor.fetchone()
-        cursor.execute(f"SELECT i.consumer, count(*), max(i.received_at) FROM {inbox_table()} i "
-                       f"JOIN {outbox_table()} o ON o.event_id = i.event_id WHERE {where} AND i.consumer = ANY(%s) "
-                       "GROUP BY i.consumer", [*params, consuming])
-        rows = {consumer: (count, last) for consumer, count, last in cursor.fetchall()}
-    return Progress(events, published, last_published, {c: rows.get(c, (0, None))[0] for c in consuming},
-                    {c: rows.get(c, (0, None))[1] for c in consuming})
 
 
 def backlog(consuming: list[str]) -> dict[str, int]:
@@ -718,19 +666,6 @@ def single_rows(single: SingleResult, consuming: list[str]) -> list[tuple[str, .
          f"{', '.join(f'{k} {v:,}' for k, v in sorted(single.statuses.items()))}; "
          f"{single.progress.published:,} of {single.progress.events:,}; {applied}", "", ""),
     ]
-
-
-def cpu_cell(column: CpuColumn, name: str) -> str:
-    used = column.cpu["used"].get(name, 0.0)
-    per = f"{used / column.conversions * 1000:.3f} ms" if column.conversions else "–"
-    return f"{per} ({used:.1f} CPU-s, {used / column.cpu['elapsed'] * 100:.0f} % of a core)"
-
-
-def cpu_total(names) -> Callable[[CpuColumn], str]:
-    def total(column: CpuColumn) -> str:
-        used = sum(column.cpu["used"].get(name, 0.0) for name in names)
-        return f"{used / column.conversions * 1000:.3f} ms ({used:.1f} CPU-s)" if column.conversions else "–"
-    return total
 
 
 def cpu_lines(bulk: BulkResult | None, singles: list[SingleResult]) -> list[str]:
