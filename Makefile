@@ -39,6 +39,7 @@ test: install services
 # The full stack on the real services: web, worker, beat, relay and consumers in one terminal.
 stack: install services
 	env $(REAL_SERVICES) $(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0  # the admin's styles and scripts, served by whitenoise
 	env $(REAL_SERVICES) $(VENV)/bin/honcho start -f Procfile
 
 bench-relay: install services

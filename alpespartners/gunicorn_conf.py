@@ -1,7 +1,7 @@
 """gunicorn settings (`-c python:alpespartners.gunicorn_conf`, as the Procfile and the Dockerfile
 run it): Prometheus' multiprocess mode, so /metrics counts the requests of every worker, whichever
-one answers the scrape; and a worker writes its buffered rows (alpespartners/write_behind.py) before
-it exits. Bind address and worker count stay on the command line."""
+one answers the scrape; a worker writes its buffered rows (alpespartners/write_behind.py) before it
+exits; access lines without query strings. Bind address and worker count stay on the command line."""
 
 import glob
 import os
@@ -14,6 +14,10 @@ OWN_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 if OWN_DIRECTORY:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alpespartners-metrics-")
 MULTIPROCESS_DIRECTORY = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+# gunicorn's default access line, with the path instead of the request line: a query can carry a
+# secret (a brand's postback `?token=`), and an access log (the Dockerfile's) must not keep it.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
 def on_starting(server):
