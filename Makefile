@@ -19,13 +19,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# Plain log lines for a person at a terminal (JSON is for the stack's log collectors); the loaders
+# say only what they made; the server prints the tokens and URLs last, once it listens.
+DEMO := $(EMBEDDED) LOG_FORMAT=plain
+
 demo: install
-	$(EMBEDDED) $(PY) manage.py migrate --noinput
-	$(EMBEDDED) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(EMBEDDED) $(PY) manage.py cargar_demo
-	$(EMBEDDED) $(PY) manage.py cargar_demo_campanias
-	$(EMBEDDED) $(PY) manage.py cargar_demo_pagos
-	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO) LOG_LEVEL=WARNING $(PY) manage.py migrate --noinput --verbosity 0
+	$(DEMO) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(DEMO) LOG_LEVEL=WARNING $(PY) manage.py cargar_demo
+	$(DEMO) LOG_LEVEL=WARNING $(PY) manage.py cargar_demo_campanias
+	$(DEMO) LOG_LEVEL=WARNING $(PY) manage.py cargar_demo_pagos
+	$(DEMO) $(PY) manage.py serve_demo 127.0.0.1:8000
 
 services:
 	scripts/services.sh up

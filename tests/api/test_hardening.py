@@ -142,7 +142,7 @@ def test_an_unknown_environment_refuses_to_start(value):
     assert "DJANGO_ENV must be development or production" in result.stderr
 
 
-@pytest.mark.parametrize("loader", ["cargar_demo", "cargar_demo_campanias", "cargar_demo_pagos"])
+@pytest.mark.parametrize("loader", ["cargar_demo", "cargar_demo_campanias", "cargar_demo_pagos", "serve_demo"])
 def test_demo_loaders_refuse_to_run_in_production(loader):
     clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     result = subprocess.run(

@@ -1,7 +1,6 @@
 import uuid
 
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
 from alpespartners.demo import DemoCommand
 from alpespartners.access.models import Rol, UsuarioCliente
@@ -31,7 +30,6 @@ class Command(DemoCommand):
         user, _ = get_user_model().objects.get_or_create(username="demo", defaults={"is_staff": True, "is_superuser": True})
         user.set_password("demo")
         user.save()
-        token, _ = Token.objects.get_or_create(user=user)
         for datos in DEMO_CLIENTES:
             if ClienteView.objects.filter(email=datos["email"]).exists():
                 continue
@@ -43,20 +41,10 @@ class Command(DemoCommand):
                 id_cliente=id_cliente, id_medio_pago=uuid.uuid4(), tipo="TARJETA", token=medio_token,
                 mascara="**** 4242", predeterminado=True,
             ), user=user, source="admin")
-        tokens = {}
         for usuario, email, rol in DEMO_USUARIOS:
             vinculado, _ = get_user_model().objects.get_or_create(username=usuario)
             UsuarioCliente.objects.update_or_create(
                 user=vinculado, defaults={"id_cliente": ClienteView.objects.get(email=email).id, "rol": rol}
             )
-            tokens[usuario] = Token.objects.get_or_create(user=vinculado)[0].key
-        base = "http://127.0.0.1:8000"
-        self.stdout.write(self.style.SUCCESS("\nAlpes Partners demo (SQLite, Celery eager, in-process transport)"))
-        self.stdout.write(f"  API token:  {token.key}  (staff: everything)")
-        self.stdout.write(f"  Brand:      {tokens['cafe']}  (marca: Café de los Alpes' campaigns and charges)")
-        self.stdout.write(f"  Partner:    {tokens['lucia']}  (socio: Lucía's transactions, payouts and campaigns)")
-        self.stdout.write(f"  Try:        curl -H 'Authorization: Token {token.key}' {base}/api/v1/clientes")
-        self.stdout.write(f"  API docs:   {base}/api/docs/")
-        self.stdout.write(f"  Schema:     {base}/api/schema/")
-        self.stdout.write(f"  Admin:      {base}/admin/  (user demo, password demo)")
-        self.stdout.write(f"  Health:     {base}/health   Ready: {base}/ready\n")
+        usuarios = ", ".join(usuario for usuario, _, _ in DEMO_USUARIOS)
+        self.stdout.write(f"demo clients loaded; users demo (staff), {usuarios} (tokens printed by serve_demo)")
