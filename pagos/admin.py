@@ -1,8 +1,9 @@
 """Back-office view of pagos: campaign charges, commissions, payouts and their cycles.
 
 Every row here is written by commands, handlers and set-based cycles; the admin is for looking.
-Its one action, reintentar, issues ReintentarPayout through the command log like the API does; and
-a brand's postback secret is rotated here as through POST /clientes/{id}/secreto-postback."""
+Its one command, reintentar, issues ReintentarPayout through the command log like the API does; a
+brand's postback secret is rotated here as through POST /clientes/{id}/secreto-postback; commissions
+and payouts are exported to CSV as GET /pagos/transacciones.csv and /pagos/payouts.csv write them."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
-from . import postbacks, queries
+from . import exports, postbacks, queries
 from .commands import ReintentarPayout
 from .domain import EstadoPayout, EstadoTransaccion
 from .models import (CampaniaLocal, CicloPago, ClienteLocal, Click, CobroView, CredencialPostback, EnlaceLocal, Payout,
@@ -63,6 +64,7 @@ class TransaccionAdmin(ReadOnlyAdmin):
     list_filter = [EstadoActualFilter, "tipo", "moneda"]
     search_fields = ["id_externo", "id_socio", "id_campania", "id_payout"]
     date_hierarchy = "pagable_desde"
+    actions = ["exportar_csv"]
     fields = ["id", "id_externo", "tipo", "id_socio", "id_campania", "conversion_display", "comision_display",
               "estado_display", "ocurrida_en", "pagable_desde", "payout", "id_transaccion_original",
               "motivo_reversion", "fecha_creacion", "comandos"]
@@ -92,6 +94,10 @@ class TransaccionAdmin(ReadOnlyAdmin):
             return None
         return enlace(reverse("admin:pagos_payout_change", args=[obj.id_payout]), obj.id_payout)
 
+    @admin.action(description="Exportar a CSV")
+    def exportar_csv(self, request, queryset):
+        return exports.respuesta(exports.TRANSACCIONES, queryset)
+
 
 @admin.register(Payout)
 class PayoutAdmin(CommandActionsAdmin):
@@ -99,7 +105,7 @@ class PayoutAdmin(CommandActionsAdmin):
     list_display = ["id_socio", "fecha_corte", "monto_display", "estado", "intentos", "transacciones", "confirmacion"]
     list_filter = ["estado", "moneda", "fecha_corte"]
     search_fields = ["id_socio", "id", "id_ciclo"]
-    actions = ["reintentar"]
+    actions = ["reintentar", "exportar_csv"]
     fields = ["id", "ciclo", "fecha_corte", "id_socio", "monto_display", "estado", "intentos", "transacciones",
               "pagable_antes_de", "hasta_secuencia", "confirmacion", "motivo_fallo", "version", "fecha_creacion",
               "fecha_actualizacion", "detalle_transacciones", "comandos"]
@@ -145,6 +151,10 @@ class PayoutAdmin(CommandActionsAdmin):
             self.message_user(request, f"{cuales}: solo un payout FALLIDO puede reintentarse.", messages.WARNING)
         if fallidos.exists():
             self.issue(request, fallidos, ReintentarPayout)
+
+    @admin.action(description="Exportar a CSV")
+    def exportar_csv(self, request, queryset):
+        return exports.respuesta(exports.PAYOUTS, queryset)
 
 
 @admin.register(CicloPago)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import postbacks, views
+from . import exports, postbacks, views
 
 urlpatterns = [
     path("pagos/cobros", views.CobrosView.as_view(), name="pago-cobros"),
@@ -13,11 +13,13 @@ urlpatterns = [
     path("clientes/<uuid:id_cliente>/secreto-postback", postbacks.SecretoPostbackView.as_view(),
          name="cliente-secreto-postback"),
     path("pagos/transacciones", views.TransaccionesView.as_view(), name="pago-transacciones"),
+    path("pagos/transacciones.csv", exports.TransaccionesCsvView.as_view(), name="pago-transacciones-csv"),
     path("pagos/transacciones/<uuid:id_transaccion>", views.TransaccionDetalleView.as_view(),
          name="pago-transaccion-detalle"),
     path("pagos/ciclos", views.CiclosView.as_view(), name="pago-ciclos"),
     path("pagos/ciclos/<uuid:id_ciclo>", views.CicloDetalleView.as_view(), name="pago-ciclo-detalle"),
     path("pagos/payouts", views.PayoutsView.as_view(), name="pago-payouts"),
+    path("pagos/payouts.csv", exports.PayoutsCsvView.as_view(), name="pago-payouts-csv"),
     path("pagos/payouts/<uuid:id_payout>", views.PayoutDetalleView.as_view(), name="pago-payout-detalle"),
     path("pagos/payouts/<uuid:id_payout>/reintentar", views.ReintentarPayoutView.as_view(),
          name="pago-payout-reintentar"),

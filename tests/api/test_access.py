@@ -5,6 +5,8 @@ B's); Q also earned a commission in A's campaign. Users: staff, A's marca user, 
 a user linked to no client. Another party's object answers 404 (ids don't leak); an operation the
 role may not do at all answers 403; a refused command writes nothing."""
 
+import csv
+import io
 import uuid
 from dataclasses import dataclass
 
@@ -224,6 +226,11 @@ def ids(answer) -> set:
     return {uuid.UUID(row["id"]) for row in answer.json()["results"]}
 
 
+def csv_ids(answer) -> set:
+    assert answer.status_code == 200, answer.content[:300]
+    return {uuid.UUID(row["id"]) for row in csv.DictReader(io.StringIO(b"".join(answer.streaming_content).decode()))}
+
+
 def filas(answer) -> set:
     """The (campaign, partner) pairs of a performance report."""
     assert answer.status_code == 200, answer.content[:300]
@@ -251,10 +258,15 @@ def test_lists_show_each_role_only_its_rows(world, clients):
     assert ids(marca.get("/api/v1/pagos/transacciones")) == {w.transaccion_p.id, w.transaccion_q_en_a.id}
     assert ids(socio.get("/api/v1/pagos/transacciones")) == {w.transaccion_p.id}
     assert ids(socio.get(f"/api/v1/pagos/transacciones?id_socio={w.socio_q}")) == set()
+    for client in (staff, marca, socio):  # the export has the list's rows
+        assert csv_ids(client.get("/api/v1/pagos/transacciones.csv")) == ids(client.get("/api/v1/pagos/transacciones"))
 
     assert ids(staff.get("/api/v1/pagos/payouts")) == {w.payout_p, w.payout_q}
     assert_error(marca.get("/api/v1/pagos/payouts"), 403, "sin_permiso")
     assert ids(socio.get("/api/v1/pagos/payouts")) == {w.payout_p}
+    assert csv_ids(staff.get("/api/v1/pagos/payouts.csv")) == {w.payout_p, w.payout_q}
+    assert csv_ids(socio.get("/api/v1/pagos/payouts.csv")) == {w.payout_p}
+    assert_error(marca.get("/api/v1/pagos/payouts.csv"), 403, "sin_permiso")
 
     a_p, a_q, b_q = (w.campania_a, w.socio_p), (w.campania_a, w.socio_q), (w.campania_b, w.socio_q)
     assert filas(staff.get("/api/v1/reportes/rendimiento")) == {a_p, a_q, b_q}
@@ -285,7 +297,9 @@ def test_a_command_is_seen_only_by_whoever_issued_it_and_staff(world, clients):
 
 LISTS = {("clientes", "GET"), ("campanias", "GET"), ("pagos/cobros", "GET"), ("pagos/transacciones", "GET"),
          ("pagos/payouts", "GET"), ("pagos/ciclos", "GET"), ("reportes/rendimiento", "GET"),
-         ("comandos/<uuid:command_id>", "GET")}
+         ("comandos/<uuid:command_id>", "GET"),
+         # Their CSV exports: scoped as the lists, tests/api/test_exports_api.py and below.
+         ("pagos/transacciones.csv", "GET"), ("pagos/payouts.csv", "GET")}
 
 
 def api_routes():

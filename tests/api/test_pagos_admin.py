@@ -1,21 +1,28 @@
 """The pagos back office: commissions in the state the API shows, payouts with their
 transactions, cycles with their totals, and reintentar issued through the command log."""
 
+import csv
+import io
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from alpespartners.messaging.models import CommandLog, CommandStatus
+from pagos import exports
 from pagos.models import CicloPago, Click, Payout, Transaccion
 from tests import events
 from tests.api.test_cobros_api import medio_pago_registrado
 from tests.api.test_conversiones_api import campania, conversion, registrar
 from tests.api.test_payouts_api import WAIT, ciclo, ganar, payout_de, socio_con_medio
 from tests.api.test_payouts_api import minimos  # noqa: F401 (autouse: a COP minimum these amounts clear)
-from tests.factories import ClickFactory, TransaccionFactory
+from tests.api.test_exports_api import leer
+from tests.factories import ClickFactory, PayoutFactory, TransaccionFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services", "eager_commands")]
 
@@ -153,3 +160,45 @@ def test_clicks_are_listed_with_why_they_are_not_billable_and_their_commission(a
     assert str(bot.id) in bots and str(facturado.id) not in bots
     assert admin_client.get(reverse("admin:pagos_click_add")).status_code == 403
     assert Click.objects.count() == 2
+
+
+def exportar(admin_client, changelist: str, seleccion, todas: bool = False) -> list[dict]:
+    response = admin_client.post(changelist, {"action": "exportar_csv", "_selected_action": [str(id) for id in seleccion],
+                                              "select_across": "1" if todas else "0", "index": 0})
+    assert response.status_code == 200 and response.streaming, response
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_exportar_a_csv_streams_the_selected_commissions_or_the_filtered_list_as_the_api_does(admin_client, api):
+    # given a commission past its retention (PAGABLE by the clock), one still held and one paid
+    pagable = TransaccionFactory(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), estado="PENDIENTE",
+                                 comision=Decimal("20.5"), pagable_desde=timezone.now() - timedelta(hours=1))
+    retenida = TransaccionFactory(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), estado="PENDIENTE",
+                                  pagable_desde=timezone.now() + timedelta(days=1))
+    TransaccionFactory(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), estado="PAGADA")
+    changelist = reverse("admin:pagos_transaccion_changelist")
+
+    # when staff exports the two selected, then those two rows, with the API export's columns and values
+    filas = exportar(admin_client, changelist, [pagable.id, retenida.id])
+    assert list(filas[0]) == list(exports.TRANSACCIONES.encabezados)
+    assert {fila["id"]: (fila["estado"], fila["comision_valor"]) for fila in filas} == {
+        str(pagable.id): ("PAGABLE", "20.50"), str(retenida.id): ("PENDIENTE", "10000.00")}
+    with_api = {fila["id"]: fila for fila in leer(api.get("/api/v1/pagos/transacciones.csv"))}
+    assert all(with_api[fila["id"]] == fila for fila in filas)
+
+    # and "all N" of a changelist filtered by the state the API shows is every row of that filter
+    otra = TransaccionFactory(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), estado="PAGABLE")
+    filas = exportar(admin_client, changelist + "?estado=PAGABLE", [pagable.id], todas=True)  # one on the page ticked
+    assert {fila["id"] for fila in filas} == {str(pagable.id), str(otra.id)}
+
+
+def test_exportar_a_csv_streams_the_selected_payouts(admin_client):
+    elegido = PayoutFactory(monto_total=Decimal("1500"), moneda="CLP", estado="PAGADO")
+    PayoutFactory()
+
+    [fila] = exportar(admin_client, reverse("admin:pagos_payout_changelist"), [elegido.id])
+
+    assert list(fila) == list(exports.PAYOUTS.encabezados)
+    assert (fila["id"], fila["monto_total_valor"], fila["monto_total_moneda"]) == (str(elegido.id), "1500", "CLP")
+
