@@ -2,7 +2,7 @@
 
 Real HTTP on 127.0.0.1, with every long-running process of `make stack` (the Procfile) started by
 this script as a child against a scratch database of its own: the web server (gunicorn as the
-Procfile runs it: sync workers, the project's conf) serving bench/bare_wsgi.py, the project plus a
+Procfile runs it: gthread workers, the project's conf) serving bench/bare_wsgi.py, the project plus a
 bare view (/t-bare/{codigo}) that only returns the same redirect; a Celery worker; Celery beat
 (the settings' django-celery-beat scheduler: the row of pagos/migrations/0011 bills the billable
 clicks into CLICK commissions every 5 s); the relay (`manage.py relay`: the commissions'
@@ -378,7 +378,7 @@ def billing_rows(billing: Billing, recorded: int, consuming: list[str]) -> list[
 def facts(args, env_info: dict, consuming: list[str]) -> str:
     database = env_info["postgres"]
     return (
-        f"{platform_facts()}; gunicorn {gunicorn.__version__} ({args.workers} sync workers, "
+        f"{platform_facts()}; gunicorn {gunicorn.__version__} ({args.workers} gthread workers of 4 threads, "
         f"alpespartners.gunicorn_conf, LOG_LEVEL=WARNING), Celery {celery.__version__} (1 worker, prefork concurrency "
         f"{args.worker_concurrency}; beat with django-celery-beat's database scheduler), the relay, one `manage.py "
         f"consume <context>` per context (those that apply {COMMISSION_EVENT}: {', '.join(consuming)}); Redis "

@@ -106,10 +106,9 @@ def start_web(args, log_dir: Path) -> tuple[Child, int]:
            "CELERY_BROKER_URL": redis_url}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the conf makes a directory of its own
     port = free_port()
-    options = (*CONF, "--worker-class", args.worker_class, "--timeout", str(args.worker_timeout))
-    if args.worker_class == "gthread":
-        options += ("--threads", "4")
-    web = Child("web", web_command(sys.executable, port, WORKERS, *options), env, log_dir).start()
+    options = (*CONF, "--timeout", str(args.worker_timeout))
+    web = Child("web", web_command(sys.executable, port, WORKERS, *options, worker_class=args.worker_class),
+                env, log_dir).start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         web.check_alive()

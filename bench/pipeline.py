@@ -694,7 +694,7 @@ def setting_facts(args, env_info: dict, consuming: list[str]) -> str:
         f"Code under test: `{args.code}` at {env_info['revision']} (schema: CommandLog.outbox_horizon "
         f"{'present' if env_info['outbox_horizon'] else 'absent'}); consumers: {consumers}; contexts that consume "
         f"{EVENT} (read from /work/main's code): {', '.join(consuming)}. {platform_facts()}, gunicorn "
-        f"{gunicorn.__version__} ({args.web_workers} sync workers, alpespartners.gunicorn_conf), Celery "
+        f"{gunicorn.__version__} ({args.web_workers} gthread workers of 4 threads, alpespartners.gunicorn_conf), Celery "
         f"{celery.__version__} (1 worker, prefork concurrency {args.worker_concurrency}), Redis {env_info['redis']} "
         f"as broker and cache, PostgreSQL {database['server_version']} (synchronous_commit "
         f"{database['synchronous_commit']}, fsync {database['fsync']}, shared_buffers {database['shared_buffers']}), "

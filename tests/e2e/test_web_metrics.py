@@ -30,7 +30,7 @@ def health_requests(metrics_text: str) -> float:
 def test_every_scrape_counts_the_requests_of_every_worker(processes):
     port = free_port()
     web = processes("web", "-m", "gunicorn", "alpespartners.wsgi:application", "-c", "python:alpespartners.gunicorn_conf",
-                    "--bind", f"127.0.0.1:{port}", "--workers", "3")
+                    "--bind", f"127.0.0.1:{port}", "--workers", "3", "--worker-class", "gthread", "--threads", "4")
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:

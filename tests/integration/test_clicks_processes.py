@@ -39,7 +39,8 @@ def enlace() -> tuple[uuid.UUID, str]:
 def gunicorn(processes, flush_seconds: float):
     port = free_port()
     web = processes("web", "-m", "gunicorn", "alpespartners.wsgi:application", "-c", "python:alpespartners.gunicorn_conf",
-                    "--bind", f"127.0.0.1:{port}", "--workers", "2", CLICKS_FLUSH_SECONDS=str(flush_seconds))
+                    "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+                    CLICKS_FLUSH_SECONDS=str(flush_seconds))
 
     def answers() -> bool:
         try:
