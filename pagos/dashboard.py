@@ -49,10 +49,15 @@ def graficos(filas: list[dict]) -> list[dict]:
         if fila["dia"] in conversiones:
             conversiones[fila["dia"]] += fila["conversiones"]
             comisiones.setdefault(fila["moneda"], {dia: Decimal(0) for dia in dias})[fila["dia"]] += fila["comisiones"]
-    series = [("Conversiones por día", conversiones, str)]
-    series += [(f"Comisiones por día ({moneda})", valores, lambda valor, moneda=moneda: monto(valor, moneda))
-               for moneda, valores in sorted(comisiones.items())]
-    return [backoffice.barras(titulo, valores, etiqueta) for titulo, valores, etiqueta in series]
+    return [backoffice.barras("Conversiones por día", conversiones, str), *barras_de_comisiones(comisiones)]
+
+
+def barras_de_comisiones(comisiones: dict[str, dict], html_id: str = "") -> list[dict]:
+    """One chart per currency of {moneda: {día: valor}}, in currency order; `html_id` + "-MONEDA"
+    names each one's SVG."""
+    return [backoffice.barras(f"Comisiones por día ({moneda})", valores, lambda valor, moneda=moneda: monto(valor, moneda),
+                              html_id=f"{html_id}-{moneda}" if html_id else "")
+            for moneda, valores in sorted(comisiones.items())]
 
 
 # --- the admin's campaign page -------------------------------------------------------------
@@ -70,12 +75,9 @@ def rendimiento_de_campania(id_campania) -> list[dict]:
         conversiones[fila["dia"]] += fila["conversiones"]
         for comision in fila["comisiones"]:
             comisiones.setdefault(comision.moneda, dict.fromkeys(dias, Decimal(0)))[fila["dia"]] += comision.valor
-    graficos = [backoffice.barras("Clicks por día", clicks, str, html_id="grafico-clicks"),
-                backoffice.barras("Conversiones por día", conversiones, str, html_id="grafico-conversiones")]
-    graficos += [backoffice.barras(f"Comisiones por día ({moneda})", valores,
-                                   lambda valor, moneda=moneda: monto(valor, moneda), html_id=f"grafico-comisiones-{moneda}")
-                 for moneda, valores in sorted(comisiones.items())]
-    return graficos
+    return [backoffice.barras("Clicks por día", clicks, str, html_id="grafico-clicks"),
+            backoffice.barras("Conversiones por día", conversiones, str, html_id="grafico-conversiones"),
+            *barras_de_comisiones(comisiones, html_id="grafico-comisiones")]
 
 
 # --- /metrics -------------------------------------------------------------------------------

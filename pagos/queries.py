@@ -119,17 +119,20 @@ def comisiones_por_estado_y_moneda() -> list[dict]:
                 .annotate(total=Count("id"), monto=Sum("comision")))
 
 
+# CLICK and IMPRESION commissions bill clicks; only sales and sign-ups are conversions.
+_CONVERSIONES = Q(tipo__in=[TipoConversion.VENTA.value, TipoConversion.CONVERSION.value])
+
+
 def conversiones_por_dia(desde: datetime) -> list[dict]:
-    """[{dia, moneda, conversiones, comisiones}] of the conversions that occurred since `desde` (adjustments excluded)."""
+    """[{dia, moneda, conversiones, comisiones}] of the commissions that occurred since `desde`
+    (adjustments excluded); billed clicks and impressions add to the commissions, not the conversions."""
     return list(Transaccion.objects.filter(ocurrida_en__gte=desde, id_transaccion_original__isnull=True)
                 .annotate(dia=TruncDate("ocurrida_en")).order_by("dia", "moneda").values("dia", "moneda")
-                .annotate(conversiones=Count("id"), comisiones=Sum("comision")))
+                .annotate(conversiones=Count("id", filter=_CONVERSIONES), comisiones=Sum("comision")))
 
 
 # --- the performance report (GET /reportes/rendimiento, the admin's campaign page) ----------
 
-# CLICK and IMPRESION commissions bill clicks; only sales and sign-ups are conversions.
-_CONVERSIONES = Q(tipo__in=[TipoConversion.VENTA.value, TipoConversion.CONVERSION.value])
 _CUATRO_DECIMALES = Decimal("0.0001")
 
 

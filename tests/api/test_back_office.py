@@ -52,6 +52,18 @@ def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
     assert f"{timezone.localdate():%Y-%m-%d}: 3</title>" in html
 
 
+def test_billed_clicks_add_to_the_home_s_commissions_not_to_its_conversions(admin_client):
+    cache.clear()
+    venta = dict(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), ocurrida_en=timezone.now())
+    factories.TransaccionFactory(comision=Decimal("1000"), **venta)
+    factories.TransaccionFactory.create_batch(2, tipo="CLICK", comision=Decimal("0.10"), **venta)
+
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "Conversiones por día · últimos 30 días · total 1" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 1000.20 COP" in html
+
+
 def test_a_failed_command_is_redriven_from_the_admin_by_whoever_did_it(admin_client, admin_user, eager_commands):
     # given a reactivation refused because the client was active, and the client suspended since
     id_cliente = registrar_cliente()
