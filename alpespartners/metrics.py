@@ -113,7 +113,7 @@ class OperationsCollector(Collector):
                                     labels=["consumer", "topic"])
         try:
             for context in contexts.all_contexts():
-                for topic in contexts.subscriptions(context):
+                for topic in contexts.topics(context):
                     stats = topic_stats(pulsar_transport.topic_name(topic))
                     subscription = (stats or {}).get("subscriptions", {}).get(subscription_name(context))
                     if subscription is not None:

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "cliente",
     "campanias",
     "pagos",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -277,7 +278,7 @@ LOGGING = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING, as JSON
 
 # The contexts this deployment runs; messaging reads each one's integration.py.
-BOUNDED_CONTEXTS = ["cliente", "campanias", "pagos"]
+BOUNDED_CONTEXTS = ["cliente", "campanias", "pagos", "webhooks"]
 RELAY_PRODUCER_NAME = os.environ.get("RELAY_PRODUCER_NAME", "alpespartners-relay")
 
 # --- campanias --------------------------------------------------------------
@@ -309,3 +310,24 @@ CLICKS_ENLACE_CACHE_MAX = env_int("CLICKS_ENLACE_CACHE_MAX", 50_000)
 CLICKS_REPETICION_SEGUNDOS = env_int("CLICKS_REPETICION_SEGUNDOS", 30)
 # The key of the visitor's hash (address + user agent); never stored, so a leak of Redis names no one.
 CLICKS_VISITANTE_SECRETO = os.environ.get("CLICKS_VISITANTE_SECRETO", "") or f"clicks:{SECRET_KEY}"
+
+# Webhooks (webhooks/): the `consume webhooks` process turns events into deliveries, the
+# `entregar_webhooks` process sends them.
+# Loopback URLs (and plain http to them) are refused like private ones, except where this is set:
+# tests and benchmarks, whose receivers listen on 127.0.0.1. Never in production.
+WEBHOOKS_PERMITIR_LOOPBACK = env_bool("WEBHOOKS_PERMITIR_LOOPBACK", False)
+WEBHOOKS_TIMEOUT_SEGUNDOS = float(os.environ.get("WEBHOOKS_TIMEOUT_SEGUNDOS", "10"))  # connect, then read
+# Failed attempts wait INICIAL·2ⁿ⁻¹ (at most MAXIMO) times a random 0.5–1, for PLAZO after the event
+# (or its replay); then the delivery is FALLIDA.
+WEBHOOKS_REINTENTO_INICIAL_SEGUNDOS = float(os.environ.get("WEBHOOKS_REINTENTO_INICIAL_SEGUNDOS", "30"))
+WEBHOOKS_REINTENTO_MAXIMO_SEGUNDOS = float(os.environ.get("WEBHOOKS_REINTENTO_MAXIMO_SEGUNDOS", "3600"))
+WEBHOOKS_PLAZO_SEGUNDOS = float(os.environ.get("WEBHOOKS_PLAZO_SEGUNDOS", str(24 * 3600)))
+# An endpoint whose last this-many attempts all failed is disabled (and flagged on the admin's home).
+WEBHOOKS_FALLOS_PARA_DESHABILITAR = env_int("WEBHOOKS_FALLOS_PARA_DESHABILITAR", 50)
+# Deliveries and their attempts are kept this long: a replay cannot reach further back.
+WEBHOOKS_RETENCION_DIAS = env_int("WEBHOOKS_RETENCION_DIAS", 30)
+# The dispatcher's threads, and how many of them one endpoint may hold: a slow or dead endpoint
+# holds at most POR_ENDPOINT, the others keep the rest.
+WEBHOOKS_HILOS = env_int("WEBHOOKS_HILOS", 32)
+WEBHOOKS_POR_ENDPOINT = env_int("WEBHOOKS_POR_ENDPOINT", 4)
+WEBHOOKS_ESPERA_SEGUNDOS = float(os.environ.get("WEBHOOKS_ESPERA_SEGUNDOS", "1.0"))  # poll when no NOTIFY comes

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("cliente.api.urls")),
     path("", include("campanias.api.urls")),
     path("", include("pagos.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

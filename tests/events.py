@@ -5,7 +5,7 @@ import uuid
 
 from django.utils import timezone
 
-from alpespartners.messaging import contexts, inbox, outbox
+from alpespartners.messaging import inbox, outbox
 
 
 def envelope(type: str, aggregate_id, data: dict, event_id=None) -> dict:
@@ -17,7 +17,7 @@ def envelope(type: str, aggregate_id, data: dict, event_id=None) -> dict:
 
 def deliver(context: str, topic: str, message: dict) -> bool:
     """True if applied, False if the inbox already had it."""
-    return inbox.handle(context, topic, message, contexts.subscriptions(context)[topic])
+    return inbox.handle(context, topic, message)
 
 
 def cliente_registrado(id_cliente, *, tipo: str = "EMPRESA", nombre: str = "Marca S.A.S.") -> dict:

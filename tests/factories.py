@@ -1,5 +1,6 @@
 """Valid request bodies (tests change one field at a time) and read-model rows."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -155,3 +156,33 @@ class ClickFactory(factory.django.DjangoModelFactory):
     ocurrido_en = factory.LazyFunction(_now)
     facturable = True
 
+
+
+class EndpointFactory(factory.django.DjangoModelFactory):
+    """A client's webhook endpoint as webhooks/endpoints.py registers it (without checking its URL)."""
+
+    class Meta:
+        model = "webhooks.Endpoint"
+
+    id_cliente = factory.Faker("uuid4", cast_to=None)
+    url = "https://1.1.1.1/hooks/alpes"
+    eventos = factory.LazyFunction(lambda: ["ComisionRegistrada"])
+    secreto = factory.Sequence(lambda n: f"whsec_prueba{n:06d}")
+
+
+class EntregaFactory(factory.django.DjangoModelFactory):
+    """An event delivered to an endpoint."""
+
+    class Meta:
+        model = "webhooks.Entrega"
+
+    endpoint = factory.SubFactory(EndpointFactory)
+    event_id = factory.Faker("uuid4", cast_to=None)
+    tipo = "ComisionRegistrada"
+    cuerpo = factory.LazyAttribute(lambda entrega: json.dumps({"id": str(entrega.event_id), "type": entrega.tipo}))
+    estado = "ENTREGADA"
+    intentos = 1
+    proximo_intento_en = factory.LazyFunction(_now)
+    plazo_hasta = factory.LazyFunction(lambda: _now() + timedelta(days=1))
+    fecha_creacion = factory.LazyFunction(_now)
+    entregada_en = factory.LazyFunction(_now)

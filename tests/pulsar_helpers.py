@@ -62,7 +62,7 @@ def skip_backlog(context_names: list[str]) -> None:
     from alpespartners.messaging.pulsar_consumer import subscription_name
 
     for context in context_names:
-        for topic in contexts.subscriptions(context):
+        for topic in contexts.topics(context):
             path = pulsar_transport.topic_name(topic).replace("persistent://", "persistent/")
             url = f"{settings.PULSAR_ADMIN_URL}/admin/v2/{path}/subscription/{subscription_name(context)}/skip_all"
             _post_admin(url)

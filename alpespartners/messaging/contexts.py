@@ -4,8 +4,8 @@ Messaging never imports a context by name: the composition root lists them in
 settings.BOUNDED_CONTEXTS, and each context declares
 
 in `integration.py`, its contract with the rest of the company:
-  TOPIC           the topic its integration events go to (eventos.<contexto>)
-  COMMAND_TOPIC   the topic it takes commands from (comandos.<contexto>)
+  TOPIC           the topic its integration events go to (eventos.<contexto>); None if it publishes none
+  COMMAND_TOPIC   the topic it takes commands from (comandos.<contexto>); None if it takes none
   COMMANDS        {command type name: command class}
   DEPENDS_ON      optional, {command class: function(command) -> ids of the aggregates it is decided on}
 
@@ -57,7 +57,8 @@ def all_contexts() -> list[str]:
 def subscriptions(context: str) -> dict[str, dict]:
     """{topic: {type: handler}} for one context: the events it consumes and its command topic."""
     topics = {topic: dict(handlers) for topic, handlers in wiring(context).CONSUMES.items()}
-    topics.setdefault(integration(context).COMMAND_TOPIC, {})
+    if integration(context).COMMAND_TOPIC is not None:  # None: a context that takes no commands (webhooks)
+        topics.setdefault(integration(context).COMMAND_TOPIC, {})
     return topics
 
 

@@ -135,7 +135,7 @@ class Relay:
         for context in contexts.all_contexts():
             module = contexts.integration(context)
             topics += [module.TOPIC, module.COMMAND_TOPIC]
-        return topics
+        return [topic for topic in topics if topic is not None]  # webhooks only listens
 
     def _close(self) -> None:
         for producer in self.producers.values():

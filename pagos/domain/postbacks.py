@@ -3,11 +3,12 @@ proves who it is with its postback secret — as the secret itself (a token) or 
 request made with it. Pure rules: pagos/postbacks.py finds the credentials, the view asks here."""
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from alpespartners.seedwork.firmas import firma_valida, firmar  # noqa: F401  (firmar: how a brand signs, for tests and docs)
 
 # A signature is good this long either side of its timestamp: a captured request cannot be replayed
 # later (and a replay within it is a duplicate id_externo anyway).
@@ -37,12 +38,6 @@ def huella(secreto: str) -> str:
     return hashlib.sha256(secreto.encode()).hexdigest()
 
 
-def firmar(secreto: str, timestamp: str, mensaje: bytes) -> str:
-    """`v1=` and the hex HMAC-SHA256 of "timestamp.mensaje" — the scheme of our webhooks."""
-    digest = hmac.new(secreto.encode(), timestamp.encode() + b"." + mensaje, hashlib.sha256).hexdigest()
-    return f"v1={digest}"
-
-
 def verificar_firma(credenciales: list[Credencial], timestamp: str, mensaje: bytes, firma: str,
                     ahora: datetime) -> Credencial:
     """The credential whose secret made `firma`, or CredencialInvalida with the reason."""
@@ -57,7 +52,7 @@ def verificar_firma(credenciales: list[Credencial], timestamp: str, mensaje: byt
     if not credenciales:
         raise CredencialInvalida("El cliente no tiene un secreto de postback vigente.")
     for credencial in credenciales:  # the current secret and, during a rotation, the previous one
-        if hmac.compare_digest(firmar(credencial.secreto, timestamp, mensaje), firma):
+        if firma_valida(credencial.secreto, timestamp, mensaje, firma):
             return credencial
     raise CredencialInvalida("La firma no corresponde a la petición con el secreto de postback del cliente.")
 

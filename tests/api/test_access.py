@@ -321,12 +321,18 @@ def api_routes():
     return found
 
 
-# Authenticated by the brand's postback secret, not by a user: tests/api/test_postbacks.py.
+# Authenticated by the brand's postback secret, not by a user: tests/api/test_postbacks.py. Webhook
+# endpoints, per role (each client its own): tests/api/test_webhooks_api.py.
 NOT_BY_USER = {("pagos/postbacks", "POST"), ("pagos/postbacks", "GET")}
+WEBHOOKS = {("webhooks", "GET"), ("webhooks", "POST"), ("webhooks/<uuid:id_endpoint>", "GET"),
+            ("webhooks/<uuid:id_endpoint>", "PATCH"), ("webhooks/<uuid:id_endpoint>", "DELETE"),
+            ("webhooks/<uuid:id_endpoint>/entregas", "GET"),
+            ("webhooks/<uuid:id_endpoint>/entregas/<uuid:id_entrega>/reenviar", "POST"),
+            ("webhooks/<uuid:id_endpoint>/reenviar", "POST")}
 
 
 def test_the_matrix_covers_every_api_operation():
-    covered = {(case.route, case.method) for case in CASES.values()} | LISTS | NOT_BY_USER
+    covered = {(case.route, case.method) for case in CASES.values()} | LISTS | NOT_BY_USER | WEBHOOKS
     assert api_routes() == covered
 
 

@@ -5,7 +5,7 @@ raw JSON bytes, ensure_ascii so that a lone surrogate travels as the escape \\ud
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -15,12 +15,17 @@ from pagos import postbacks
 from pagos.models import CicloPago
 from tests import factories
 from tests.api.test_clientes_api import assert_error
+from webhooks import endpoints
 
 API_PREFIX = "api/v1/"
 WRITE_METHODS = ("post", "put", "patch", "delete")
-READS_NO_BODY = {("DELETE", "campania-socio"), ("POST", "pago-payout-reintentar")}  # (method, URL name)
-# What a valid body gets when it is not 202 (a command): a rotated secret is made in the answer.
-ACCEPTED = {("POST", "cliente-secreto-postback"): 201}
+READS_NO_BODY = {("DELETE", "campania-socio"), ("POST", "pago-payout-reintentar"), ("DELETE", "webhook-detalle"),
+                 ("POST", "webhook-entrega-reenviar")}  # (method, URL name)
+# What a valid body gets when it is not 202 (a command): a rotated secret or a webhook endpoint is made
+# in the answer, a webhook endpoint changed or removed at once.
+ACCEPTED = {("POST", "cliente-secreto-postback"): 201, ("POST", "webhooks"): 201, ("PATCH", "webhook-detalle"): 200,
+            ("DELETE", "webhook-detalle"): 204}
+PUBLIC_HOOK_URL = "https://1.1.1.1/hooks/alpes"  # a public address: registered, never called here
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class World:
     id_externo: str
     click: uuid.UUID
     secreto_postback: str
+    webhook: uuid.UUID
+    entrega: uuid.UUID
 
     @classmethod
     def create(cls) -> "World":
@@ -83,6 +90,7 @@ class World:
         ciclo = CicloPago.objects.create(id=uuid.uuid4(), fecha_corte="2026-11-01", estado="CALCULADO", origen="api")
         transaccion = factories.TransaccionFactory(id_campania=campania.id, id_socio=socio)
         factories.ClienteLocalFactory(id=marca)
+        webhook = endpoints.registrar(marca, PUBLIC_HOOK_URL, ["ComisionRegistrada"]).endpoint
         return cls(
             cliente=marca, campania=campania.id, socio=socio,
             cobro=factories.CobroViewFactory(id_campania=campania.id, id_cliente=marca).id,
@@ -90,11 +98,12 @@ class World:
             id_externo=transaccion.id_externo,
             click=factories.ClickFactory(id_campania=campania.id, id_socio=socio).id,
             secreto_postback=postbacks.rotar(marca, revocar_anterior=False, ahora=timezone.now()).secreto,
+            webhook=webhook.id, entrega=factories.EntregaFactory(endpoint=webhook).id,
         )
 
     def path_values(self) -> dict[str, uuid.UUID]:
         return {"id_cliente": self.cliente, "id_campania": self.campania, "id_socio": self.socio,
-                "id_pago": self.cobro, "id_payout": self.payout}
+                "id_pago": self.cobro, "id_payout": self.payout, "id_endpoint": self.webhook, "id_entrega": self.entrega}
 
     def conversion(self) -> dict:
         return {"id_externo": f"ext-{uuid.uuid4().hex[:12]}", "id_campania": str(self.campania),
@@ -129,6 +138,10 @@ class World:
             ("POST", "pago-postbacks"): {"click_id": str(self.click), "id_externo": f"pedido-{uuid.uuid4().hex[:8]}",
                                          "tipo": "VENTA", "monto": {"valor": "100.00", "moneda": "COP"}},
             ("POST", "cliente-secreto-postback"): {"revocar_anterior": False},
+            ("POST", "webhooks"): {"url": PUBLIC_HOOK_URL, "eventos": ["ComisionRegistrada", "PayoutExitoso"],
+                                   "id_cliente": str(self.cliente)},
+            ("PATCH", "webhook-detalle"): {"eventos": ["ComisionRegistrada", "PresupuestoAgotado"]},
+            ("POST", "webhook-reenviar"): {"desde": (timezone.now() - timedelta(hours=1)).isoformat()},
         } | dict.fromkeys(READS_NO_BODY)
 
 

@@ -16,7 +16,7 @@ from tests.pulsar_helpers import skip_backlog
 
 pytestmark = pytest.mark.real_services
 
-CONTEXTS = ["cliente", "campanias", "pagos"]
+CONTEXTS = ["cliente", "campanias", "pagos", "webhooks"]  # `consume` with no argument runs them all
 
 
 def accepted(answer) -> str:

@@ -20,7 +20,7 @@ from tests.pulsar_helpers import skip_backlog
 
 pytestmark = pytest.mark.real_services
 
-CONTEXTS = ["cliente", "campanias", "pagos"]
+CONTEXTS = ["cliente", "campanias", "pagos", "webhooks"]  # `consume` with no argument runs them all
 STATISTICS = re.compile(r"(\w+) consumer: (\d+) messages in (\d+) batches, (\d+) idle receive timeouts")
 
 

@@ -26,7 +26,7 @@ def carrying(log: str, correlation_id: str) -> list[dict]:
 
 def test_one_request_s_correlation_id_is_in_the_logs_of_api_task_relay_and_consumer(api, processes, caplog):
     # given the whole system running
-    skip_backlog(["cliente", "campanias", "pagos"])
+    skip_backlog(["cliente", "campanias", "pagos", "webhooks"])
     worker = processes("worker", *celery_worker())
     relay = processes("relay", *manage("relay"))
     consumer = processes("consumer", *manage("consume"))

@@ -20,7 +20,7 @@ from tests.pulsar_helpers import skip_backlog
 
 pytestmark = pytest.mark.real_services
 
-CONTEXTS = ["cliente", "campanias", "pagos"]
+CONTEXTS = ["cliente", "campanias", "pagos", "webhooks"]  # `consume` with no argument runs them all
 TOKENS = ("tok_ok", "tok_rechazado", "tok_inestable")
 
 

@@ -27,7 +27,7 @@ from tests.pulsar_helpers import skip_backlog
 
 pytestmark = pytest.mark.real_services
 
-CONTEXTS = ["cliente", "campanias", "pagos"]
+CONTEXTS = ["cliente", "campanias", "pagos", "webhooks"]  # `consume` with no argument runs them all
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 

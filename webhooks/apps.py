@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self):
+        from alpespartners import registry
+        from webhooks import queries
+
+        # The back office's home flags the endpoints the dispatcher disabled.
+        registry.register_dashboard_numbers("webhooks", queries.tablero)
