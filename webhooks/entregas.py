@@ -25,7 +25,7 @@ import urllib3
 from cachetools import LRUCache
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
 from alpespartners.messaging.retries import TRANSIENT_ERRORS
@@ -263,7 +263,15 @@ class Despachador:
         if trabajos and len(trabajos) == libres:
             wait(self.en_vuelo, timeout=self.espera, return_when=FIRST_COMPLETED)
         elif not trabajos:
-            self._esperar(oyente, ESPERA_OCUPADO_SEGUNDOS if self.en_vuelo else self.espera)
+            self._esperar(oyente, ESPERA_OCUPADO_SEGUNDOS if self.en_vuelo else self._hasta_el_proximo())
+
+    def _hasta_el_proximo(self) -> float:
+        """Seconds until the next retry is due (at most `espera`): a NOTIFY announces new deliveries, not retries."""
+        proximo = Entrega.objects.filter(estado=EstadoEntrega.PENDIENTE, endpoint__activo=True).aggregate(
+            proximo=Min("proximo_intento_en"))["proximo"]
+        if proximo is None:
+            return self.espera
+        return min(max((proximo - timezone.now()).total_seconds(), 0.0), self.espera)
 
     def _intentar(self, trabajo: Trabajo) -> None:
         try:
