@@ -189,7 +189,8 @@ pulsar_lock_loop() {
 
 pulsar_up() {
   command -v curl >/dev/null || apt_install curl
-  if pulsar_ready && pulsar_started_here && pulsar_lock_loop; then
+  # Looping, the broker may be too busy to answer the admin API at all: checked whether it answers or not.
+  if pulsar_started_here && pulsar_lock_loop; then
     log "Pulsar's bookie registration is looping (see $PULSAR_LOG): wiping its local data and starting afresh"
     pulsar_wipe
   fi
@@ -203,6 +204,10 @@ pulsar_up() {
       return 1
     fi
     log "Pulsar answers but cannot store a message (health check failed): restarting it"
+    pulsar_down
+  elif pulsar_started_here; then
+    # Running but not answering: a second standalone would fail on the first one's metadata lock.
+    log "Pulsar runs but does not answer on $PULSAR_ADMIN_URL: restarting it"
     pulsar_down
   fi
   pulsar_start
