@@ -11,3 +11,4 @@ class WebhooksConfig(AppConfig):
 
         # The back office's home flags the endpoints the dispatcher disabled.
         registry.register_dashboard_numbers("webhooks", queries.tablero)
+        registry.register_metric_collector("webhooks", queries.metricas)

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 LARGO_RESPUESTA = 500  # the first characters of an answer kept with its attempt
 ESPERA_OCUPADO_SEGUNDOS = 0.05  # how often a dispatcher with attempts under way looks for more due work
+VENCER_CADA_SEGUNDOS = 30  # how often deliveries past their deadline are failed
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,12 @@ def reclamar(libres: int, en_vuelo: dict[uuid.UUID, int], por_endpoint: int, aho
             Entrega.objects.filter(id__in=[trabajo.id_entrega for trabajo in trabajos]).update(
                 proximo_intento_en=lease, intentos=F("intentos") + 1)
     return trabajos
+
+
+def vencer(ahora: datetime) -> int:
+    """Fails the deliveries whose run ended while they waited (for a disabled endpoint, say): a late
+    event is not sent once its 24 h are over, unless it is replayed."""
+    return _pendientes(ahora).filter(plazo_hasta__lt=ahora).update(estado=EstadoEntrega.FALLIDA)
 
 
 class ClienteHttp:
@@ -227,6 +234,7 @@ class Despachador:
         self.stopping = threading.Event()
         self.en_vuelo: dict[Future, Trabajo] = {}
         self.intentos = 0
+        self.proximo_vencimiento = 0.0
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -249,6 +257,9 @@ class Despachador:
         _cerrar(oyente)
 
     def _despachar(self, hilos: ThreadPoolExecutor, oyente) -> None:
+        if time.monotonic() >= self.proximo_vencimiento:
+            vencer(timezone.now())
+            self.proximo_vencimiento = time.monotonic() + VENCER_CADA_SEGUNDOS
         for terminado in [future for future in self.en_vuelo if future.done()]:
             del self.en_vuelo[terminado]
         libres = self.hilos - len(self.en_vuelo)

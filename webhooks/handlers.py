@@ -13,7 +13,7 @@ from django.utils import timezone
 from alpespartners.messaging.unit_of_work import UnitOfWork
 
 from . import domain
-from .models import CampaniaLocal, Endpoint, Entrega, InscripcionLocal
+from .models import CampaniaLocal, Endpoint, Entrega, EstadoEntrega, InscripcionLocal
 from .projections import PROYECCIONES
 
 CANAL_ENTREGAS = "webhooks_entregas"  # NOTIFYed when deliveries are due: the dispatcher wakes at once
@@ -75,7 +75,7 @@ def avisar_despachador() -> None:
 
 def rearmar(entregas, ahora: datetime) -> int:
     """Replay: the deliveries go again, as soon as the dispatcher can, with a new deadline."""
-    return entregas.update(estado="PENDIENTE", proximo_intento_en=ahora, plazo_hasta=ahora + plazo(),
+    return entregas.update(estado=EstadoEntrega.PENDIENTE, proximo_intento_en=ahora, plazo_hasta=ahora + plazo(),
                            entregada_en=None)
 
 

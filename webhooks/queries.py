@@ -1,7 +1,9 @@
 """What the API and the back office read of webhooks."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
 
 from .models import Endpoint, Entrega, EstadoEntrega, Intento
 
@@ -32,3 +34,16 @@ def tablero() -> dict:
         "webhooks_deshabilitados_url": reverse("admin:webhooks_endpoint_changelist") + "?deshabilitado=si",
         "webhooks_pendientes": Entrega.objects.filter(estado=EstadoEntrega.PENDIENTE).count(),
     }
+
+
+def metricas():
+    """`/metrics`: what waits to be delivered, how late the oldest is, how many endpoints are disabled."""
+    pendientes = Entrega.objects.filter(estado=EstadoEntrega.PENDIENTE).aggregate(
+        total=Count("id"), mas_antigua=Min("fecha_creacion"))
+    edad = (timezone.now() - pendientes["mas_antigua"]).total_seconds() if pendientes["mas_antigua"] else 0
+    yield GaugeMetricFamily("alpespartners_webhook_deliveries_pending", "Webhook deliveries not yet delivered nor failed.",
+                            value=pendientes["total"])
+    yield GaugeMetricFamily("alpespartners_webhook_oldest_pending_age_seconds",
+                            "Age of the oldest webhook delivery still pending.", value=edad)
+    yield GaugeMetricFamily("alpespartners_webhook_endpoints_disabled", "Webhook endpoints disabled after failing.",
+                            value=Endpoint.objects.filter(activo=False, deshabilitado_en__isnull=False).count())

@@ -1,9 +1,12 @@
 """/metrics: django-prometheus' HTTP metrics and the operational ones, which must equal what the
 database and Pulsar hold at the time of the scrape."""
 
+from datetime import timedelta
+
 import pulsar
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
@@ -47,6 +50,19 @@ def test_metrics_report_commands_outbox_payouts_and_http(api, eager_commands):
     assert metrics[("alpespartners_payouts_amount", (("estado", "FALLIDO"), ("moneda", "COP")))] == 25001.0
     assert metrics[("alpespartners_payouts_amount", (("estado", "PAGADO"), ("moneda", "USD")))] == 700
     assert metrics[("django_http_responses_total_by_status_total", (("status", "201"),))] >= 1
+
+
+def test_metrics_report_webhook_deliveries_waiting_and_endpoints_disabled():
+    factories.EntregaFactory.create_batch(2, estado="PENDIENTE", fecha_creacion=timezone.now() - timedelta(minutes=3))
+    factories.EntregaFactory(estado="ENTREGADA")
+    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now())
+    factories.EndpointFactory(activo=False)  # switched off by its client: not a failure to flag
+
+    metrics = scrape()
+
+    assert metrics[("alpespartners_webhook_deliveries_pending", ())] == 2
+    assert 180 <= metrics[("alpespartners_webhook_oldest_pending_age_seconds", ())] < 240
+    assert metrics[("alpespartners_webhook_endpoints_disabled", ())] == 1
 
 
 def test_consumer_backlog_is_what_waits_on_pulsar():

@@ -248,3 +248,13 @@ def test_a_commission_of_a_campaign_never_heard_of_is_refused_and_writes_nothing
     with pytest.raises(Exception, match="aún no se conoce"):
         events.deliver("webhooks", "eventos.pagos", comision)
     assert not Entrega.objects.exists()
+
+
+def test_a_delivery_whose_run_ended_while_it_waited_is_failed_not_sent_late():
+    endpoint = factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now())
+    vencida = factories.EntregaFactory(endpoint=endpoint, estado="PENDIENTE", entregada_en=None,
+                                       plazo_hasta=timezone.now() - timedelta(minutes=1))
+    vigente = factories.EntregaFactory(endpoint=endpoint, estado="PENDIENTE", entregada_en=None)
+    assert entregas.vencer(timezone.now()) == 1
+    assert Entrega.objects.get(id=vencida.id).estado == "FALLIDA"
+    assert Entrega.objects.get(id=vigente.id).estado == "PENDIENTE"
