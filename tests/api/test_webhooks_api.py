@@ -258,3 +258,43 @@ def test_a_delivery_whose_run_ended_while_it_waited_is_failed_not_sent_late():
     assert entregas.vencer(timezone.now()) == 1
     assert Entrega.objects.get(id=vencida.id).estado == "FALLIDA"
     assert Entrega.objects.get(id=vigente.id).estado == "PENDIENTE"
+
+
+# --- the admin --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_browser(django_user_model):
+    from django.test import Client as BrowserClient
+
+    staff = django_user_model.objects.create_user("operaciones", password="x", is_staff=True, is_superuser=True)
+    browser = BrowserClient()
+    browser.force_login(staff)
+    return browser
+
+
+def test_staff_add_an_endpoint_in_the_admin_and_see_its_secret_once(admin_browser, clientes):
+    refused = admin_browser.post("/admin/webhooks/endpoint/add/", {
+        "id_cliente": str(clientes["marca"]), "url": "https://10.0.0.1/x", "eventos": ["ComisionRegistrada"],
+        "activo": "on"})
+    assert refused.status_code == 200 and "10.0.0.1 es una dirección privada" in refused.content.decode()
+    assert not Endpoint.objects.exists()
+    answer = admin_browser.post("/admin/webhooks/endpoint/add/", {
+        "id_cliente": str(clientes["marca"]), "url": PUBLICA, "eventos": ["ComisionRegistrada", "PayoutExitoso"],
+        "activo": "on"})
+    endpoint = Endpoint.objects.get()
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    assert endpoint.secreto in answer.content.decode() and endpoint.eventos == ["ComisionRegistrada", "PayoutExitoso"]
+    assert endpoint.secreto not in admin_browser.get(f"/admin/webhooks/endpoint/{endpoint.id}/change/").content.decode()
+
+
+def test_staff_replay_from_a_time_in_the_admin_within_the_retention(admin_browser, clientes, settings):
+    settings.WEBHOOKS_RETENCION_DIAS = 7
+    endpoint = factories.EndpointFactory(id_cliente=clientes["marca"])
+    entrega = factories.EntregaFactory(endpoint=endpoint, fecha_creacion=timezone.now() - timedelta(days=2))
+    pagina = f"/admin/webhooks/endpoint/{endpoint.id}/reenviar/"
+    assert "Reenviar desde un instante" in admin_browser.get(f"/admin/webhooks/endpoint/{endpoint.id}/change/").content.decode()
+    lejos = admin_browser.post(pagina, {"desde": (timezone.localtime() - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M")})
+    assert "se guardan 7 días" in lejos.content.decode() and Entrega.objects.get(id=entrega.id).estado == "ENTREGADA"
+    cerca = admin_browser.post(pagina, {"desde": (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")})
+    assert cerca.status_code == 302 and Entrega.objects.get(id=entrega.id).estado == "PENDIENTE"
