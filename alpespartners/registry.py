@@ -1,5 +1,6 @@
 """What the contexts lend the platform: the numbers of the back office's home, the gauges of
-`/metrics`, the client lookup of `create_token` and the charts of the admin's campaign page.
+`/metrics`, the client lookup of `create_token`, the charts of the admin's campaign page and the
+loops the demo's server runs in threads.
 
 The platform never imports a context (`.importlinter` checks it): each context registers its
 pieces here from its AppConfig.ready(), and the platform reads them when it needs them. Plain
@@ -25,6 +26,7 @@ _dashboard: dict[str, DashboardNumbers] = {}
 _metric_collectors: dict[str, Callable[[], Iterable[Metric]]] = {}
 _client_lookups: dict[str, Callable[[Any], Any | None]] = {}
 _campaign_panels: dict[str, Callable[[Any], list[dict]]] = {}
+_embedded_loops: dict[str, Callable[[Any], None]] = {}
 
 
 def register_dashboard_numbers(name: str, compute: Callable[[], dict], *, slow: bool = False) -> None:
@@ -70,3 +72,13 @@ def register_campaign_panel(name: str, render: Callable[[Any], list[dict]]) -> N
 def campaign_charts(id_campania) -> list[dict]:
     """The charts of every registered campaign panel, in registration order."""
     return [chart for render in _campaign_panels.values() for chart in render(id_campania)]
+
+
+def register_embedded_loop(name: str, run: Callable[[Any], None]) -> None:
+    """`run(stopping)` does a process's work until the threading.Event `stopping` is set: the demo's
+    server (`serve_demo`, SQLite, no Pulsar) runs it in a thread, where the real stack runs a process."""
+    _embedded_loops[name] = run
+
+
+def embedded_loops() -> dict[str, Callable[[Any], None]]:
+    return dict(_embedded_loops)

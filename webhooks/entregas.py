@@ -224,14 +224,15 @@ class Despachador:
     the consumer's NOTIFY (or every WEBHOOKS_ESPERA_SEGUNDOS), stop on SIGTERM after the attempts
     under way."""
 
-    def __init__(self, *, hilos: int | None = None, por_endpoint: int | None = None, espera: float | None = None):
+    def __init__(self, *, hilos: int | None = None, por_endpoint: int | None = None, espera: float | None = None,
+                 stopping: threading.Event | None = None):
         self.hilos = hilos or settings.WEBHOOKS_HILOS
         self.por_endpoint = por_endpoint or settings.WEBHOOKS_POR_ENDPOINT
         self.espera = espera or settings.WEBHOOKS_ESPERA_SEGUNDOS
         self.cliente = ClienteHttp(timeout=settings.WEBHOOKS_TIMEOUT_SEGUNDOS,
                                    permitir_loopback=settings.WEBHOOKS_PERMITIR_LOOPBACK,
                                    conexiones_por_destino=self.por_endpoint)
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
         self.en_vuelo: dict[Future, Trabajo] = {}
         self.intentos = 0
         self.proximo_vencimiento = 0.0
@@ -328,3 +329,8 @@ def purgar(ahora: datetime | None = None) -> int:
             return borradas
         Entrega.objects.filter(id__in=ids).delete()
         borradas += len(ids)
+
+
+def despachar_hasta(stopping: threading.Event) -> None:
+    """The dispatcher in a thread of the demo's server (alpespartners.registry.register_embedded_loop)."""
+    Despachador(hilos=4, stopping=stopping).run()

@@ -1,5 +1,8 @@
 """`make demo`'s server: Django's runserver, then, once it listens, the demo's tokens and URLs — last
-on the screen, where a newcomer looks."""
+on the screen, where a newcomer looks; beside it, in threads, the loops the contexts run as processes
+on the real stack (the webhooks dispatcher)."""
+
+import threading
 
 from django.contrib.auth import get_user_model
 from django.core.management.commands.runserver import Command as RunserverCommand
@@ -17,6 +20,8 @@ class Command(DemoCommand, RunserverCommand):
 
     def on_bind(self, server_port):
         super().on_bind(server_port)
+        for name, run in registry.embedded_loops().items():
+            threading.Thread(target=run, args=(threading.Event(),), name=name, daemon=True).start()
         self.stdout.write(summary(f"{self.protocol}://{self.addr}:{server_port}"))
 
 
@@ -37,6 +42,7 @@ def summary(base: str) -> str:
         f"  API docs:   {base}/api/docs/",
         f"  Admin:      {base}/admin/  (user {STAFF_USER}, password demo)",
         f"  Health:     {base}/health   Ready: {base}/ready",
+        f"  Webhooks:   POST {base}/api/v1/webhooks  (here loopback receivers are allowed: http://127.0.0.1:PORT/…)",
         "",
     ]
     return "\n".join(lines)
