@@ -172,10 +172,10 @@ def _ms(inicio: float) -> int:
 
 
 def _motivo(error: Exception) -> str:
+    if isinstance(error, urllib3.exceptions.NewConnectionError):  # first: urllib3 makes it a kind of timeout
+        return "No se pudo conectar (conexión rechazada o inalcanzable)."
     if isinstance(error, urllib3.exceptions.TimeoutError):
         return "Sin respuesta dentro del tiempo límite."
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return "No se pudo conectar."
     return f"{type(error).__name__}: {error}"[:500]
 
 

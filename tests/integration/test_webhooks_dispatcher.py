@@ -14,7 +14,9 @@ from rest_framework.test import APIClient
 from tests import events, factories
 from tests.conftest import manage, wait_until
 from tests.webhook_receiver import Receptor
+from tests.e2e.test_web_metrics import free_port
 from webhooks import endpoints
+from webhooks.entregas import ClienteHttp
 from webhooks.models import Endpoint, Entrega, Intento
 
 pytestmark = pytest.mark.real_services
@@ -133,3 +135,12 @@ def test_a_dead_endpoint_is_disabled_after_n_failures_while_the_others_get_their
     assert Entrega.objects.get(id=primera.id).estado == "ENTREGADA"
     assert [intento.numero for intento in Entrega.objects.get(id=primera.id).intentos_registrados.all()] == [1, 2]
     assert len(sano.recibidos) == 7
+
+
+def test_an_address_nobody_listens_on_is_a_refused_connection_and_a_private_one_is_never_called():
+    cliente = ClienteHttp(timeout=2, permitir_loopback=True, conexiones_por_destino=1)
+    respuesta = cliente.enviar(f"http://127.0.0.1:{free_port()}/hook", b"{}", {})
+    assert (respuesta.status, respuesta.error) == (None, "No se pudo conectar (conexión rechazada o inalcanzable).")
+    prohibida = ClienteHttp(timeout=2, permitir_loopback=False, conexiones_por_destino=1).enviar(
+        "https://10.0.0.1/hook", b"{}", {})
+    assert prohibida.status is None and "10.0.0.1 es una dirección privada" in prohibida.error
