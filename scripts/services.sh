@@ -187,6 +187,12 @@ pulsar_lock_loop() {
   [ -f "$PULSAR_LOG" ] && [ "$(tail -n 5000 "$PULSAR_LOG" | grep -c 'Lock on resource /ledgers/available/.* was invalidated')" -gt 1000 ]
 }
 
+# The same loop can start at boot, after an unclean shutdown ("Unclean shutdown detected" in the
+# log): hundreds of invalidations a second from the first one. Counted since this script's last start.
+pulsar_looping_since_start() {
+  [ -f "$PULSAR_LOG" ] && [ "$(awk '/^=== services.sh: starting Pulsar/ {n = 0} /was invalidated. state Valid/ {n++} END {print n + 0}' "$PULSAR_LOG")" -gt 100 ]
+}
+
 pulsar_up() {
   command -v curl >/dev/null || apt_install curl
   # Looping, the broker may be too busy to answer the admin API at all: checked whether it answers or not.
@@ -214,6 +220,13 @@ pulsar_up() {
   if ! wait_for 60 "Pulsar health check" pulsar_healthy; then
     # Only a broker this script started, on its own cache directory, is ever wiped.
     log "Pulsar still fails its health check after a restart: wiping its local data and starting afresh"
+    pulsar_wipe
+    pulsar_start
+    wait_for 60 "Pulsar health check" pulsar_healthy || { tail -30 "$PULSAR_LOG" >&2; return 1; }
+  fi
+  sleep 3
+  if pulsar_looping_since_start; then
+    log "Pulsar's bookie registration loops since its start (an unclean shutdown before): wiping its local data"
     pulsar_wipe
     pulsar_start
     wait_for 60 "Pulsar health check" pulsar_healthy || { tail -30 "$PULSAR_LOG" >&2; return 1; }
