@@ -9,7 +9,7 @@ export REAL_SERVICES := DATABASE_URL=postgres://alpes:alpes@127.0.0.1:5432/alpes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 PULSAR_URL=pulsar://127.0.0.1:6650
 COVERED := --cov --cov-config=.coveragerc
 
-.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts bench-pipeline bench-clicks clean
+.PHONY: install demo test services services-down stack bench-relay bench-event-store bench-conversiones bench-payouts bench-pipeline bench-clicks bench-webhooks clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
@@ -72,3 +72,12 @@ bench-pipeline: install services
 # scratch database (alpespartners_bench_clicks), Redis database (12) and Pulsar namespace.
 bench-clicks: install services
 	env $(REAL_SERVICES) $(PY) bench/clicks.py
+
+# Every process of the Procfile (web, worker, beat, relay, one consumer per context, the webhooks
+# dispatcher) as children, three receivers of its own on 127.0.0.1 (ok, slow, dead), against its own
+# scratch database (alpespartners_bench_webhooks), Redis database (broker and cache; this process's
+# too, so nothing of the set-up lands in the shared ones) and Pulsar namespace.
+BENCH_WEBHOOKS_REDIS := redis://127.0.0.1:6379/12
+bench-webhooks: install services
+	env $(REAL_SERVICES) CACHE_URL=$(BENCH_WEBHOOKS_REDIS) CELERY_BROKER_URL=$(BENCH_WEBHOOKS_REDIS) \
+		$(PY) bench/webhooks.py --redis-db 12
