@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -236,6 +236,7 @@ class Despachador:
         self.en_vuelo: dict[Future, Trabajo] = {}
         self.intentos = 0
         self.proximo_vencimiento = 0.0
+        self.uno_termino = threading.Event()
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -258,6 +259,7 @@ class Despachador:
         _cerrar(oyente)
 
     def _despachar(self, hilos: ThreadPoolExecutor, oyente) -> None:
+        self.uno_termino.clear()  # before claiming: an attempt ending from now on wakes the wait below
         if time.monotonic() >= self.proximo_vencimiento:
             vencer(timezone.now())
             self.proximo_vencimiento = time.monotonic() + VENCER_CADA_SEGUNDOS
@@ -271,11 +273,18 @@ class Despachador:
                 por_endpoint[trabajo.id_endpoint] = por_endpoint.get(trabajo.id_endpoint, 0) + 1
             trabajos = reclamar(libres, por_endpoint, self.por_endpoint, timezone.now())
         for trabajo in trabajos:
-            self.en_vuelo[hilos.submit(self._intentar, trabajo)] = trabajo
-        if trabajos and len(trabajos) == libres:
-            wait(self.en_vuelo, timeout=self.espera, return_when=FIRST_COMPLETED)
-        elif not trabajos:
-            self._esperar(oyente, ESPERA_OCUPADO_SEGUNDOS if self.en_vuelo else self._hasta_el_proximo())
+            intento = hilos.submit(self._intentar, trabajo)
+            intento.add_done_callback(lambda _: self.uno_termino.set())
+            self.en_vuelo[intento] = trabajo
+        if trabajos:
+            return
+        if self.en_vuelo:
+            # An attempt ending frees a thread (maybe of an endpoint at its cap): claim again at once. New
+            # deliveries are found by claiming at least every ESPERA_OCUPADO; their NOTIFYs are only drained.
+            self.uno_termino.wait(ESPERA_OCUPADO_SEGUNDOS)
+            self._esperar(oyente, 0)
+        else:
+            self._esperar(oyente, self._hasta_el_proximo())
 
     def _hasta_el_proximo(self) -> float:
         """Seconds until the next retry is due (at most `espera`): a NOTIFY announces new deliveries, not retries."""
@@ -307,7 +316,7 @@ class Despachador:
         if oyente is None:
             self.stopping.wait(segundos)
             return
-        for _ in oyente.notifies(timeout=segundos, stop_after=1):
+        for _ in oyente.notifies(timeout=segundos, stop_after=None if segundos == 0 else 1):
             pass
 
 
