@@ -37,7 +37,6 @@ from .models import Endpoint, Entrega, EstadoEntrega, Intento
 logger = logging.getLogger(__name__)
 
 LARGO_RESPUESTA = 500  # the first characters of an answer kept with its attempt
-ESPERA_OCUPADO_SEGUNDOS = 0.05  # how often a dispatcher with attempts under way looks for more due work
 VENCER_CADA_SEGUNDOS = 30  # how often deliveries past their deadline are failed
 
 
@@ -220,9 +219,10 @@ def entregar(trabajo: Trabajo, cliente: ClienteHttp) -> Respuesta:
 
 
 class Despachador:
-    """The loop of `manage.py entregar_webhooks`: claim what is due while threads are free, wake on
-    the consumer's NOTIFY (or every WEBHOOKS_ESPERA_SEGUNDOS), stop on SIGTERM after the attempts
-    under way."""
+    """The loop of `manage.py entregar_webhooks`: claim what is due while threads are free; wake when
+    the consumer NOTIFYs new deliveries (heard by a listening thread), when an attempt ends (a thread,
+    maybe of an endpoint at its cap, is free), at the next retry due, or every WEBHOOKS_ESPERA_SEGUNDOS;
+    stop on SIGTERM after the attempts under way."""
 
     def __init__(self, *, hilos: int | None = None, por_endpoint: int | None = None, espera: float | None = None,
                  stopping: threading.Event | None = None):
@@ -233,33 +233,35 @@ class Despachador:
                                    permitir_loopback=settings.WEBHOOKS_PERMITIR_LOOPBACK,
                                    conexiones_por_destino=self.por_endpoint)
         self.stopping = stopping or threading.Event()
+        self.despertar = threading.Event()
         self.en_vuelo: dict[Future, Trabajo] = {}
         self.intentos = 0
         self.proximo_vencimiento = 0.0
-        self.uno_termino = threading.Event()
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.stopping.set())
+            signal.signal(signum, lambda *_: self._parar())
+
+    def _parar(self) -> None:
+        self.stopping.set()
+        self.despertar.set()
 
     def run(self) -> None:
         logger.info("webhooks dispatcher: %s threads, %s per endpoint", self.hilos, self.por_endpoint)
+        if connection.vendor == "postgresql":  # SQLite (the demo) has no NOTIFY: it polls
+            threading.Thread(target=self._escuchar, name="webhooks-listen", daemon=True).start()
         with ThreadPoolExecutor(self.hilos, thread_name_prefix="webhook") as hilos:
-            oyente = None
             while not self.stopping.is_set():
                 try:
-                    oyente = oyente or self._oyente()
-                    self._despachar(hilos, oyente)
-                except (*TRANSIENT_ERRORS, psycopg.Error) as error:
+                    self._despachar(hilos)
+                except TRANSIENT_ERRORS as error:
                     logger.warning("webhooks dispatcher: database unavailable (%s); retrying", error)
-                    oyente = _cerrar(oyente)
                     connection.close()
                     self.stopping.wait(1.0)
             wait(self.en_vuelo)
-        _cerrar(oyente)
 
-    def _despachar(self, hilos: ThreadPoolExecutor, oyente) -> None:
-        self.uno_termino.clear()  # before claiming: an attempt ending from now on wakes the wait below
+    def _despachar(self, hilos: ThreadPoolExecutor) -> None:
+        self.despertar.clear()  # before claiming: whatever happens from now on wakes the wait below
         if time.monotonic() >= self.proximo_vencimiento:
             vencer(timezone.now())
             self.proximo_vencimiento = time.monotonic() + VENCER_CADA_SEGUNDOS
@@ -274,17 +276,10 @@ class Despachador:
             trabajos = reclamar(libres, por_endpoint, self.por_endpoint, timezone.now())
         for trabajo in trabajos:
             intento = hilos.submit(self._intentar, trabajo)
-            intento.add_done_callback(lambda _: self.uno_termino.set())
+            intento.add_done_callback(lambda _: self.despertar.set())
             self.en_vuelo[intento] = trabajo
-        if trabajos:
-            return
-        if self.en_vuelo:
-            # An attempt ending frees a thread (maybe of an endpoint at its cap): claim again at once. New
-            # deliveries are found by claiming at least every ESPERA_OCUPADO; their NOTIFYs are only drained.
-            self.uno_termino.wait(ESPERA_OCUPADO_SEGUNDOS)
-            self._esperar(oyente, 0)
-        else:
-            self._esperar(oyente, self._hasta_el_proximo())
+        if not trabajos:
+            self.despertar.wait(self._hasta_el_proximo())
 
     def _hasta_el_proximo(self) -> float:
         """Seconds until the next retry is due (at most `espera`): a NOTIFY announces new deliveries, not retries."""
@@ -302,28 +297,22 @@ class Despachador:
             logger.exception("webhook delivery %s could not be recorded; retried when its lease ends", trabajo.id_entrega)
             close_old_connections()
 
-    def _oyente(self):
-        if connection.vendor != "postgresql":
-            return None
+    def _escuchar(self) -> None:
+        """LISTEN on a connection of its own; every NOTIFY wakes the loop. Reconnects while the
+        database is away (the loop polls meanwhile)."""
         parametros = connection.get_connection_params()
         parametros.pop("cursor_factory", None)
         parametros.pop("context", None)
-        oyente = psycopg.connect(**parametros, autocommit=True)
-        oyente.execute(f"LISTEN {CANAL_ENTREGAS}")
-        return oyente
-
-    def _esperar(self, oyente, segundos: float) -> None:
-        if oyente is None:
-            self.stopping.wait(segundos)
-            return
-        for _ in oyente.notifies(timeout=segundos, stop_after=None if segundos == 0 else 1):
-            pass
-
-
-def _cerrar(oyente) -> None:
-    if oyente is not None:
-        oyente.close()
-    return None
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(**parametros, autocommit=True) as oyente:
+                    oyente.execute(f"LISTEN {CANAL_ENTREGAS}")
+                    while not self.stopping.is_set():
+                        for _ in oyente.notifies(timeout=1.0):
+                            self.despertar.set()
+            except psycopg.Error as error:
+                logger.warning("webhooks dispatcher: cannot listen for new deliveries (%s); retrying", error)
+                self.stopping.wait(1.0)
 
 
 def purgar(ahora: datetime | None = None) -> int:
