@@ -236,6 +236,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the dispatcher's pool expects
+            # TCP_NODELAY, as a web server sets it: with keep-alive the body, written after the headers,
+            # otherwise waits for the dispatcher's delayed ACK (40 ms a request, ~65 deliveries/s per endpoint).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # no line per request on stderr
                 pass
