@@ -195,11 +195,33 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Conversions and postbacks share the conversion types: one name for the one set of values.
-    "ENUM_NAME_OVERRIDES": {"ConversionInputTipoEnum": "pagos.domain.TipoConversion"},
+    # One name per set of values, shared by a list's filter and its rows' field (Swagger UI shows the values).
+    "ENUM_NAME_OVERRIDES": {
+        "ConversionInputTipoEnum": "pagos.domain.TipoConversion",
+        "EstadoClienteEnum": "cliente.domain.EstadoCliente",
+        "EstadoCampaniaEnum": "campanias.domain.EstadoCampania",
+        "EstadoCobroEnum": "pagos.domain.EstadoPago",
+        "EstadoTransaccionEnum": "pagos.domain.EstadoTransaccion",
+        "EstadoCicloEnum": "pagos.domain.EstadoCiclo",
+        "EstadoPayoutEnum": "pagos.domain.EstadoPayout",
+        "EstadoEntregaEnum": "webhooks.models.EstadoEntrega",
+        "EstadoComandoEnum": "alpespartners.messaging.models.CommandStatus",
+    },
+    # Swagger UI groups operations by these tags, in this order (alpespartners/api_schema.py tags each one).
+    "TAGS": [
+        {"name": "clientes", "description": "Marcas y socios: registro, datos, medios de pago, suspensión."},
+        {"name": "campañas", "description": "Campañas, su ciclo de vida, socios inscritos y enlaces de seguimiento."},
+        {"name": "cobros", "description": "El cobro de cada campaña a su marca."},
+        {"name": "conversiones", "description": "Conversiones, postbacks y las comisiones que generan."},
+        {"name": "payouts", "description": "Ciclos de pago y payouts a los socios."},
+        {"name": "reportes", "description": "Rendimiento por día, campaña y socio."},
+        {"name": "webhooks", "description": "Endpoints que reciben los eventos del cliente, sus entregas y reenvíos."},
+        {"name": "comandos", "description": "El estado de un comando aceptado (202)."},
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alpespartners.api_schema.add_contract_details",
+        "alpespartners.api_schema.group_by_area",
     ],
 }
 

@@ -4,7 +4,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import CommandLog
+from .models import CommandLog, CommandStatus
 
 
 class CommandOutput(serializers.ModelSerializer):
@@ -26,6 +26,6 @@ class CommandDetailView(APIView):
 
 class CommandAcceptedOutput(serializers.Serializer):
     command_id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=CommandStatus.choices)
     resource_id = serializers.UUIDField(allow_null=True)
     links = serializers.DictField(child=serializers.CharField(allow_null=True))

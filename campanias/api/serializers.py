@@ -106,7 +106,7 @@ class CampaniaOutput(serializers.Serializer):
     id = serializers.UUIDField()
     id_cliente = serializers.UUIDField()
     nombre = serializers.CharField()
-    estado = serializers.CharField()
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCampania])
     presupuesto = serializers.SerializerMethodField()
     presupuesto_disponible = serializers.SerializerMethodField()
     fecha_inicio = serializers.DateField()
@@ -116,7 +116,8 @@ class CampaniaOutput(serializers.Serializer):
     url_destino = serializers.CharField(allow_null=True)
     ventana_atribucion_dias = serializers.IntegerField()
     socios = SocioOutput(many=True)
-    motivo = serializers.CharField(help_text="por qué se pausó, finalizó o canceló")
+    motivo = serializers.CharField(help_text=(
+        "por qué se pausó, finalizó o canceló; \"\" (nunca null) si no hay motivo — un cobro, en cambio, da null"))
     version = serializers.IntegerField(help_text="número de eventos de la campaña")
     creada_en = serializers.DateTimeField(source="fecha_creacion")
 

@@ -106,7 +106,7 @@ class ClienteOutput(serializers.Serializer):
     email = serializers.CharField()
     tipo_documento = serializers.CharField()
     numero_documento = serializers.CharField()
-    estado = serializers.CharField()
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCliente])
     fecha_registro = serializers.DateTimeField()
     medios_pago = MedioPagoOutput(many=True)
     total_pagos = MontoOutput(many=True)

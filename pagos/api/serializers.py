@@ -30,8 +30,9 @@ class CobroOutput(serializers.Serializer):
     id_campania = serializers.UUIDField()
     id_cliente = serializers.UUIDField()
     monto = serializers.SerializerMethodField()
-    estado = serializers.CharField(help_text=" | ".join(estado.value for estado in domain.EstadoPago))
-    motivo = serializers.CharField(allow_null=True, help_text="por qué se rechazó o se revirtió")
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoPago])
+    motivo = serializers.CharField(allow_null=True, help_text=(
+        "por qué se rechazó o se revirtió; null (nunca \"\") si no hay motivo — una campaña, en cambio, da \"\""))
 
     @extend_schema_field(MontoOutput)
     def get_monto(self, cobro) -> dict:
@@ -138,8 +139,8 @@ class TransaccionOutput(serializers.Serializer):
     id_externo = serializers.CharField()
     tipo = serializers.CharField(help_text=" | ".join((*(tipo.value for tipo in domain.TipoConversion), domain.AJUSTE)))
     comision = serializers.SerializerMethodField()
-    estado = serializers.CharField(source="estado_actual",
-                                   help_text=" | ".join(estado.value for estado in domain.EstadoTransaccion))
+    estado = serializers.ChoiceField(source="estado_actual", choices=[estado.value for estado in domain.EstadoTransaccion],
+                                     help_text="PAGABLE: PENDIENTE cuya retención ya pasó")
     pagable_desde = serializers.DateTimeField()
     id_payout = serializers.UUIDField(allow_null=True)
 
@@ -159,7 +160,8 @@ class EjecutarCicloInput(serializers.Serializer):
 class CicloOutput(serializers.Serializer):
     id = serializers.UUIDField()
     fecha_corte = serializers.DateField()
-    estado = serializers.CharField(help_text="CALCULADO: sus payouts existen y se están enviando")
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoCiclo],
+                                     help_text="CALCULADO: sus payouts existen y se están enviando")
     origen = serializers.CharField(help_text="api | programador | consola")
     payouts = serializers.IntegerField()
     transacciones = serializers.IntegerField()
@@ -185,7 +187,7 @@ class PayoutOutput(serializers.Serializer):
     ciclo = serializers.UUIDField(source="id_ciclo")
     fecha_corte = serializers.DateField()
     monto_total = serializers.SerializerMethodField()
-    estado = serializers.CharField(help_text=" | ".join(estado.value for estado in domain.EstadoPayout))
+    estado = serializers.ChoiceField(choices=[estado.value for estado in domain.EstadoPayout])
     transacciones = serializers.IntegerField(help_text="comisiones y ajustes que paga; GET /pagos/transacciones?id_payout=")
     intentos = serializers.IntegerField()
     confirmacion = serializers.CharField(allow_blank=True)

@@ -1,6 +1,7 @@
 """The published OpenAPI document is valid and generated without warnings."""
 
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 
 
@@ -24,3 +25,19 @@ def test_every_operation_documents_the_error_shape_and_commands_their_headers(tm
                 assert operation["responses"][code]["content"]["application/json"]["schema"] == error_ref
             headers = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "header"}
             assert headers == ({"Idempotency-Key", "Prefer", "X-Correlation-ID"} if method != "get" else set())
+
+
+def test_operations_are_grouped_by_area_and_every_estado_is_an_enum(tmp_path):
+    path = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(path))
+    schema = yaml.safe_load(path.read_text())
+    areas = [tag["name"] for tag in settings.SPECTACULAR_SETTINGS["TAGS"]]
+    tagged = {operation["tags"][0] for operations in schema["paths"].values() for operation in operations.values()}
+    assert tagged == set(areas)
+    assert schema["paths"]["/api/v1/pagos/payouts/{id_payout}/reintentar"]["post"]["tags"] == ["payouts"]
+    assert "`Token`" in schema["components"]["securitySchemes"]["tokenAuth"]["description"]
+    for name, component in schema["components"]["schemas"].items():
+        for field in ("estado", "status"):
+            definition = component.get("properties", {}).get(field)
+            if definition and name != "IntentoOutput":  # an attempt's status is the HTTP status
+                assert "$ref" in str(definition) and "Enum" in str(definition), (name, field, definition)
