@@ -26,6 +26,7 @@ class BackOfficeSite(admin.AdminSite):
     site_title = "Alpes Partners"
     index_title = "Estado de la plataforma"
     index_template = "admin/back_office_index.html"
+    site_url = None  # no public site: "Ver el sitio" led to a 404
 
     def index(self, request, extra_context=None):
         return super().index(request, {**(extra_context or {}), "tablero": tablero()})

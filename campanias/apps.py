@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CampaniasConfig(AppConfig):
     name = "campanias"
+    verbose_name = "Campañas"

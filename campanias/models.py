@@ -9,14 +9,14 @@ class EventoCampania(models.Model):
     lock: of two writers that loaded the same version, the second one's insert fails."""
 
     id = models.BigAutoField(primary_key=True)
-    aggregate_id = models.UUIDField()
-    version = models.PositiveIntegerField()
-    event_id = models.UUIDField(unique=True)
-    type = models.CharField(max_length=64)
+    aggregate_id = models.UUIDField("agregado")
+    version = models.PositiveIntegerField("versión")
+    event_id = models.UUIDField("id del evento", unique=True)
+    type = models.CharField("tipo", max_length=64)
     schema_version = models.PositiveSmallIntegerField()  # the event type's version when it was stored
     data = models.JSONField()
     occurred_at = models.DateTimeField()
-    correlation_id = models.UUIDField(null=True, blank=True)
+    correlation_id = models.UUIDField("id de correlación", null=True, blank=True)
     causation_id = models.UUIDField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -33,25 +33,25 @@ class EventoCampania(models.Model):
 class SnapshotCampania(models.Model):
     """The latest snapshot of a campaign; loading replays only the events after `version`."""
 
-    aggregate_id = models.UUIDField(primary_key=True)
-    version = models.PositiveIntegerField()
+    aggregate_id = models.UUIDField("agregado", primary_key=True)
+    version = models.PositiveIntegerField("versión")
     schema_version = models.PositiveSmallIntegerField()
     state = models.JSONField()
-    fecha_actualizacion = models.DateTimeField(auto_now=True)  # when the snapshot was last written
+    fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)  # when the snapshot was last written
 
 
 class SagaAprobacionModel(models.Model):
     """A persisted approval saga (process manager) with its step history."""
 
-    id_campania = models.UUIDField(primary_key=True)
+    id_campania = models.UUIDField("campaña", primary_key=True)
     estado = models.CharField(max_length=32, db_index=True)
     id_pago = models.UUIDField(null=True, blank=True)
     vence_en = models.DateTimeField(db_index=True)
     plazo_segundos = models.PositiveIntegerField()
     pasos = models.JSONField(default=list)
-    version = models.PositiveIntegerField(default=0)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
-    fecha_actualizacion = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField("versión", default=0)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
+    fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
         db_table = "campanias_saga_aprobacion"
@@ -70,22 +70,22 @@ class CampaniaView(models.Model):
     """Read model behind GET /campanias and the admin; rebuildable from the event store."""
 
     id = models.UUIDField(primary_key=True)
-    id_cliente = models.UUIDField(db_index=True)
+    id_cliente = models.UUIDField("cliente", db_index=True)
     nombre = models.CharField(max_length=200)
     estado = models.CharField(max_length=16, db_index=True)
     presupuesto = models.DecimalField(max_digits=20, decimal_places=4)
     presupuesto_disponible = models.DecimalField(max_digits=20, decimal_places=4)
     moneda = models.CharField(max_length=3)
-    fecha_inicio = models.DateField()
-    fecha_fin = models.DateField(db_index=True)
+    fecha_inicio = models.DateField("fecha de inicio")
+    fecha_fin = models.DateField("fecha de fin", db_index=True)
     comisiones = models.JSONField()
-    dias_retencion = models.PositiveSmallIntegerField()
-    url_destino = models.CharField(max_length=2000, null=True, blank=True)  # where its tracking links send visitors
-    ventana_atribucion_dias = models.PositiveSmallIntegerField(default=30)
+    dias_retencion = models.PositiveSmallIntegerField("días de retención")
+    url_destino = models.CharField("URL de destino", max_length=2000, null=True, blank=True)  # where its tracking links send visitors
+    ventana_atribucion_dias = models.PositiveSmallIntegerField("ventana de atribución (días)", default=30)
     motivo = models.CharField(max_length=500, blank=True)  # why it was paused, finished or cancelled
-    version = models.PositiveIntegerField()
-    fecha_creacion = models.DateTimeField()
-    fecha_actualizacion = models.DateTimeField()
+    version = models.PositiveIntegerField("versión")
+    fecha_creacion = models.DateTimeField("fecha de creación")
+    fecha_actualizacion = models.DateTimeField("fecha de actualización")
 
     class Meta:
         ordering = ["-fecha_creacion"]
@@ -99,8 +99,8 @@ class SocioCampaniaView(models.Model):
     """An enrolled partner; `suspendido` flags a partner suspended in `cliente` (the enrolment stays)."""
 
     campania = models.ForeignKey(CampaniaView, on_delete=models.CASCADE, related_name="socios")
-    id_socio = models.UUIDField(db_index=True)
-    inscrito_en = models.DateTimeField()
+    id_socio = models.UUIDField("socio", db_index=True)
+    inscrito_en = models.DateTimeField("inscrito el")
     suspendido = models.BooleanField(default=False)
     codigo_enlace = models.CharField(max_length=32, null=True, blank=True, unique=True)  # GET /t/{codigo}
 
@@ -116,7 +116,7 @@ class PresupuestoConsumido(models.Model):
     Kept apart from CampaniaView because a rebuild empties the view, and pagos' events are not
     in this context's store; a commission may also arrive before its campaign's row exists."""
 
-    id_campania = models.UUIDField(primary_key=True)
+    id_campania = models.UUIDField("campaña", primary_key=True)
     consumido = models.DecimalField(max_digits=20, decimal_places=4, default=0)
 
     class Meta:

@@ -10,12 +10,12 @@ class ClienteModel(models.Model):
     email = models.CharField(max_length=254, unique=True)
     cedula = models.CharField(max_length=10, null=True, unique=True)
     nit = models.CharField(max_length=11, null=True, unique=True)
-    fecha_nacimiento = models.DateField(null=True)
-    fecha_constitucion = models.DateField(null=True)
+    fecha_nacimiento = models.DateField("fecha de nacimiento", null=True)
+    fecha_constitucion = models.DateField("fecha de constitución", null=True)
     estado = models.CharField(max_length=16)
     medios_pago = models.JSONField(default=list)
-    version = models.PositiveIntegerField(default=0)
-    fecha_registro = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField("versión", default=0)
+    fecha_registro = models.DateTimeField("fecha de registro", auto_now_add=True)
 
     class Meta:
         db_table = "cliente_cliente"
@@ -28,13 +28,13 @@ class ClienteView(models.Model):
     tipo = models.CharField(max_length=16, db_index=True)
     nombre = models.CharField(max_length=200)
     email = models.CharField(max_length=254)
-    tipo_documento = models.CharField(max_length=8)
-    numero_documento = models.CharField(max_length=11)
+    tipo_documento = models.CharField("tipo de documento", max_length=8)
+    numero_documento = models.CharField("número de documento", max_length=11)
     estado = models.CharField(max_length=16, db_index=True)
-    fecha_registro = models.DateTimeField()
+    fecha_registro = models.DateTimeField("fecha de registro")
     medios_pago = models.JSONField(default=list)  # [{id, tipo, mascara, predeterminado}], never the token
     total_pagos = models.JSONField(default=list)  # [Monto], one per currency, fed by eventos.pagos
-    ultimo_pago = models.DateTimeField(null=True, blank=True)
+    ultimo_pago = models.DateTimeField("último pago", null=True, blank=True)
 
     class Meta:
         ordering = ["-fecha_registro"]

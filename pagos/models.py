@@ -10,16 +10,16 @@ class PagoModel(models.Model):
     """Write side of the `Pago` aggregate. One charge per campaign is the database's job (unique id_campania)."""
 
     id = models.UUIDField(primary_key=True)
-    id_campania = models.UUIDField(unique=True)
-    id_cliente = models.UUIDField(db_index=True)
+    id_campania = models.UUIDField("campaña", unique=True)
+    id_cliente = models.UUIDField("cliente", db_index=True)
     valor = models.DecimalField(**VALOR)
     moneda = models.CharField(max_length=3)
     estado = models.CharField(max_length=16)
     motivo = models.TextField(null=True)
     confirmacion = models.CharField(max_length=128, null=True)
     confirmacion_reembolso = models.CharField(max_length=128, null=True)
-    version = models.PositiveIntegerField(default=0)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField("versión", default=0)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
         db_table = "pagos_pago"
@@ -29,15 +29,15 @@ class CobroView(models.Model):
     """Read model behind GET /pagos/cobros and the admin."""
 
     id = models.UUIDField(primary_key=True)
-    id_campania = models.UUIDField(db_index=True)
-    id_cliente = models.UUIDField(db_index=True)
+    id_campania = models.UUIDField("campaña", db_index=True)
+    id_cliente = models.UUIDField("cliente", db_index=True)
     valor = models.DecimalField(**VALOR)
     moneda = models.CharField(max_length=3, db_index=True)
     estado = models.CharField(max_length=16, db_index=True)
     motivo = models.TextField(null=True, blank=True)
     confirmacion = models.CharField(max_length=128, null=True, blank=True)
-    fecha_creacion = models.DateTimeField()
-    fecha_actualizacion = models.DateTimeField()
+    fecha_creacion = models.DateTimeField("fecha de creación")
+    fecha_actualizacion = models.DateTimeField("fecha de actualización")
 
     class Meta:
         ordering = ["-fecha_creacion"]
@@ -53,7 +53,7 @@ class ClienteLocal(models.Model):
     id = models.UUIDField(primary_key=True)
     estado = models.CharField(max_length=16, blank=True)  # blank until ClienteRegistrado arrives
     token_predeterminado = models.CharField(max_length=128, blank=True)
-    fecha_actualizacion = models.DateTimeField(auto_now=True)
+    fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
         db_table = "pagos_cliente_local"
@@ -72,8 +72,8 @@ class OperacionSimulada(models.Model):
     moneda = models.CharField(max_length=3)
     intentos = models.PositiveIntegerField(default=0)
     confirmacion = models.CharField(max_length=64, null=True)
-    motivo_declinacion = models.CharField(max_length=200, blank=True)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    motivo_declinacion = models.CharField("motivo de declinación", max_length=200, blank=True)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
         db_table = "pagos_operacion_simulada"
@@ -90,19 +90,19 @@ class CampaniaLocal(models.Model):
     below zero and PresupuestoAgotado leaves once."""
 
     id = models.UUIDField(primary_key=True)
-    id_marca = models.UUIDField(db_index=True)
+    id_marca = models.UUIDField("marca", db_index=True)
     estado = models.CharField(max_length=16)
-    fecha_inicio = models.DateField()
-    fecha_fin = models.DateField()
+    fecha_inicio = models.DateField("fecha de inicio")
+    fecha_fin = models.DateField("fecha de fin")
     moneda = models.CharField(max_length=3)
     presupuesto = models.DecimalField(**VALOR)
     presupuesto_disponible = models.DecimalField(**VALOR)
     comisiones = models.JSONField()
-    dias_retencion = models.PositiveSmallIntegerField()
-    url_destino = models.URLField(max_length=2000, null=True, blank=True)  # null: clicks answer 404
-    ventana_atribucion_dias = models.PositiveSmallIntegerField(default=30)
+    dias_retencion = models.PositiveSmallIntegerField("días de retención")
+    url_destino = models.URLField("URL de destino", max_length=2000, null=True, blank=True)  # null: clicks answer 404
+    ventana_atribucion_dias = models.PositiveSmallIntegerField("ventana de atribución (días)", default=30)
     agotado_publicado = models.BooleanField(default=False)
-    fecha_actualizacion = models.DateTimeField(auto_now=True)
+    fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
         db_table = "pagos_campania_local"
@@ -118,8 +118,8 @@ class CampaniaLocal(models.Model):
 class SocioCampaniaLocal(models.Model):
     """An enrolment as campanias' events tell it: the row exists while the partner is enrolled."""
 
-    id_campania = models.UUIDField()
-    id_socio = models.UUIDField(db_index=True)
+    id_campania = models.UUIDField("campaña")
+    id_socio = models.UUIDField("socio", db_index=True)
 
     class Meta:
         db_table = "pagos_socio_campania_local"
@@ -130,8 +130,8 @@ class EnlaceLocal(models.Model):
     """A partner's tracking link as campanias' events tell it (EnlaceCreado; SocioRetirado retires it)."""
 
     codigo = models.CharField(max_length=64, unique=True)
-    id_campania = models.UUIDField()
-    id_socio = models.UUIDField()
+    id_campania = models.UUIDField("campaña")
+    id_socio = models.UUIDField("socio")
     activo = models.BooleanField(default=True)
 
     class Meta:
@@ -153,8 +153,8 @@ class Click(models.Model):
     id = models.UUIDField(primary_key=True)  # the click_id the landing page receives
     tipo = models.CharField(max_length=16)  # CLICK | IMPRESION
     codigo = models.CharField(max_length=64)
-    id_campania = models.UUIDField()
-    id_socio = models.UUIDField()
+    id_campania = models.UUIDField("campaña")
+    id_socio = models.UUIDField("socio")
     ocurrido_en = models.DateTimeField()
     ip = models.CharField(max_length=45, blank=True)  # truncated: IPv4 /24, IPv6 /48
     user_agent = models.CharField(max_length=512, blank=True)
@@ -187,10 +187,10 @@ class CredencialPostback(models.Model):
     rotation the previous one works until `vence_en`; the current one has none."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    id_cliente = models.UUIDField(db_index=True)
+    id_cliente = models.UUIDField("cliente", db_index=True)
     secreto = models.CharField(max_length=64, editable=False)
     huella = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256: how a token is found
-    fecha_creacion = models.DateTimeField()
+    fecha_creacion = models.DateTimeField("fecha de creación")
     vence_en = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -215,8 +215,8 @@ class Transaccion(models.Model):
     a payout are found through its partner (`id_socio` is indexed)."""
 
     id = models.UUIDField(primary_key=True)
-    id_campania = models.UUIDField()
-    id_socio = models.UUIDField(db_index=True)
+    id_campania = models.UUIDField("campaña")
+    id_socio = models.UUIDField("socio", db_index=True)
     id_externo = models.CharField(max_length=200)
     tipo = models.CharField(max_length=16)
     monto_conversion = models.DecimalField(null=True, blank=True, **VALOR)
@@ -224,7 +224,7 @@ class Transaccion(models.Model):
     moneda = models.CharField(max_length=3)
     estado = models.CharField(max_length=16)
     ocurrida_en = models.DateTimeField()
-    pagable_desde = models.DateTimeField()
+    pagable_desde = models.DateTimeField("pagable desde")
     id_payout = models.UUIDField(null=True, blank=True)  # set when its payout is sent, not when calculated
     # Numbered by the database at insert (migration 0006), in commit order as far as a payout cycle
     # can tell: the cycle locks the table while it reads, so every row it did not see gets a higher
@@ -232,7 +232,7 @@ class Transaccion(models.Model):
     secuencia = models.BigIntegerField(null=True, editable=False)
     id_transaccion_original = models.UUIDField(null=True, blank=True)  # an AJUSTE's commission
     motivo_reversion = models.TextField(blank=True)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
         db_table = "pagos_transaccion"
@@ -266,7 +266,7 @@ class CicloPago(models.Model):
     payouts = models.PositiveIntegerField(default=0)
     transacciones = models.PositiveIntegerField(default=0)
     totales = models.JSONField(default=list)  # [Monto], one per currency
-    fecha_creacion = models.DateTimeField(auto_now_add=True)  # when the cycle started (API: iniciado_en)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)  # when the cycle started (API: iniciado_en)
     calculado_en = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -285,7 +285,7 @@ class Payout(models.Model):
     id = models.UUIDField(primary_key=True)
     id_ciclo = models.UUIDField(db_index=True)
     fecha_corte = models.DateField()
-    id_socio = models.UUIDField(db_index=True)
+    id_socio = models.UUIDField("socio", db_index=True)
     moneda = models.CharField(max_length=3)
     monto_total = models.DecimalField(**VALOR)
     transacciones = models.PositiveIntegerField()
@@ -297,9 +297,9 @@ class Payout(models.Model):
     intentos = models.PositiveIntegerField(default=0)  # sendings to the gateway (a retry after FALLIDO adds one)
     confirmacion = models.CharField(max_length=128, blank=True)
     motivo_fallo = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
-    fecha_actualizacion = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField("versión", default=1)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
+    fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
         db_table = "pagos_payout"

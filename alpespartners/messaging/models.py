@@ -14,29 +14,31 @@ class CommandLog(models.Model):
     """Every command, from the API or from `comandos.<contexto>`, before it runs and after."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    context = models.CharField(max_length=32, db_index=True)
-    type = models.CharField(max_length=64, db_index=True)
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=CommandStatus.choices, default=CommandStatus.PENDIENTE, db_index=True)
-    resource_id = models.UUIDField(null=True, blank=True)
+    context = models.CharField("contexto", max_length=32, db_index=True)
+    type = models.CharField("tipo", max_length=64, db_index=True)
+    payload = models.JSONField("datos")
+    status = models.CharField("estado", max_length=16, choices=CommandStatus.choices, default=CommandStatus.PENDIENTE, db_index=True)
+    resource_id = models.UUIDField("recurso", null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    request_fingerprint = models.CharField(max_length=64, blank=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    source = models.CharField(max_length=16, default="api")  # api | admin | comandos (a comandos.<contexto> topic)
-    correlation_id = models.UUIDField(default=uuid.uuid4)
+    result = models.JSONField("resultado", null=True, blank=True)
+    idempotency_key = models.CharField("Idempotency-Key", max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField("huella de la petición", max_length=64, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  verbose_name="emitido por")
+    source = models.CharField("origen", max_length=16, default="api")  # api | admin | comandos (a comandos.<contexto> topic)
+    correlation_id = models.UUIDField("id de correlación", default=uuid.uuid4)
     # A command re-driven from the admin after it failed: the new entry points at the old one.
-    redrive_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redrives")
-    attempts = models.PositiveIntegerField(default=0)
+    redrive_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redrives",
+                                   verbose_name="reintento de")
+    attempts = models.PositiveIntegerField("intentos", default=0)
     # The highest outbox id committed when the command was accepted: the events it may depend on
     # (see dependencies.py). Null for a command that depends on no other aggregate.
-    outbox_horizon = models.BigIntegerField(null=True, blank=True)
+    outbox_horizon = models.BigIntegerField("horizonte del outbox", null=True, blank=True)
     # When the sweep of stranded commands last enqueued it again: once per COMMAND_SWEEP_AFTER_SECONDS
     # at most, so a slow worker's backlog is not enqueued again every run.
-    swept_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    swept_at = models.DateTimeField("barrido el", null=True, blank=True)
+    created_at = models.DateTimeField("creado el", auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField("completado el", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -57,15 +59,15 @@ class OutboxMessage(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(unique=True)
-    topic = models.CharField(max_length=128)
-    type = models.CharField(max_length=64, db_index=True)
-    version = models.PositiveSmallIntegerField()
-    aggregate_id = models.UUIDField(db_index=True)
-    envelope = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    sequence_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.UUIDField("id del evento", unique=True)
+    topic = models.CharField("tópico", max_length=128)
+    type = models.CharField("tipo", max_length=64, db_index=True)
+    version = models.PositiveSmallIntegerField("versión")
+    aggregate_id = models.UUIDField("agregado", db_index=True)
+    envelope = models.JSONField("sobre")
+    created_at = models.DateTimeField("creado el", auto_now_add=True, db_index=True)
+    sequence_id = models.BigIntegerField("secuencia", null=True, blank=True, unique=True)
+    published_at = models.DateTimeField("publicado el", null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -84,11 +86,11 @@ class OutboxMessage(models.Model):
 class InboxMessage(models.Model):
     """An event a consumer has applied; recorded in the same transaction as its effect."""
 
-    consumer = models.CharField(max_length=64)
-    event_id = models.UUIDField()
-    topic = models.CharField(max_length=128)
-    type = models.CharField(max_length=64)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    consumer = models.CharField("consumidor", max_length=64)
+    event_id = models.UUIDField("id del evento")
+    topic = models.CharField("tópico", max_length=128)
+    type = models.CharField("tipo", max_length=64)
+    received_at = models.DateTimeField("recibido el", auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -104,8 +106,8 @@ class DrainRequest(models.Model):
     """A drain of one command type is queued or running (together.py): later commands of the type
     need not enqueue another. Deleted by the drain before each round."""
 
-    key = models.CharField(max_length=100, primary_key=True)  # "<contexto>.<CommandType>"
-    requested_at = models.DateTimeField()
+    key = models.CharField("clave", max_length=100, primary_key=True)  # "<contexto>.<CommandType>"
+    requested_at = models.DateTimeField("pedido el")
 
 
 class AppliedPosition(models.Model):
@@ -113,9 +115,9 @@ class AppliedPosition(models.Model):
     state (a `slot`: a campaign's state, one enrolment, a client's state). A redelivered older event
     for the slot is then recognised and skipped instead of overwriting what a newer one wrote."""
 
-    consumer = models.CharField(max_length=64)
-    slot = models.CharField(max_length=200)
-    position = models.BigIntegerField()
+    consumer = models.CharField("consumidor", max_length=64)
+    slot = models.CharField("pieza de estado", max_length=200)
+    position = models.BigIntegerField("posición")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["consumer", "slot"], name="applied_position_once")]
@@ -133,18 +135,19 @@ class DeadLetter(models.Model):
     """A message a context's consumer gave up on after its bounded redeliveries, copied from the
     context's dead-letter topic so operators can read it and re-drive or discard it from the admin."""
 
-    consumer = models.CharField(max_length=64)
-    topic = models.CharField(max_length=128)  # where it was consumed from (Pulsar's REAL_TOPIC)
-    origin_message_id = models.CharField(max_length=64)  # its id on that topic: a DLQ redelivery records nothing new
-    event_id = models.UUIDField(null=True, blank=True)
-    type = models.CharField(max_length=64, blank=True)
-    payload = models.TextField()  # as received; a poison message may not even be JSON
+    consumer = models.CharField("consumidor", max_length=64)
+    topic = models.CharField("tópico", max_length=128)  # where it was consumed from (Pulsar's REAL_TOPIC)
+    origin_message_id = models.CharField("id en el tópico de origen", max_length=64)  # its id on that topic: a DLQ redelivery records nothing new
+    event_id = models.UUIDField("id del evento", null=True, blank=True)
+    type = models.CharField("tipo", max_length=64, blank=True)
+    payload = models.TextField("datos")  # as received; a poison message may not even be JSON
     properties = models.JSONField(default=dict)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    status = models.CharField(max_length=16, choices=DeadLetterStatus.choices, default=DeadLetterStatus.PENDIENTE,
+    received_at = models.DateTimeField("recibido el", auto_now_add=True, db_index=True)
+    status = models.CharField("estado", max_length=16, choices=DeadLetterStatus.choices, default=DeadLetterStatus.PENDIENTE,
                               db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    resolved_at = models.DateTimeField("resuelto el", null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    verbose_name="resuelto por")
 
     class Meta:
         ordering = ["-received_at"]
