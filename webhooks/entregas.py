@@ -53,6 +53,7 @@ class Trabajo:
     cuerpo: str
     numero: int  # this attempt's number, 1 for the first
     plazo_hasta: datetime
+    lease: datetime  # its proximo_intento_en while under way; changed meanwhile only by a replay
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def reclamar(libres: int, en_vuelo: dict[uuid.UUID, int], por_endpoint: int, aho
             filas = list(_pendientes(ahora).filter(endpoint_id=id_endpoint).order_by("proximo_intento_en")
                          .select_for_update(skip_locked=True)
                          .values_list("id", "event_id", "tipo", "cuerpo", "intentos", "plazo_hasta")[:cupo])
-            trabajos += [Trabajo(id_entrega, id_endpoint, url, secreto, str(event_id), tipo, cuerpo, intentos + 1, plazo)
+            trabajos += [Trabajo(id_entrega, id_endpoint, url, secreto, str(event_id), tipo, cuerpo, intentos + 1, plazo,
+                                 lease)
                          for id_entrega, event_id, tipo, cuerpo, intentos, plazo in filas]
         if trabajos:
             Entrega.objects.filter(id__in=[trabajo.id_entrega for trabajo in trabajos]).update(
@@ -184,7 +186,8 @@ def registrar(trabajo: Trabajo, respuesta: Respuesta, ahora: datetime) -> None:
         Intento.objects.create(entrega_id=trabajo.id_entrega, numero=trabajo.numero, fecha=ahora,
                                status=respuesta.status, latencia_ms=respuesta.latencia_ms,
                                respuesta=respuesta.respuesta[:LARGO_RESPUESTA], error=respuesta.error[:500])
-        entrega = Entrega.objects.filter(id=trabajo.id_entrega)
+        # A replay while the attempt was under way re-armed it: the replay stands, whatever this attempt got.
+        entrega = Entrega.objects.filter(id=trabajo.id_entrega, proximo_intento_en=trabajo.lease)
         endpoint = Endpoint.objects.filter(id=trabajo.id_endpoint)
         if domain.exitoso(respuesta.status):
             entrega.update(estado=EstadoEntrega.ENTREGADA, entregada_en=ahora)

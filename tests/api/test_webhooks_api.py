@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from alpespartners.access.models import Rol, UsuarioCliente
 from tests import events, factories
 from tests.api.test_clientes_api import assert_error
-from webhooks import entregas
+from webhooks import endpoints, entregas
 from webhooks.models import Endpoint, Entrega
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_services")]
@@ -298,3 +298,19 @@ def test_staff_replay_from_a_time_in_the_admin_within_the_retention(admin_browse
     assert "se guardan 7 días" in lejos.content.decode() and Entrega.objects.get(id=entrega.id).estado == "ENTREGADA"
     cerca = admin_browser.post(pagina, {"desde": (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")})
     assert cerca.status_code == 302 and Entrega.objects.get(id=entrega.id).estado == "PENDIENTE"
+
+
+def test_a_replay_asked_while_an_attempt_is_under_way_is_not_undone_by_that_attempt(clientes):
+    endpoint = factories.EndpointFactory(id_cliente=clientes["marca"])
+    entrega = factories.EntregaFactory(endpoint=endpoint, estado="PENDIENTE", intentos=0, entregada_en=None,
+                                       proximo_intento_en=timezone.now() - timedelta(seconds=1))
+    [trabajo] = entregas.reclamar(4, {}, 4, timezone.now())
+    assert (trabajo.id_entrega, trabajo.numero) == (entrega.id, 1)
+    assert entregas.reclamar(4, {}, 4, timezone.now()) == []  # leased: nobody else takes it
+
+    endpoints.reenviar(endpoint, ahora=timezone.now())  # replay everything, this delivery included
+    entregas.registrar(trabajo, entregas.Respuesta(200, 12, "ok"), timezone.now())
+
+    replayed = Entrega.objects.get(id=entrega.id)
+    assert replayed.estado == "PENDIENTE" and replayed.proximo_intento_en <= timezone.now()
+    assert [(intento.numero, intento.status) for intento in replayed.intentos_registrados.all()] == [(1, 200)]
