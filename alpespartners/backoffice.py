@@ -54,9 +54,12 @@ def tablero() -> dict:
     return numbers
 
 
-def con_monto(row: dict, estado: str) -> dict:
-    """A {<estado>, moneda, total, monto} row as the home's tables show it."""
-    return {"estado": row[estado], "total": row["total"], "monto": monto(row["monto"] or Decimal(0), row["moneda"])}
+def con_monto(row: dict, estado: str, lista: str = "", filtro_estado: str = "estado__exact") -> dict:
+    """A {<estado>, moneda, total, monto} row as the home's tables show it; `lista`, the admin list it
+    counts, filtered by the row's state (the list's `filtro_estado` parameter) and currency: its `url`."""
+    url = f"{lista}?{filtro_estado}={row[estado]}&moneda__exact={row['moneda']}" if lista else ""
+    return {"estado": row[estado], "total": row["total"], "monto": monto(row["monto"] or Decimal(0), row["moneda"]),
+            "url": url}
 
 
 def dias_del_grafico() -> list:

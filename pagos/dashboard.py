@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
@@ -27,14 +28,20 @@ def register() -> None:
 
 
 def payouts() -> dict:
-    return {"payouts": [backoffice.con_monto(row, "estado") for row in queries.payouts_por_estado_y_moneda()]}
+    lista = reverse("admin:pagos_payout_changelist")
+    filas = [backoffice.con_monto(row, "estado", lista) for row in queries.payouts_por_estado_y_moneda()]
+    fallidos = sum(fila["total"] for fila in filas if fila["estado"] == "FALLIDO")
+    return {"payouts": filas, "atencion_payouts_fallidos": fallidos,
+            "atencion_payouts_fallidos_url": f"{lista}?estado__exact=FALLIDO"}
 
 
 def comisiones() -> dict:
     """Commissions by state and the charts read every commission row (millions): registered slow,
     so computed at most once a minute, shared by every web process through the cache."""
     return {
-        "comisiones": [backoffice.con_monto(row, "estado_actual") for row in queries.comisiones_por_estado_y_moneda()],
+        "comisiones": [backoffice.con_monto(row, "estado_actual", reverse("admin:pagos_transaccion_changelist"),
+                                            filtro_estado="estado")
+                       for row in queries.comisiones_por_estado_y_moneda()],
         "graficos": graficos(queries.conversiones_por_dia(timezone.now() - timedelta(days=backoffice.CHART_DAYS))),
     }
 

@@ -2,6 +2,7 @@
 re-driven from the admin, through the command log, recording who did it."""
 
 import json
+import re
 import uuid
 from decimal import Decimal
 
@@ -45,11 +46,43 @@ def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
     assert ">2</a>" in section(html, "outbox-pendientes")
     assert ">1 en 24 h</a>" in section(html, "comandos-fallidos")
     assert ">1</a>" in section(html, "mensajes-muertos")
-    assert "<td>PAGADO</td><td>2</td><td>25001.00 COP</td>" in html
-    assert "<td>PAGABLE</td><td>3</td><td>3000.00 COP</td>" in html
+    assert re.search(r'<td>PAGADO</td><td><a href="[^"]+">2</a></td><td style="text-align: right;">25001.00 COP</td>', html)
+    assert re.search(r'<td>PAGABLE</td><td><a href="[^"]+">3</a></td><td style="text-align: right;">3000.00 COP</td>', html)
     assert "Conversiones por día · últimos 30 días · total 3" in html
     assert "Comisiones por día (COP) · últimos 30 días · total 3000.00 COP" in html
     assert f"{timezone.localdate():%Y-%m-%d}: 3</title>" in html
+
+
+def listed_rows(admin_client, url: str) -> int:
+    """How many rows the admin list at `url` shows (its result count)."""
+    html = admin_client.get(url.replace("&amp;", "&")).content.decode()
+    assert 'id="changelist"' in html, url
+    return len(re.findall(r'<tr[^>]*>\s*<td class="action-checkbox">', html))
+
+
+def test_every_count_on_the_home_equals_the_rows_of_the_list_it_links_to(admin_client):
+    cache.clear()
+    # given failed and paid payouts, commissions, a failed command, a dead letter, a disabled endpoint
+    factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO")
+    factories.PayoutFactory(monto_total=Decimal("700"), moneda="USD", estado="PAGADO")
+    factories.TransaccionFactory.create_batch(3, id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), comision=Decimal("1000"))
+    entry, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=uuid.uuid4()))
+    command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
+    dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",
+                        {"type": "ClienteRegistrado"})
+    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now(), motivo_deshabilitado="50 fallos")
+
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    # then the panel that needs attention comes first, and each count is what its link lists
+    assert html.index('id="atencion"') < html.index('id="payouts"')
+    enlaces = re.findall(r'<a href="([^"]+)">(\d+)</a>', html[html.index('id="atencion"'):html.index("</table>",
+                                                                                                 html.index('id="atencion"'))])
+    assert [int(count) for _, count in enlaces] == [2, 1, 1, 1]
+    enlaces += re.findall(r'<td><a href="([^"]+)">(\d+)</a></td><td style="text-align: right;">', html)
+    assert len(enlaces) == 4 + 2 + 1  # payouts by state and currency, commissions by state
+    for url, count in enlaces:
+        assert listed_rows(admin_client, url) == int(count), url
 
 
 def test_billed_clicks_add_to_the_home_s_commissions_not_to_its_conversions(admin_client):
