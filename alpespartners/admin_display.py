@@ -5,6 +5,7 @@ import json
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.formats import number_format
 
 from alpespartners.seedwork.domain import to_minor_unit
 
@@ -17,8 +18,9 @@ def pretty_json(value):
 
 
 def monto(valor, moneda) -> str:
-    """A stored amount as staff read it: "30.03 COP", to the currency's minor unit."""
-    return f"{to_minor_unit(valor, moneda)} {moneda}"
+    """A stored amount as staff read it, the same on every page: to the currency's minor unit, with the
+    back office's separators (LANGUAGE_CODE es: "25.001,00 COP", "1.500 CLP")."""
+    return f"{number_format(to_minor_unit(valor, moneda), force_grouping=True)} {moneda}"
 
 
 def json_display(field: str, description: str):

@@ -5,6 +5,8 @@ Its one command, reintentar, issues ReintentarPayout through the command log lik
 brand's postback secret is rotated here as through POST /clientes/{id}/secreto-postback; commissions
 and payouts are exported to CSV as GET /pagos/transacciones.csv and /pagos/payouts.csv write them."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -171,8 +173,8 @@ class CicloPagoAdmin(ReadOnlyAdmin):
 
     @admin.display(description="totales")
     def totales_display(self, obj):
-        # Stored as the API writes them (Monto.as_dict: valor already a string to the minor unit).
-        return ", ".join(f"{total['valor']} {total['moneda']}" for total in obj.totales) or None
+        # Stored as the API writes them (Monto.as_dict: valor a decimal string), shown as every amount here.
+        return ", ".join(monto(Decimal(total["valor"]), total["moneda"]) for total in obj.totales) or None
 
     @admin.display(description="payouts por estado")
     def por_estado(self, obj):

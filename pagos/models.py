@@ -2,6 +2,8 @@ import uuid
 
 from django.db import models
 
+from alpespartners.admin_display import monto
+
 # Money is a decimal and a currency, never a float; four places cover every ISO 4217 currency.
 VALOR = dict(max_digits=20, decimal_places=4)
 
@@ -249,7 +251,7 @@ class Transaccion(models.Model):
         indexes = [models.Index(fields=["id_campania"], name="pagos_transaccion_campania")]
 
     def __str__(self):
-        return f"{self.tipo} {self.id_externo}: {self.comision} {self.moneda} ({self.estado})"
+        return f"{self.tipo} {self.id_externo}: {monto(self.comision, self.moneda)} ({self.estado})"
 
 
 # --- payout cycles ----------------------------------------------------------------------
@@ -312,7 +314,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self):
-        return f"Payout {self.monto_total} {self.moneda} a {self.id_socio} ({self.estado})"
+        return f"Payout {monto(self.monto_total, self.moneda)} a {self.id_socio} ({self.estado})"
 
     @property
     def sin_enviar(self) -> bool:

@@ -46,10 +46,10 @@ def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
     assert ">2</a>" in section(html, "outbox-pendientes")
     assert ">1 en 24 h</a>" in section(html, "comandos-fallidos")
     assert ">1</a>" in section(html, "mensajes-muertos")
-    assert re.search(r'<td>PAGADO</td><td><a href="[^"]+">2</a></td><td style="text-align: right;">25001.00 COP</td>', html)
-    assert re.search(r'<td>PAGABLE</td><td><a href="[^"]+">3</a></td><td style="text-align: right;">3000.00 COP</td>', html)
+    assert re.search(r'<td>PAGADO</td><td><a href="[^"]+">2</a></td><td style="text-align: right;">25\xa0001,00 COP</td>', html)
+    assert re.search(r'<td>PAGABLE</td><td><a href="[^"]+">3</a></td><td style="text-align: right;">3\xa0000,00 COP</td>', html)
     assert "Conversiones por día · últimos 30 días · total 3" in html
-    assert "Comisiones por día (COP) · últimos 30 días · total 3000.00 COP" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 3\xa0000,00 COP" in html
     assert f"{timezone.localdate():%Y-%m-%d}: 3</title>" in html
 
 
@@ -94,7 +94,7 @@ def test_billed_clicks_add_to_the_home_s_commissions_not_to_its_conversions(admi
     html = admin_client.get(reverse("admin:index")).content.decode()
 
     assert "Conversiones por día · últimos 30 días · total 1" in html
-    assert "Comisiones por día (COP) · últimos 30 días · total 1000.20 COP" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 1\xa0000,20 COP" in html
 
 
 def test_a_failed_command_is_redriven_from_the_admin_by_whoever_did_it(admin_client, admin_user, eager_commands):

@@ -65,22 +65,22 @@ def test_a_commission_past_its_retention_is_listed_and_filtered_as_pagable(admin
     # when staff lists the commissions by the state the API shows, then it is PAGABLE
     changelist = reverse("admin:pagos_transaccion_changelist")
     listed = page(admin_client, changelist + "?estado=PAGABLE")
-    assert "pedido-1" in listed and "20.00 COP" in listed
+    assert "pedido-1" in listed and "20,00 COP" in listed
     assert "pedido-1" not in page(admin_client, changelist + "?estado=PENDIENTE")
     detail = page(admin_client, reverse("admin:pagos_transaccion_change", args=[transaccion.id]))
-    assert "PAGABLE" in detail and "400.00 COP" in detail and "20.00 COP" in detail
+    assert "PAGABLE" in detail and "400,00 COP" in detail and "20,00 COP" in detail
 
 
 def test_payouts_are_listed_filtered_and_shown_with_their_transactions(admin_client, payouts):
     changelist = reverse("admin:pagos_payout_changelist")
     listed = page(admin_client, changelist)
-    assert "30.03 COP" in listed and "50.00 COP" in listed and 'value="reintentar"' in listed
+    assert "30,03 COP" in listed and "50,00 COP" in listed and 'value="reintentar"' in listed
     fallidos = page(admin_client, changelist + "?estado__exact=FALLIDO")
-    assert "50.00 COP" in fallidos and "30.03 COP" not in fallidos
+    assert "50,00 COP" in fallidos and "30,03 COP" not in fallidos
 
     detail = page(admin_client, reverse("admin:pagos_payout_change", args=[payouts["pagado"]]))
-    assert "<td>pedido-1</td><td>VENTA</td><td>20.00 COP</td><td>PAGADA</td>" in detail
-    assert "<td>pedido-2</td><td>VENTA</td><td>10.03 COP</td><td>PAGADA</td>" in detail
+    assert "<td>pedido-1</td><td>VENTA</td><td>20,00 COP</td><td>PAGADA</td>" in detail
+    assert "<td>pedido-2</td><td>VENTA</td><td>10,03 COP</td><td>PAGADA</td>" in detail
     assert f'{reverse("admin:pagos_transaccion_changelist")}?id_payout={payouts["pagado"]}' in detail
     assert f'{reverse("admin:messaging_commandlog_changelist")}?resource_id={payouts["pagado"]}' in detail
 
@@ -92,13 +92,13 @@ def test_payouts_are_listed_filtered_and_shown_with_their_transactions(admin_cli
 
 def test_a_cycle_shows_its_totals_per_currency_and_its_payouts_by_state(admin_client, api, payouts):
     ciclo_pagado = CicloPago.objects.get().id
-    assert "80.03 COP, 10.00 USD" in page(admin_client, reverse("admin:pagos_ciclopago_changelist"))
+    assert "80,03 COP, 10,00 USD" in page(admin_client, reverse("admin:pagos_ciclopago_changelist"))
 
     detail = page(admin_client, reverse("admin:pagos_ciclopago_change", args=[ciclo_pagado]))
     payouts_del_ciclo = f"{reverse('admin:pagos_payout_changelist')}?id_ciclo={ciclo_pagado}"
     assert f'<a href="{payouts_del_ciclo}&amp;estado__exact=EXITOSO">EXITOSO: 2</a>' in detail
     assert f'<a href="{payouts_del_ciclo}&amp;estado__exact=FALLIDO">FALLIDO: 1</a>' in detail
-    assert "50.00 COP" in page(admin_client, payouts_del_ciclo + "&estado__exact=FALLIDO")
+    assert "50,00 COP" in page(admin_client, payouts_del_ciclo + "&estado__exact=FALLIDO")
 
 
 def test_reintentar_issues_the_command_and_the_payout_is_paid_once_the_partner_fixes_the_card(

@@ -237,9 +237,9 @@ def test_the_campaign_page_charts_the_report_s_figures(admin_client, api):
     assert f"{hoy:%Y-%m-%d}: 3</title>" in html and f"{ayer:%Y-%m-%d}: 1</title>" in html
     assert 'id="grafico-conversiones"' in html and "Conversiones por día · últimos 30 días · total 4" in html
     assert 'id="grafico-comisiones-COP"' in html
-    assert "Comisiones por día (COP) · últimos 30 días · total 1500.00 COP" in html
-    assert f"{hoy:%Y-%m-%d}: 1500.00 COP</title>" in html
-    assert "Comisiones por día (USD) · últimos 30 días · total 2.50 USD" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total 1\xa0500,00 COP" in html
+    assert f"{hoy:%Y-%m-%d}: 1\xa0500,00 COP</title>" in html
+    assert "Comisiones por día (USD) · últimos 30 días · total 2,50 USD" in html
     # the same numbers as the API's rows of the campaign, summed over its partners
     rows = report(api, id_campania=str(campania.id))["results"]
     assert sum(row["clicks"] for row in rows) == 4 and sum(row["conversiones"] for row in rows) == 4
@@ -268,6 +268,6 @@ def test_a_day_of_refunds_only_draws_no_bar(admin_client):
 
     html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
 
-    assert "Comisiones por día (COP) · últimos 30 días · total -300.00 COP" in html
-    assert f"{ayer:%Y-%m-%d}: -300.00 COP</title>" in html
+    assert "Comisiones por día (COP) · últimos 30 días · total -300,00 COP" in html
+    assert f"{ayer:%Y-%m-%d}: -300,00 COP</title>" in html
     assert 'height="-' not in html  # a negative height is invalid SVG

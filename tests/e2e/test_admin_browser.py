@@ -145,7 +145,7 @@ def test_the_campaign_page_draws_its_charts(live_server, browser, django_user_mo
     assert campania.nombre in browser.page_source
     for svg_id, titulo, hoy_dice in [("grafico-clicks", "Clicks por día", "3"),
                                      ("grafico-conversiones", "Conversiones por día", "1"),
-                                     ("grafico-comisiones-COP", "Comisiones por día (COP)", "1000.00 COP")]:
+                                     ("grafico-comisiones-COP", "Comisiones por día (COP)", "1\xa0000,00 COP")]:
         svg = browser.find_element(By.ID, svg_id)
         assert svg.get_attribute("aria-label") == titulo
         assert svg.is_displayed() and svg.size["width"] == 360 and svg.size["height"] == 120
@@ -153,7 +153,7 @@ def test_the_campaign_page_draws_its_charts(live_server, browser, django_user_mo
         assert len(bars) == 30
         titles = [bar.find_element(By.TAG_NAME, "title").get_attribute("textContent") for bar in bars]
         assert titles[-1] == f"{hoy:%Y-%m-%d}: {hoy_dice}" and titles[0].endswith(": 0" if svg_id != "grafico-comisiones-COP"
-                                                                                 else ": 0.00 COP")
+                                                                                 else ": 0,00 COP")
         assert bars[-1].size["height"] == 120 and bars[0].size["height"] == 0  # as rendered by the browser
     heading = clicks.find_element(By.XPATH, "preceding-sibling::h2").text
     assert heading == "Clicks por día · últimos 30 días · total 3"
