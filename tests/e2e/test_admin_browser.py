@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -90,6 +91,7 @@ def screenshot(driver, name: str) -> None:
 
 def test_an_operator_follows_the_home_s_counts_and_opens_a_failed_payout(live_server, browser, django_user_model):
     # given failed and paid payouts, commissions, a failed command, a dead letter, a disabled webhook endpoint
+    cache.clear()  # the home's commission numbers are cached for a minute
     django_user_model.objects.create_user("operadora", password=PASSWORD, is_staff=True, is_superuser=True)
     fallido, _ = factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO",
                                                       intentos=1, motivo_fallo="Fondos insuficientes.")
