@@ -60,17 +60,24 @@ def listed_rows(admin_client, url: str) -> int:
     return len(re.findall(r'<tr[^>]*>\s*<td class="action-checkbox">', html))
 
 
-def test_every_count_on_the_home_equals_the_rows_of_the_list_it_links_to(admin_client):
-    cache.clear()
-    # given failed and paid payouts, commissions, a failed command, a dead letter, a disabled endpoint
-    factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO")
+def what_needs_attention():
+    """Two failed payouts (and a paid one), three commissions, a failed command, a dead letter and a
+    disabled webhook endpoint: the home's "Requiere atención" counts 2, 1, 1, 1. Returns a failed payout."""
+    cache.clear()  # the home's commission numbers are cached for a minute
+    fallido, _ = factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO",
+                                                      intentos=1, motivo_fallo="Fondos insuficientes.")
     factories.PayoutFactory(monto_total=Decimal("700"), moneda="USD", estado="PAGADO")
     factories.TransaccionFactory.create_batch(3, id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), comision=Decimal("1000"))
     entry, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=uuid.uuid4()))
     command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
     dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",
                         {"type": "ClienteRegistrado"})
-    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now(), motivo_deshabilitado="50 fallos")
+    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now(), motivo_deshabilitado="50 intentos fallidos")
+    return fallido
+
+
+def test_every_count_on_the_home_equals_the_rows_of_the_list_it_links_to(admin_client):
+    what_needs_attention()
 
     html = admin_client.get(reverse("admin:index")).content.decode()
 

@@ -5,14 +5,12 @@ of the list it links to; the campaign page draws its charts. Screenshots of the 
 docs/screenshots/ (the README shows them). A missing browser fails the test, never skips it."""
 
 import json
-import re
 
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -21,9 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from alpespartners.messaging import command_log, dead_letters
-from cliente.commands import ReactivarCliente
 from tests import factories
+from tests.api.test_back_office import what_needs_attention
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.real_services, pytest.mark.usefixtures("real_services")]
@@ -91,17 +88,8 @@ def screenshot(driver, name: str) -> None:
 
 def test_an_operator_follows_the_home_s_counts_and_opens_a_failed_payout(live_server, browser, django_user_model):
     # given failed and paid payouts, commissions, a failed command, a dead letter, a disabled webhook endpoint
-    cache.clear()  # the home's commission numbers are cached for a minute
     django_user_model.objects.create_user("operadora", password=PASSWORD, is_staff=True, is_superuser=True)
-    fallido, _ = factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO",
-                                                      intentos=1, motivo_fallo="Fondos insuficientes.")
-    factories.PayoutFactory(monto_total=Decimal("700"), moneda="USD", estado="PAGADO")
-    factories.TransaccionFactory.create_batch(3, id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), comision=Decimal("1000"))
-    entry, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=uuid.uuid4()))
-    command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
-    dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",
-                        {"type": "ClienteRegistrado"})
-    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now(), motivo_deshabilitado="50 intentos fallidos")
+    fallido = what_needs_attention()
 
     # when staff log in to the home
     log_in(browser, live_server, "/admin/")
