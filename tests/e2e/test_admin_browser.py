@@ -5,7 +5,6 @@ of the list it links to; the campaign page draws its charts. Screenshots of the 
 docs/screenshots/ (the README shows them). A missing browser fails the test, never skips it."""
 
 import json
-
 import uuid
 from decimal import Decimal
 from pathlib import Path
