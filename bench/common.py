@@ -32,9 +32,10 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection, connections
+from tqdm import tqdm
 
 from alpespartners.messaging import contexts
-from alpespartners.messaging.models import InboxMessage, OutboxMessage
+from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -468,6 +469,37 @@ def consuming_contexts(event_type: str = COMMISSION_EVENT, topic: str = COMMISSI
     if not found:
         raise BenchError(f"no context consumes {event_type} of {topic}: nothing to measure")
     return found
+
+
+def work_left(consuming: list[str]) -> dict[str, int]:
+    """What the stack still has to do with the run's commissions, whatever phase it came from: commands
+    not run, outbox rows not published, commissions each consuming context has not applied."""
+    total = OutboxMessage.objects.filter(type=COMMISSION_EVENT).count()
+    waiting = {
+        "commands PENDIENTE": CommandLog.objects.filter(status="PENDIENTE").count(),
+        "outbox unpublished": OutboxMessage.objects.filter(published_at__isnull=True).count(),
+    }
+    for context in consuming:
+        waiting[f"{COMMISSION_EVENT} not applied by {context}"] = max(
+            total - InboxMessage.objects.filter(consumer=context, type=COMMISSION_EVENT).count(), 0)
+    return waiting
+
+
+def settle(stack: Stack, work: Callable[[], dict[str, int]], max_seconds: float, label: str) -> dict[str, int]:
+    """Wait (at most `max_seconds`) until `work()` is all zeros — the previous phase's work done; returns
+    what is left."""
+    deadline = time.monotonic() + max_seconds
+    with tqdm(desc=f"{label}: waiting for the backlog", unit="poll", file=sys.stderr, leave=False) as bar:
+        while True:
+            stack.check_alive()
+            left = {name: value for name, value in work().items() if value}
+            if not left or time.monotonic() > deadline:
+                if left:
+                    print(f"{label}: starting with a backlog: {left}", file=sys.stderr)
+                return left
+            bar.set_postfix(**{name.split()[0]: value for name, value in left.items()})
+            bar.update()
+            time.sleep(POLL_SECONDS)
 
 
 def outbox_table() -> str:

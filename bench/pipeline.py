@@ -88,7 +88,7 @@ from bench.common import (COMMISSION_EVENT as EVENT, POLL_SECONDS, PROJECT_PROCE
                           cpu_total, free_port, heading, inbox_table, load_average, load_note, measure_table,
                           outbox_table, percentile, phase_progress, platform_facts, refuse_unless_stack_ready,
                           report_log_lines, run_clients, run_with_stack, scratch_database_url, server_settings,
-                          start_stack, verdict, web_command, worker_command)
+                          settle, start_stack, verdict, web_command, work_left, worker_command)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
@@ -203,35 +203,6 @@ def start(args, env: dict, log_dir: Path, started: list[Child]) -> Stack:
 # --- measuring what the pipeline did ------------------------------------------------
 
 
-def backlog(consuming: list[str]) -> dict[str, int]:
-    """What the pipeline still has to do, whatever phase it came from."""
-    total = OutboxMessage.objects.filter(type=EVENT).count()
-    waiting = {
-        "commands PENDIENTE": CommandLog.objects.filter(status="PENDIENTE").count(),
-        "outbox unpublished": OutboxMessage.objects.filter(published_at__isnull=True).count(),
-    }
-    for context in consuming:
-        waiting[f"{EVENT} not applied by {context}"] = max(
-            total - InboxMessage.objects.filter(consumer=context, type=EVENT).count(), 0)
-    return waiting
-
-
-def settle(stack: Stack, consuming: list[str], max_seconds: float, label: str) -> dict[str, int]:
-    """Wait (at most `max_seconds`) until the previous phase's work is done; returns what is left."""
-    deadline = time.monotonic() + max_seconds
-    with tqdm(desc=f"{label}: waiting for the backlog", unit="poll", file=sys.stderr, leave=False) as bar:
-        while True:
-            stack.check_alive()
-            left = backlog(consuming)
-            if not any(left.values()) or time.monotonic() > deadline:
-                if any(left.values()):
-                    print(f"{label}: starting with a backlog: {left}", file=sys.stderr)
-                return {name: value for name, value in left.items() if value}
-            bar.set_postfix(**{name.split()[-1]: value for name, value in left.items()})
-            bar.update()
-            time.sleep(POLL_SECONDS)
-
-
 @dataclass
 class Wait:
     finished: bool
@@ -331,7 +302,7 @@ class BulkResult:
 
 
 def measure_bulk(args, stack: Stack, given: Given, consuming: list[str]) -> BulkResult:
-    backlog_before = settle(stack, consuming, args.max_seconds, "bulk")
+    backlog_before = settle(stack, lambda: work_left(consuming), args.max_seconds, "bulk")
     baseline = outbox_baseline()
     id_campania = given.campaigns["bulk"]
     bodies = [
@@ -405,7 +376,7 @@ class SteadyResult:
 
 
 def measure_steady(args, stack: Stack, given: Given, consuming: list[str]) -> SteadyResult:
-    backlog_before = settle(stack, consuming, args.max_seconds, "steady")
+    backlog_before = settle(stack, lambda: work_left(consuming), args.max_seconds, "steady")
     baseline = outbox_baseline()
     given.campaigns.setdefault("steady", given.campaigns["warm-up"])  # set_up makes three; warm-up is done
     id_campania = given.campaigns["steady"]
@@ -501,7 +472,7 @@ def postback_request(given: Given, n: int) -> tuple[str, bytes, dict]:
 def measure_single(args, stack: Stack, given: Given, consuming: list[str], kind: str = "single") -> SingleResult:
     """`kind` "single": POST /conversiones; "postbacks": the same conversions as postbacks."""
     request = {"single": single_request, "postbacks": postback_request}[kind]
-    backlog_before = settle(stack, consuming, args.max_seconds, kind)
+    backlog_before = settle(stack, lambda: work_left(consuming), args.max_seconds, kind)
     baseline = outbox_baseline()
     id_campania = given.campaigns[kind]
     counter = iter(range(10**9))
@@ -770,7 +741,7 @@ def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: Broke
     stack = start(args, env, log_dir, started)
     stack.token = given.token
     warm_up(stack, given, args.web_workers)
-    left = settle(stack, consuming, START_SECONDS, "warm-up")
+    left = settle(stack, lambda: work_left(consuming), START_SECONDS, "warm-up")
     if left:
         raise BenchError(f"the warm-up's events were not applied within {START_SECONDS} s: {left}")
     bulk = measure_bulk(args, stack, given, consuming) if "bulk" in args.phases else None

@@ -94,14 +94,14 @@ from tqdm import tqdm  # noqa: E402
 
 from alpespartners.access.models import Rol, UsuarioCliente  # noqa: E402
 from alpespartners.messaging import contexts  # noqa: E402
-from alpespartners.messaging.models import CommandLog, InboxMessage, OutboxMessage  # noqa: E402
 from alpespartners.seedwork.firmas import firma_valida  # noqa: E402
 from bench.common import (COMMISSION_EVENT as EVENT, HOST, POLL_SECONDS, START_SECONDS, Answer,  # noqa: E402
                           BenchError, BrokerDatabase, Child, Client, CpuColumn, CpuMeter, PulsarNamespace, Stack,
                           beat_command, broker_version, consuming_contexts, cpu_cell, cpu_table, cpu_total, free_port,
                           heading, inbox_table, load_average, load_note, measure_table, outbox_table, percentile,
                           platform_facts, refuse_unless_stack_ready, report_log_lines, run_clients, run_with_stack,
-                          scratch_database_url, server_settings, start_stack, verdict, web_command, worker_command)
+                          scratch_database_url, server_settings, settle, start_stack, verdict, web_command, work_left,
+                          worker_command)
 from cliente.models import ClienteView  # noqa: E402
 from tests import events  # noqa: E402
 from webhooks.models import Endpoint, Entrega, Intento  # noqa: E402
@@ -389,30 +389,8 @@ class Wait:
 
 
 def backlog(consuming: list[str]) -> dict[str, int]:
-    total = OutboxMessage.objects.filter(type=EVENT).count()
-    left = {"commands PENDIENTE": CommandLog.objects.filter(status="PENDIENTE").count(),
-            "outbox unpublished": OutboxMessage.objects.filter(published_at__isnull=True).count(),
-            "deliveries PENDIENTE": Entrega.objects.filter(estado="PENDIENTE").count()}
-    for context in consuming:
-        left[f"{EVENT} not applied by {context}"] = max(
-            total - InboxMessage.objects.filter(consumer=context, type=EVENT).count(), 0)
-    return left
-
-
-def settle(stack: Stack, consuming: list[str], max_seconds: float, label: str) -> dict[str, int]:
-    """Wait (at most `max_seconds`) until everything earlier is applied and delivered; returns what is left."""
-    deadline = time.monotonic() + max_seconds
-    with tqdm(desc=f"{label}: waiting for the backlog", unit="poll", file=sys.stderr, leave=False) as bar:
-        while True:
-            stack.check_alive()
-            left = {name: value for name, value in backlog(consuming).items() if value}
-            if not left or time.monotonic() > deadline:
-                if left:
-                    print(f"{label}: starting with a backlog: {left}", file=sys.stderr)
-                return left
-            bar.set_postfix(**{name.split()[0]: value for name, value in left.items()})
-            bar.update()
-            time.sleep(POLL_SECONDS)
+    """The pipeline's work left, and the deliveries still due."""
+    return {**work_left(consuming), "deliveries PENDIENTE": Entrega.objects.filter(estado="PENDIENTE").count()}
 
 
 def wait_until(stack: Stack, targets: dict[str, int], counts, sources_alive, errors, max_seconds: float,
@@ -484,7 +462,7 @@ def run_phase(args, stack: Stack, setup: Setup, receivers: dict[str, Receiver], 
               modes: dict[str, str], awaited: list[str], batches, clients: int, rate: float | None = None) -> Phase:
     """Send `batches` (lists of conversion numbers; with `rate`, each at its time) from `clients`
     threads to /pagos/conversiones/lote, then wait until every awaited endpoint has every delivery."""
-    left = settle(stack, consuming, args.max_seconds, name)
+    left = settle(stack, lambda: backlog(consuming), args.max_seconds, name)
     if left:
         raise BenchError(f"{name}: the earlier phases' work was not done within {args.max_seconds:g} s: {left}")
     for receiver_name, mode in modes.items():

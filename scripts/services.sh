@@ -181,16 +181,12 @@ CONF
 }
 
 # A standalone that died without stopping (no line in its log) can come back with its bookie's
-# registration lock invalidated and re-taken in a loop: tens of thousands of log lines a minute
-# and over a core busy while idle, which slows everything measured or tested next to it.
+# registration lock invalidated and re-taken in a loop, from its first second or later on: hundreds
+# of log lines a second, over a core busy while idle, and a broker that ends up not answering. Counted
+# since this script's last start, read backwards (a looping log grows by gigabytes).
 pulsar_lock_loop() {
-  [ -f "$PULSAR_LOG" ] && [ "$(tail -n 5000 "$PULSAR_LOG" | grep -c 'Lock on resource /ledgers/available/.* was invalidated')" -gt 1000 ]
-}
-
-# The same loop can start at boot, after an unclean shutdown ("Unclean shutdown detected" in the
-# log): hundreds of invalidations a second from the first one. Counted since this script's last start.
-pulsar_looping_since_start() {
-  [ -f "$PULSAR_LOG" ] && [ "$(awk '/^=== services.sh: starting Pulsar/ {n = 0} /was invalidated. state Valid/ {n++} END {print n + 0}' "$PULSAR_LOG")" -gt 100 ]
+  [ -f "$PULSAR_LOG" ] && [ "$(tac "$PULSAR_LOG" | awk '/^=== services.sh: starting Pulsar/ {exit}
+    /was invalidated. state Valid/ {if (++n > 100) exit} END {print n + 0}')" -gt 100 ]
 }
 
 pulsar_up() {
@@ -225,7 +221,7 @@ pulsar_up() {
     wait_for 60 "Pulsar health check" pulsar_healthy || { tail -30 "$PULSAR_LOG" >&2; return 1; }
   fi
   sleep 3
-  if pulsar_looping_since_start; then
+  if pulsar_lock_loop; then
     log "Pulsar's bookie registration loops since its start (an unclean shutdown before): wiping its local data"
     pulsar_wipe
     pulsar_start

@@ -145,8 +145,8 @@ class EntregaAdmin(admin.ModelAdmin):
         ahora, total = timezone.now(), 0
         for endpoint in Endpoint.objects.filter(entregas__in=queryset).distinct():
             try:
-                total += sum(endpoints.reenviar(endpoint, ahora=ahora, id_entrega=id_entrega)
-                             for id_entrega in queryset.filter(endpoint=endpoint).values_list("id", flat=True))
+                total += endpoints.reenviar(endpoint, ahora=ahora,
+                                            ids=list(queryset.filter(endpoint=endpoint).values_list("id", flat=True)))
             except endpoints.ReenvioRechazado as rechazo:
                 self.message_user(request, f"{endpoint}: {rechazo}", messages.ERROR)
         self.message_user(request, f"{total} entregas se reenviarán.", messages.SUCCESS)

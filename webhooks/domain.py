@@ -205,11 +205,10 @@ def cabeceras(secreto: str, event_id: str, tipo: str, cuerpo: bytes, ahora: date
 class Reintentos:
     """Exponential backoff with jitter: the n-th failure waits inicial·2ⁿ⁻¹ (at most `maximo`), times a
     random factor in [0.5, 1), so the deliveries a receiver's outage failed together do not all come
-    back at the same instant; a delivery still failing `plazo` after it was (re)armed is failed."""
+    back at the same instant; a delivery whose next try would fall after its deadline is failed."""
 
     inicial: timedelta
     maximo: timedelta
-    plazo: timedelta
 
     def siguiente(self, fallos: int, ahora: datetime, plazo_hasta: datetime,
                   azar: random.Random | None = None) -> datetime | None:
@@ -218,10 +217,6 @@ class Reintentos:
         espera *= 0.5 + (azar or random).random() / 2
         siguiente = ahora + espera
         return siguiente if siguiente <= plazo_hasta else None
-
-
-def excede_fallos(fallos_seguidos: int, limite: int) -> bool:
-    return fallos_seguidos >= limite
 
 
 def exitoso(status: int | None) -> bool:

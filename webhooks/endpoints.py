@@ -73,17 +73,17 @@ def limite_de_reenvio(ahora: datetime) -> datetime:
     return ahora - timedelta(days=settings.WEBHOOKS_RETENCION_DIAS)
 
 
-def reenviar(endpoint: Endpoint, *, ahora: datetime, id_entrega: uuid.UUID | None = None,
+def reenviar(endpoint: Endpoint, *, ahora: datetime, ids: list[uuid.UUID] | None = None,
              desde: datetime | None = None) -> int:
-    """Sends one delivery (`id_entrega`), or every delivery created since `desde`, again: the same
-    body and event id, a new deadline. Returns how many."""
+    """Sends some deliveries (`ids`), or every delivery created since `desde`, again: the same body and
+    event id, a new deadline. Returns how many."""
     if not endpoint.activo:
         raise ReenvioRechazado("endpoint_deshabilitado", "El endpoint está deshabilitado"
                                + (f" ({endpoint.motivo_deshabilitado})" if endpoint.motivo_deshabilitado else "")
                                + ": actívelo (activo: true) antes de reenviar.")
     entregas = Entrega.objects.filter(endpoint=endpoint)
-    if id_entrega is not None:
-        entregas = entregas.filter(id=id_entrega)
+    if ids is not None:
+        entregas = entregas.filter(id__in=ids)
     if desde is not None:
         limite = limite_de_reenvio(ahora)
         if desde < limite:

@@ -28,6 +28,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
+from alpespartners.messaging.listen import autocommit_connection
 from alpespartners.messaging.retries import TRANSIENT_ERRORS
 
 from . import domain
@@ -66,8 +67,7 @@ class Respuesta:
 
 def reintentos() -> domain.Reintentos:
     return domain.Reintentos(inicial=timedelta(seconds=settings.WEBHOOKS_REINTENTO_INICIAL_SEGUNDOS),
-                             maximo=timedelta(seconds=settings.WEBHOOKS_REINTENTO_MAXIMO_SEGUNDOS),
-                             plazo=timedelta(seconds=settings.WEBHOOKS_PLAZO_SEGUNDOS))
+                             maximo=timedelta(seconds=settings.WEBHOOKS_REINTENTO_MAXIMO_SEGUNDOS))
 
 
 def _pendientes(ahora: datetime):
@@ -303,12 +303,9 @@ class Despachador:
     def _escuchar(self) -> None:
         """LISTEN on a connection of its own; every NOTIFY wakes the loop. Reconnects while the
         database is away (the loop polls meanwhile)."""
-        parametros = connection.get_connection_params()
-        parametros.pop("cursor_factory", None)
-        parametros.pop("context", None)
         while not self.stopping.is_set():
             try:
-                with psycopg.connect(**parametros, autocommit=True) as oyente:
+                with autocommit_connection() as oyente:
                     oyente.execute(f"LISTEN {CANAL_ENTREGAS}")
                     while not self.stopping.is_set():
                         for _ in oyente.notifies(timeout=1.0):

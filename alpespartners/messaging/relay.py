@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from . import contexts, pulsar_transport
+from .listen import autocommit_connection
 from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Relay:
                 self.reconnect_delay = min(self.reconnect_delay * 2, RECONNECT_MAX_SECONDS)
 
     def _run_connected(self) -> None:
-        with self._listener_connection() as listener:
+        with autocommit_connection() as listener:
             self._wait_for_lock(listener)
             if self.stopping.is_set():
                 return
@@ -108,12 +109,6 @@ class Relay:
         while not self.stopping.is_set():
             if self.publish_batch() == 0:
                 self._wait_for_notification(listener)
-
-    def _listener_connection(self) -> psycopg.Connection:
-        params = connection.get_connection_params()
-        params.pop("cursor_factory", None)
-        params.pop("context", None)
-        return psycopg.connect(**params, autocommit=True)
 
     def _wait_for_lock(self, listener: psycopg.Connection) -> None:
         announced = False

@@ -90,7 +90,7 @@ def test_plain_http_is_taken_only_where_loopback_is_allowed():
 
 
 def test_retries_back_off_exponentially_with_jitter_until_the_deadline():
-    reintentos = domain.Reintentos(inicial=timedelta(seconds=30), maximo=timedelta(hours=1), plazo=timedelta(hours=24))
+    reintentos = domain.Reintentos(inicial=timedelta(seconds=30), maximo=timedelta(hours=1))
     plazo_hasta = AHORA + timedelta(hours=24)
     azar = random.Random(7)
     esperas = [(reintentos.siguiente(fallos, AHORA, plazo_hasta, azar) - AHORA).total_seconds() for fallos in range(1, 12)]

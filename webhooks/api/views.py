@@ -131,7 +131,7 @@ class ReenviarEntregaView(APIView):
                    responses={202: serializers.EntregaOutput})
     def post(self, request, id_endpoint, id_entrega):
         sin_cuerpo(request)
-        if not _reenviar(request, id_endpoint, id_entrega=id_entrega):
+        if not _reenviar(request, id_endpoint, ids=[id_entrega]):
             raise NotFound(f"No existe la entrega {id_entrega}.")
         entrega = queries.entregas(existente(request, id_endpoint)).get(id=id_entrega)
         return Response(serializers.EntregaOutput(entrega).data, status=202)
