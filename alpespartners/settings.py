@@ -144,6 +144,8 @@ LANGUAGE_CODE = "es"
 TIME_ZONE = "America/Bogota"
 USE_I18N = True
 USE_TZ = True
+# Instants with seconds and the zone's offset on every admin page (alpespartners/formats/es).
+FORMAT_MODULE_PATH = ["alpespartners.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from alpespartners import registry
-from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto, pretty_json
+from alpespartners.admin_display import ReadOnlyAdmin, instante, json_display, monto, tabla
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from . import domain, queries
@@ -65,8 +65,8 @@ class CampaniaViewAdmin(CommandActionsAdmin):
     @admin.display(description="historia (event store)")
     def historia(self, obj):
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (evento.version, f"{evento.type} v{evento.schema_version}", evento.occurred_at,
-             pretty_json(domain.upcast(evento.type, evento.schema_version, evento.data)))
+            (evento.version, f"{evento.type} v{evento.schema_version}", instante(evento.occurred_at),
+             tabla(domain.upcast(evento.type, evento.schema_version, evento.data)))
             for evento in queries.eventos(obj.id)
         ))
         return format_html("<table><tr><th>#</th><th>evento</th><th>ocurrió</th><th>datos</th></tr>{}</table>", rows)
@@ -102,6 +102,6 @@ class SagaAprobacionAdmin(ReadOnlyAdmin):
     @admin.display(description="pasos")
     def pasos_display(self, obj):
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (paso["en"], paso["paso"], paso["detalle"], paso["estado"]) for paso in obj.pasos
+            (instante(paso["en"]), paso["paso"], paso["detalle"], paso["estado"]) for paso in obj.pasos
         ))
         return format_html("<table><tr><th>cuándo</th><th>paso</th><th>detalle</th><th>estado</th></tr>{}</table>", rows)

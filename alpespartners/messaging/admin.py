@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from alpespartners.admin_display import ReadOnlyAdmin, json_display, pretty_json
+from alpespartners.admin_display import ReadOnlyAdmin, json_display, tabla
 
 from . import command_log, dead_letters, queries
 from .models import CommandLog, DeadLetter, InboxMessage, OutboxMessage
@@ -134,7 +134,7 @@ class DeadLetterAdmin(RedriveAdmin):
     @admin.display(description="contenido")
     def payload_display(self, obj):
         envelope = dead_letters.envelope_of(obj)
-        return pretty_json(envelope) if envelope is not None else format_html("<pre>{}</pre>", obj.payload)
+        return tabla(envelope) if envelope is not None else format_html("<pre>{}</pre>", obj.payload)
 
     @admin.display(description="correlation_id (búsquelo en los logs)")
     def correlation(self, obj):
