@@ -9,17 +9,20 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import ReadOnlyAdmin, json_display, monto
+from alpespartners.admin_display import ReadOnlyAdmin, instante, json_display, monto
+from alpespartners.messaging import queries as messaging
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
-from . import exports, postbacks, queries
+from . import commands, exports, postbacks, queries
 from .commands import ReintentarPayout
-from .domain import EstadoPayout, EstadoTransaccion
+from .domain import EstadoPayout, EstadoTransaccion, ResultadoIntento
 from .models import (CampaniaLocal, CicloPago, ClienteLocal, Click, CobroView, CredencialPostback, EnlaceLocal, Payout,
                      Transaccion)
 
@@ -30,15 +33,37 @@ def enlace(url: str, texto) -> str:
     return format_html('<a href="{}">{}</a>', url, texto)
 
 
+# Names come from pagos' own copies (queries.con_nombres); they link to the owning context's page,
+# a URL and nothing more. Until a copy has the name (or the backfill), the id stands in.
+def cliente_enlazado(nombre: str | None, id_cliente) -> str:
+    return enlace(reverse("admin:cliente_clienteview_change", args=[id_cliente]), nombre or id_cliente)
+
+
+def campania_enlazada(nombre: str | None, id_campania) -> str:
+    return enlace(reverse("admin:campanias_campaniaview_change", args=[id_campania]), nombre or id_campania)
+
+
 @admin.register(CobroView)
 class CobroViewAdmin(ReadOnlyAdmin):
-    list_display = ["id_campania", "id_cliente", "monto_display", "estado", "fecha_creacion", "fecha_actualizacion"]
+    list_display = ["campania", "marca", "monto_display", "estado", "fecha_creacion", "fecha_actualizacion"]
     list_filter = ["estado", "moneda"]
     search_fields = ["id_campania", "id_cliente"]
     date_hierarchy = "fecha_creacion"
-    fields = ["id", "id_campania", "id_cliente", "monto_display", "estado", "motivo", "confirmacion",
-              "fecha_creacion", "fecha_actualizacion", "comandos"]
+    fields = ["campania", "marca", "monto_display", "estado", "motivo", "confirmacion", "fecha_creacion",
+              "fecha_actualizacion", "comandos", "id", "id_campania", "id_cliente"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
+                                   nombre_marca="id_cliente")
+
+    @admin.display(description="campaña", ordering="nombre_campania")
+    def campania(self, obj):
+        return campania_enlazada(obj.nombre_campania, obj.id_campania)
+
+    @admin.display(description="marca", ordering="nombre_marca")
+    def marca(self, obj):
+        return cliente_enlazado(obj.nombre_marca, obj.id_cliente)
 
     @admin.display(description="monto", ordering="valor")
     def monto_display(self, obj):
@@ -61,22 +86,30 @@ class EstadoActualFilter(admin.SimpleListFilter):
 
 @admin.register(Transaccion)
 class TransaccionAdmin(ReadOnlyAdmin):
-    list_display = ["id_externo", "tipo", "id_socio", "id_campania", "comision_display", "estado_display",
+    list_display = ["id_externo", "tipo", "socio", "campania", "comision_display", "estado_display",
                     "pagable_desde", "payout"]
     list_filter = [EstadoActualFilter, "tipo", "moneda"]
     search_fields = ["id_externo", "id_socio", "id_campania", "id_payout"]
     date_hierarchy = "pagable_desde"
     actions = ["exportar_csv"]
-    fields = ["id", "id_externo", "tipo", "id_socio", "id_campania", "conversion_display", "comision_display",
+    fields = ["id_externo", "tipo", "socio", "campania", "conversion_display", "comision_display",
               "estado_display", "ocurrida_en", "pagable_desde", "payout", "id_transaccion_original",
-              "motivo_reversion", "fecha_creacion", "comandos"]
+              "motivo_reversion", "fecha_creacion", "comandos", "id", "id_socio", "id_campania"]
     readonly_fields = fields
 
     comandos = commands_link("Ver los comandos de esta transacción")
 
     def get_queryset(self, request):
         # The API's view of the rows: the state is read against the clock (estado_actual).
-        return queries.transacciones()
+        return queries.con_nombres(queries.transacciones(), nombre_socio="id_socio", nombre_campania="id_campania")
+
+    @admin.display(description="socio", ordering="nombre_socio")
+    def socio(self, obj):
+        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
+
+    @admin.display(description="campaña", ordering="nombre_campania")
+    def campania(self, obj):
+        return campania_enlazada(obj.nombre_campania, obj.id_campania)
 
     @admin.display(description="comisión", ordering="comision")
     def comision_display(self, obj):
@@ -101,19 +134,95 @@ class TransaccionAdmin(ReadOnlyAdmin):
         return exports.respuesta(exports.TRANSACCIONES, queryset)
 
 
+def linea_de_tiempo(payout: Payout) -> list[tuple]:
+    """(when, what, detail) of a payout, oldest first: its calculation, each sending with the gateway's
+    answer (pagos' own IntentoPayout rows), and each retry asked for (the command log)."""
+    pasos = [(payout.fecha_creacion, "Calculado",
+              format_html("Ciclo del {}: {} transacciones, {}", payout.fecha_corte, payout.transacciones,
+                          monto(payout.monto_total, payout.moneda)))]
+    for intento in queries.intentos_de_payout(payout.id):
+        if intento.enviado_en is not None:
+            pasos.append((intento.enviado_en, f"Intento {intento.intento}: enviado a la pasarela",
+                          f"al medio de pago {intento.mascara}" if intento.mascara else "—"))
+        respuesta = (f"confirmación {intento.confirmacion}" if intento.resultado == ResultadoIntento.EXITOSO
+                     else f"{intento.codigo}: {intento.mensaje}")
+        pasos.append((intento.respondido_en, f"Intento {intento.intento}: {RESULTADOS[intento.resultado]}", respuesta))
+    for comando in messaging.commands_about(commands.ReintentarPayout.__name__, payout.id):
+        quien = comando.issued_by or comando.source
+        resultado = (comando.error or {}).get("message") or comando.status
+        pasos.append((comando.created_at, "Reintento pedido", format_html("por {} ({}): {}", quien, comando.source,
+                                                                          resultado)))
+    return sorted(pasos, key=lambda paso: paso[0])
+
+
+RESULTADOS = {
+    ResultadoIntento.EXITOSO: "pagado",
+    ResultadoIntento.RECHAZADO: "rechazado por la pasarela",
+    ResultadoIntento.SIN_RESPUESTA: "la pasarela no respondió",
+    ResultadoIntento.NO_ENVIADO: "no se envió",
+}
+
+
 @admin.register(Payout)
 class PayoutAdmin(CommandActionsAdmin):
+    """A payout's page tells its story (the timeline: calculated, each sending and the gateway's answer,
+    each retry asked for) and retries it from the page itself when it failed."""
+
     command_context, command_id_field = "pagos", "id_payout"
-    list_display = ["id_socio", "fecha_corte", "monto_display", "estado", "intentos", "transacciones", "confirmacion"]
+    change_form_template = "admin/pagos/payout/change_form.html"
+    list_display = ["socio", "fecha_corte", "monto_display", "estado", "intentos", "transacciones", "confirmacion"]
     list_filter = ["estado", "moneda", "fecha_corte"]
     search_fields = ["id_socio", "id", "id_ciclo"]
     actions = ["reintentar", "exportar_csv"]
-    fields = ["id", "ciclo", "fecha_corte", "id_socio", "monto_display", "estado", "intentos", "transacciones",
-              "pagable_antes_de", "hasta_secuencia", "confirmacion", "motivo_fallo", "version", "fecha_creacion",
-              "fecha_actualizacion", "detalle_transacciones", "comandos"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["socio", "ciclo", "monto_display", "estado", "motivo_fallo", "confirmacion", "intentos",
+                           "transacciones", "fecha_creacion", "fecha_actualizacion"]}),
+        ("Línea de tiempo", {"fields": ["linea_de_tiempo", "comandos"]}),
+        ("Sus transacciones", {"fields": ["detalle_transacciones"]}),
+        ("Detalles técnicos", {"classes": ["collapse"],
+                               "fields": ["id", "id_socio", "id_ciclo", "pagable_antes_de", "hasta_secuencia",
+                                          "version"]}),
+    ]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
-    comandos = commands_link("Ver los comandos de este payout")
+    def get_queryset(self, request):
+        return queries.con_nombres(super().get_queryset(request), nombre_del_socio="id_socio")
+
+    def get_urls(self):
+        return [path("<uuid:id_payout>/reintentar/", self.admin_site.admin_view(self.reintentar_uno),
+                     name="pagos_payout_reintentar"), *super().get_urls()]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["puede_reintentarse"] = (obj is not None and obj.estado == EstadoPayout.FALLIDO.value
+                                         and self.has_emitir_comandos_permission(request))
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def reintentar_uno(self, request, id_payout):
+        """The page's "Reintentar" button: the same ReintentarPayout as the list's action."""
+        if request.method != "POST" or not self.has_emitir_comandos_permission(request):
+            raise PermissionDenied
+        self.reintentar(request, Payout.objects.filter(pk=id_payout))
+        return redirect(reverse("admin:pagos_payout_change", args=[id_payout]))
+
+    @admin.display(description="socio", ordering="nombre_del_socio")
+    def socio(self, obj):
+        return cliente_enlazado(obj.nombre_del_socio, obj.id_socio)
+
+    @admin.display(description="comandos")
+    def comandos(self, obj):
+        # The commands about it: its cycle's calculation and its retries. By type first, whose index
+        # finds these few among every command (resource_id has none).
+        url = (reverse("admin:messaging_commandlog_changelist")
+               + f"?type__in={commands.EjecutarCiclo.__name__},{commands.ReintentarPayout.__name__}"
+               + f"&resource_id__in={obj.id},{obj.id_ciclo}")
+        return enlace(url, "Ver el cálculo de su ciclo y sus reintentos en el registro de comandos")
+
+    @admin.display(description="qué le pasó")
+    def linea_de_tiempo(self, obj):
+        filas = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (instante(cuando), que, detalle) for cuando, que, detalle in linea_de_tiempo(obj)))
+        return format_html('<table class="linea-de-tiempo"><tr><th>cuándo</th><th>qué</th><th>detalle</th></tr>'
+                           '{}</table>', filas)
 
     @admin.display(description="monto total", ordering="monto_total")
     def monto_display(self, obj):
@@ -188,13 +297,20 @@ class CicloPagoAdmin(ReadOnlyAdmin):
 
 @admin.register(CampaniaLocal)
 class CampaniaLocalAdmin(ReadOnlyAdmin):
-    list_display = ["id", "id_marca", "estado", "presupuesto_display", "disponible_display", "agotado_publicado",
+    list_display = ["nombre", "marca", "estado", "presupuesto_display", "disponible_display", "agotado_publicado",
                     "fecha_inicio", "fecha_fin"]
     list_filter = ["estado", "moneda"]
-    search_fields = ["id", "id_marca"]
-    fields = ["id", "id_marca", "estado", "fecha_inicio", "fecha_fin", "presupuesto_display", "disponible_display",
-              "agotado_publicado", "comisiones_json", "dias_retencion", "fecha_actualizacion"]
+    search_fields = ["nombre", "id", "id_marca"]
+    fields = ["nombre", "marca", "estado", "fecha_inicio", "fecha_fin", "presupuesto_display", "disponible_display",
+              "agotado_publicado", "comisiones_json", "dias_retencion", "fecha_actualizacion", "id", "id_marca"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return queries.con_nombres(super().get_queryset(request), nombre_marca="id_marca")
+
+    @admin.display(description="marca", ordering="nombre_marca")
+    def marca(self, obj):
+        return cliente_enlazado(obj.nombre_marca, obj.id_marca)
 
     comisiones_json = json_display("comisiones", "comisiones")
 
@@ -209,9 +325,21 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
 
 @admin.register(EnlaceLocal)
 class EnlaceLocalAdmin(ReadOnlyAdmin):
-    list_display = ["codigo", "id_campania", "id_socio", "activo"]
+    list_display = ["codigo", "campania", "socio", "activo"]
     list_filter = ["activo"]
     search_fields = ["codigo", "id_campania", "id_socio"]
+
+    def get_queryset(self, request):
+        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
+                                   nombre_socio="id_socio")
+
+    @admin.display(description="campaña", ordering="nombre_campania")
+    def campania(self, obj):
+        return campania_enlazada(obj.nombre_campania, obj.id_campania)
+
+    @admin.display(description="socio", ordering="nombre_socio")
+    def socio(self, obj):
+        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
 
 
 @admin.register(Click)
@@ -219,11 +347,24 @@ class ClickAdmin(ReadOnlyAdmin):
     """Clicks and impressions as the web processes wrote them, with why one is not billable and
     what billing made of it. Ordered by id (indexed): the table is the platform's largest."""
 
-    list_display = ["id", "tipo", "codigo", "id_campania", "id_socio", "ocurrido_en", "facturable", "motivo",
+    list_display = ["id", "tipo", "codigo", "campania", "socio", "ocurrido_en", "facturable", "motivo",
                     "facturado_en", "comision", "rechazo"]
     list_filter = ["tipo", "facturable", "motivo", "rechazo"]
     search_fields = ["=id", "=codigo", "=id_campania", "=id_socio"]
     ordering = ["-id"]
+
+    def get_queryset(self, request):
+        # Subqueries run for the page's rows only (ordered by the primary key, then limited).
+        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
+                                   nombre_socio="id_socio")
+
+    @admin.display(description="campaña")
+    def campania(self, obj):
+        return campania_enlazada(obj.nombre_campania, obj.id_campania)
+
+    @admin.display(description="socio")
+    def socio(self, obj):
+        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
 
     @admin.display(description="comisión")
     def comision(self, obj):
@@ -253,10 +394,17 @@ class CredencialPostbackAdmin(admin.ModelAdmin):
     """The secrets are never shown again: the list shows the start of each one's SHA-256. "Add"
     rotates the client's secret and answers with the new one, once."""
 
-    list_display = ["huella_corta", "id_cliente", "fecha_creacion", "vence_en", "vigente"]
+    list_display = ["huella_corta", "marca", "fecha_creacion", "vence_en", "vigente"]
     search_fields = ["id_cliente"]
     form = RotarSecretoPostbackForm
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return queries.con_nombres(super().get_queryset(request), nombre_marca="id_cliente")
+
+    @admin.display(description="marca", ordering="nombre_marca")
+    def marca(self, obj):
+        return cliente_enlazado(obj.nombre_marca, obj.id_cliente)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -44,6 +44,7 @@ DECIDED_TOGETHER = {
 CONSUMES = inbox.typed({
     "eventos.cliente": {
         integration.ClienteRegistrado: handlers.cliente_registrado,
+        integration.ClienteActualizado: handlers.cliente_actualizado,
         integration.ClienteSuspendido: handlers.cliente_suspendido,
         integration.ClienteReactivado: handlers.cliente_reactivado,
         integration.MedioPagoRegistrado: handlers.medio_pago_registrado,
@@ -81,6 +82,7 @@ ORDERED = {
     "eventos.cliente": {
         "ClienteSuspendido": _estado_de_cliente,
         "ClienteReactivado": _estado_de_cliente,
+        "ClienteActualizado": lambda envelope: f"cliente:{envelope['aggregate_id']}:nombre",
         "MedioPagoRegistrado": lambda envelope: f"cliente:{envelope['aggregate_id']}:medio_predeterminado",
     },
     "eventos.campanias": {

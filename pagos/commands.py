@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from alpespartners.seedwork.domain import Command, Monto
 
+from .domain import Envio
+
 
 @dataclass(frozen=True, kw_only=True)
 class CobrarCampania(Command):
@@ -75,9 +77,13 @@ class EnviarPayout(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class TerminarPayout(Command):
+    """The gateway's answer: a confirmation, or why it failed (`codigo`: the gateway's or ours)."""
+
     id_payout: uuid.UUID
-    confirmacion: str | None
-    motivo: str | None
+    confirmacion: str | None = None
+    motivo: str | None = None
+    codigo: str = ""
+    envio: Envio | None = None  # None: it never reached the gateway
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,8 @@ from alpespartners.messaging.unit_of_work import UnitOfWork
 from alpespartners.seedwork.domain import Monto, NotFound
 
 from . import commands, domain, integration, pasarela, projections
-from .domain import CobroDuplicado, ComisionRevertida, Decision, EstadoTransaccion, Pago, PagoDeclinado, Resultado
+from .domain import (CobroDuplicado, ComisionRevertida, Decision, ErrorTransitorioPasarela, EstadoTransaccion, Pago,
+                     PagoDeclinado, Resultado)
 
 logger = logging.getLogger(__name__)
 
@@ -200,13 +201,14 @@ def ejecutar_ciclo(command: commands.EjecutarCiclo, uow: UnitOfWork) -> None:
 def procesar_payout(command: commands.EnviarPayout, uow: UnitOfWork) -> None:
     """Send one CALCULADO payout (or finish one left EN_PROCESO by a crash or a transient error)
     through the gateway. Its first sending claims the commissions it covers, in the transaction that
-    moves it to EN_PROCESO. The gateway is called between two transactions, with the payout's key."""
+    moves it to EN_PROCESO. The gateway is called between two transactions, with the payout's key.
+    Every answer, and every silence, goes on the payout's timeline."""
     with uow:
         payout = uow.repository.payout(command.id_payout)
         if payout.estado is domain.EstadoPayout.CALCULADO:
             payout.procesar()
             if payout.primer_envio:
-                payout.verificar_reclamo(*uow.repository.reclamar(payout))
+                payout.verificar_reclamo(*uow.repository.reclamar(payout), ahora=timezone.now())
         elif payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return  # already answered: a redelivered task does nothing
         uow.repository.guardar_payout(payout)
@@ -215,16 +217,33 @@ def procesar_payout(command: commands.EnviarPayout, uow: UnitOfWork) -> None:
     if payout.estado is not domain.EstadoPayout.EN_PROCESO:
         return  # failed before sending: what it covers changed
     socio = uow.repository.cliente(payout.id_socio)
-    motivo, confirmacion = None, None
     if socio is None or not socio.token_predeterminado:
-        motivo = "El socio no tiene un medio de pago predeterminado."
+        terminar_payout(commands.TerminarPayout(
+            id_payout=payout.id, motivo="El socio no tiene un medio de pago predeterminado.",
+            codigo=domain.SIN_MEDIO_DE_PAGO), uow)
+        return
+    envio = domain.Envio(enviado_en=timezone.now(), mascara=socio.mascara)
+    try:
+        confirmacion = pasarela.configurada().pagar(payout.clave, socio.token_predeterminado, payout.monto_total)
+    except PagoDeclinado as declinado:
+        terminar_payout(commands.TerminarPayout(id_payout=payout.id, motivo=declinado.motivo,
+                                                codigo=declinado.codigo_pasarela, envio=envio), uow)
+    except ErrorTransitorioPasarela as error:
+        # The task retries with backoff, same key; the silence is part of the payout's story.
+        anotar_sin_respuesta(payout.id, str(error), envio, uow)
+        raise
     else:
-        try:
-            confirmacion = pasarela.configurada().pagar(payout.clave, socio.token_predeterminado, payout.monto_total)
-        except PagoDeclinado as declinado:
-            motivo = declinado.motivo
-        # ErrorTransitorioPasarela propagates: the task retries with backoff, same key.
-    terminar_payout(commands.TerminarPayout(id_payout=payout.id, confirmacion=confirmacion, motivo=motivo), uow)
+        terminar_payout(commands.TerminarPayout(id_payout=payout.id, confirmacion=confirmacion, envio=envio), uow)
+
+
+def anotar_sin_respuesta(id_payout, mensaje: str, envio: domain.Envio, uow: UnitOfWork) -> None:
+    with uow:
+        payout = uow.repository.payout(id_payout)
+        if payout.estado is not domain.EstadoPayout.EN_PROCESO:
+            return
+        payout.anotar_sin_respuesta(mensaje, envio, timezone.now())
+        uow.repository.guardar_payout(payout)
+        uow.commit()
 
 
 def terminar_payout(command: commands.TerminarPayout, uow: UnitOfWork) -> None:
@@ -233,9 +252,9 @@ def terminar_payout(command: commands.TerminarPayout, uow: UnitOfWork) -> None:
         if payout.estado is not domain.EstadoPayout.EN_PROCESO:
             return
         if command.confirmacion:
-            payout.registrar_exito(command.confirmacion)
+            payout.registrar_exito(command.confirmacion, command.envio, timezone.now())
         else:
-            payout.registrar_fallo(command.motivo)
+            payout.registrar_fallo(command.motivo, command.codigo, timezone.now(), command.envio)
         uow.repository.guardar_payout(payout)
         uow.collect(payout)
         uow.commit()
@@ -260,7 +279,13 @@ def reintentar_payout(command: commands.ReintentarPayout, uow: UnitOfWork) -> No
 
 def cliente_registrado(event: integration.ClienteRegistrado, uow: UnitOfWork) -> None:
     with uow:
-        projections.cliente_registrado(event.id_cliente, event.estado)
+        projections.cliente_registrado(event)
+        uow.commit()
+
+
+def cliente_actualizado(event: integration.ClienteActualizado, uow: UnitOfWork) -> None:
+    with uow:
+        projections.cliente_actualizado(event)
         uow.commit()
 
 
@@ -278,7 +303,7 @@ def cliente_reactivado(event: integration.ClienteReactivado, uow: UnitOfWork) ->
 
 def medio_pago_registrado(event: integration.MedioPagoRegistrado, uow: UnitOfWork) -> None:
     with uow:
-        projections.medio_pago_registrado(event.id_cliente, event.token, bool(event.predeterminado))
+        projections.medio_pago_registrado(event)
         uow.commit()
 
 

@@ -94,7 +94,15 @@ PUBLISHED = {
 class ClienteRegistrado:
     aggregate: ClassVar[str] = "id_cliente"
     id_cliente: uuid.UUID
+    nombre: str
     estado: str
+
+
+@dataclass(frozen=True)
+class ClienteActualizado:
+    aggregate: ClassVar[str] = "id_cliente"
+    id_cliente: uuid.UUID
+    nombre: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,7 @@ class MedioPagoRegistrado:
     aggregate: ClassVar[str] = "id_cliente"
     id_cliente: uuid.UUID
     token: str
+    mascara: str
     predeterminado: bool
 
 
@@ -127,6 +136,7 @@ class CampaniaCreada:
     aggregate: ClassVar[str] = "id_campania"
     id_campania: uuid.UUID
     id_cliente: uuid.UUID
+    nombre: str
     presupuesto: Monto
     fecha_inicio: date
     fecha_fin: date

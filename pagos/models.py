@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils.functional import cached_property
 
 from alpespartners.admin_display import monto
 
@@ -46,7 +47,7 @@ class CobroView(models.Model):
         verbose_name = "cobro"
 
     def __str__(self):
-        return f"Cobro de la campaña {self.id_campania} ({self.estado})"
+        return f"Cobro de la campaña {nombre_de_campania(self.id_campania)} ({self.estado})"
 
 
 class ClienteLocal(models.Model):
@@ -54,13 +55,19 @@ class ClienteLocal(models.Model):
 
     id = models.UUIDField(primary_key=True)
     estado = models.CharField(max_length=16, blank=True)  # blank until ClienteRegistrado arrives
+    # Blank until ClienteRegistrado arrives (or `rellenar_copias_locales`, for clients older than this column).
+    nombre = models.CharField(max_length=200, blank=True)
     token_predeterminado = models.CharField(max_length=128, blank=True)
+    mascara = models.CharField("máscara del medio predeterminado", max_length=64, blank=True)
     fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
         db_table = "pagos_cliente_local"
         verbose_name = "cliente (copia local)"
         verbose_name_plural = "clientes (copia local)"
+
+    def __str__(self):
+        return self.nombre or str(self.id)
 
 
 class OperacionSimulada(models.Model):
@@ -75,6 +82,7 @@ class OperacionSimulada(models.Model):
     intentos = models.PositiveIntegerField(default=0)
     confirmacion = models.CharField(max_length=64, null=True)
     motivo_declinacion = models.CharField("motivo de declinación", max_length=200, blank=True)
+    codigo_declinacion = models.CharField("código de declinación", max_length=64, blank=True)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
@@ -93,6 +101,7 @@ class CampaniaLocal(models.Model):
 
     id = models.UUIDField(primary_key=True)
     id_marca = models.UUIDField("marca", db_index=True)
+    nombre = models.CharField(max_length=200, blank=True)  # blank for campaigns older than this column, until backfilled
     estado = models.CharField(max_length=16)
     fecha_inicio = models.DateField("fecha de inicio")
     fecha_fin = models.DateField("fecha de fin")
@@ -114,7 +123,7 @@ class CampaniaLocal(models.Model):
                                               name="pagos_presupuesto_no_negativo")]
 
     def __str__(self):
-        return f"Campaña {self.id} ({self.estado})"
+        return self.nombre or f"Campaña {self.id}"
 
 
 class SocioCampaniaLocal(models.Model):
@@ -202,7 +211,7 @@ class CredencialPostback(models.Model):
         verbose_name_plural = "secretos de postback"
 
     def __str__(self):
-        return f"Secreto de postback {self.huella[:12]}… del cliente {self.id_cliente}"
+        return f"Secreto de postback {self.huella[:12]}… de {nombre_de_cliente(self.id_cliente)}"
 
 
 class Transaccion(models.Model):
@@ -314,9 +323,46 @@ class Payout(models.Model):
         ]
 
     def __str__(self):
-        return f"Payout {monto(self.monto_total, self.moneda)} a {self.id_socio} ({self.estado})"
+        return f"Payout de {monto(self.monto_total, self.moneda)} a {self.nombre_socio} ({self.estado})"
+
+    @cached_property
+    def nombre_socio(self) -> str:
+        return nombre_de_cliente(self.id_socio)
 
     @property
     def sin_enviar(self) -> bool:
         """Calculated and never sent: the rows it covers are not claimed yet (no id_payout)."""
         return self.estado == "CALCULADO" and self.intentos == 0
+
+
+class IntentoPayout(models.Model):
+    """One sending of a payout and the gateway's answer (or silence): the payout's timeline in the
+    admin, written with the payout's change in one transaction (repository.guardar_payout). Kept
+    here because the outbox, where its events also are, is purged."""
+
+    id = models.BigAutoField(primary_key=True)
+    id_payout = models.UUIDField("payout", db_index=True)
+    intento = models.PositiveIntegerField()  # the payout's sending it belongs to (a retry after FALLIDO is the next)
+    resultado = models.CharField(max_length=16)  # domain.ResultadoIntento
+    enviado_en = models.DateTimeField("enviado el", null=True, blank=True)  # null: it never reached the gateway
+    respondido_en = models.DateTimeField("respondido el")
+    codigo = models.CharField("código", max_length=64, blank=True)  # the gateway's, or ours (domain.SIN_MEDIO_DE_PAGO…)
+    mensaje = models.TextField(blank=True)
+    mascara = models.CharField("medio de pago", max_length=64, blank=True)
+    confirmacion = models.CharField("confirmación", max_length=128, blank=True)
+
+    class Meta:
+        db_table = "pagos_intento_payout"
+        ordering = ["id"]
+        verbose_name = "intento de payout"
+        verbose_name_plural = "intentos de payout"
+
+
+# One row's title (breadcrumbs, the page's heading): one query. Lists annotate names instead
+# (queries.con_nombres). Until the copy has the name, the id stands in.
+def nombre_de_cliente(id_cliente) -> str:
+    return ClienteLocal.objects.filter(id=id_cliente).values_list("nombre", flat=True).first() or str(id_cliente)
+
+
+def nombre_de_campania(id_campania) -> str:
+    return CampaniaLocal.objects.filter(id=id_campania).values_list("nombre", flat=True).first() or str(id_campania)

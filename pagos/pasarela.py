@@ -32,7 +32,8 @@ class PasarelaSimulada:
     def reembolsar(self, clave_idempotencia: str, confirmacion: str, monto: Monto) -> str:
         cobro = OperacionSimulada.objects.filter(tipo=COBRO, confirmacion=confirmacion).first()
         if cobro is None:
-            raise PagoDeclinado(f"La pasarela no tiene un cobro confirmado con el código {confirmacion}.")
+            raise PagoDeclinado(f"La pasarela no tiene un cobro confirmado con el código {confirmacion}.",
+                                "cobro_desconocido")
         # The refund goes back to the card of the charge, and behaves as that token does.
         return self._operar(clave_idempotencia, REEMBOLSO, cobro.token, monto)
 
@@ -56,7 +57,7 @@ class PasarelaSimulada:
                 f"La pasarela no respondió (intento {operacion.intentos} de la clave {clave_idempotencia})."
             )
         if operacion.motivo_declinacion:
-            raise PagoDeclinado(operacion.motivo_declinacion)
+            raise PagoDeclinado(operacion.motivo_declinacion, operacion.codigo_declinacion)
         return operacion.confirmacion
 
     @staticmethod
@@ -67,8 +68,9 @@ class PasarelaSimulada:
         if operacion.token in ("tok_ok", "tok_inestable"):
             operacion.confirmacion = f"{PREFIJOS[operacion.tipo]}_{uuid.uuid4().hex[:20]}"
         elif operacion.token == "tok_rechazado":
-            operacion.motivo_declinacion = "Fondos insuficientes."
+            operacion.codigo_declinacion, operacion.motivo_declinacion = "fondos_insuficientes", "Fondos insuficientes."
         else:
+            operacion.codigo_declinacion = "medio_desconocido"
             operacion.motivo_declinacion = "La pasarela no reconoce el medio de pago."
         return False
 

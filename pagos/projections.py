@@ -5,6 +5,7 @@ keeps its own copies). Commissions need no projection: `Transaccion` is their re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from . import domain, integration
 from .models import CampaniaLocal, ClienteLocal, CobroView, EnlaceLocal, SocioCampaniaLocal
@@ -56,11 +57,18 @@ def _cliente_local(id_cliente: uuid.UUID) -> ClienteLocal:
     return cliente
 
 
-def cliente_registrado(id_cliente: uuid.UUID, estado: str) -> None:
-    cliente = _cliente_local(id_cliente)
-    if not cliente.estado:  # a suspension that arrived first stays
-        cliente.estado = estado
-        cliente.save(update_fields=["estado", "fecha_actualizacion"])
+def cliente_registrado(event: integration.ClienteRegistrado) -> None:
+    cliente = _cliente_local(event.id_cliente)
+    # A suspension, or a new name, that arrived first stays.
+    cliente.estado = cliente.estado or event.estado
+    cliente.nombre = cliente.nombre or event.nombre
+    cliente.save(update_fields=["estado", "nombre", "fecha_actualizacion"])
+
+
+def cliente_actualizado(event: integration.ClienteActualizado) -> None:
+    cliente = _cliente_local(event.id_cliente)
+    cliente.nombre = event.nombre
+    cliente.save(update_fields=["nombre", "fecha_actualizacion"])
 
 
 def cliente_cambio_estado(id_cliente: uuid.UUID, estado: domain.EstadoCliente) -> None:
@@ -69,12 +77,12 @@ def cliente_cambio_estado(id_cliente: uuid.UUID, estado: domain.EstadoCliente) -
     cliente.save(update_fields=["estado", "fecha_actualizacion"])
 
 
-def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: bool) -> None:
-    cliente = _cliente_local(id_cliente)
+def medio_pago_registrado(event: integration.MedioPagoRegistrado) -> None:
+    cliente = _cliente_local(event.id_cliente)
     # cliente marks the first method as the default in the event itself, so only a default counts.
-    if predeterminado:
-        cliente.token_predeterminado = token
-        cliente.save(update_fields=["token_predeterminado", "fecha_actualizacion"])
+    if event.predeterminado:
+        cliente.token_predeterminado, cliente.mascara = event.token, event.mascara
+        cliente.save(update_fields=["token_predeterminado", "mascara", "fecha_actualizacion"])
 
 
 # --- eventos.campanias → CampaniaLocal, SocioCampaniaLocal, EnlaceLocal -------------------
@@ -83,7 +91,7 @@ def medio_pago_registrado(id_cliente: uuid.UUID, token: str, predeterminado: boo
 
 def campania_creada(event: integration.CampaniaCreada) -> None:
     CampaniaLocal.objects.get_or_create(id=event.id_campania, defaults={
-        "id_marca": event.id_cliente, "estado": domain.EstadoCampania.PENDIENTE.value,
+        "id_marca": event.id_cliente, "nombre": event.nombre, "estado": domain.EstadoCampania.PENDIENTE.value,
         "fecha_inicio": event.fecha_inicio, "fecha_fin": event.fecha_fin, "moneda": event.presupuesto.moneda,
         "presupuesto": event.presupuesto.valor, "presupuesto_disponible": event.presupuesto.valor,
         "comisiones": event.comisiones, "dias_retencion": event.dias_retencion,
@@ -114,3 +122,35 @@ def enlace_creado(event: integration.EnlaceCreado) -> None:
     # An upsert: a backfill may send a link pagos already has, and a re-enrolment may bring its code back.
     EnlaceLocal.objects.update_or_create(codigo=event.codigo, defaults={
         "id_campania": event.id_campania, "id_socio": event.id_socio, "activo": True})
+
+
+# --- what the copies started keeping late (manage.py rellenar_copias_locales) ----------------
+
+
+def rellenar(eventos_cliente: Iterable[dict], eventos_campanias: Iterable[dict]) -> dict[str, int]:
+    """Fill the names and masks the copies lack (rows from before these columns) from the events,
+    oldest first: a client's last name, the mask of its current default method, a campaign's name.
+    Only blank fields are filled, one conditional UPDATE each, so what a consumer applies meanwhile
+    stands. Answers how many rows each fill changed."""
+    nombres, mascaras, campanias = {}, {}, {}
+    for envelope in eventos_cliente:
+        if envelope.get("type") in ("ClienteRegistrado", "ClienteActualizado"):
+            nombres[envelope["aggregate_id"]] = envelope["data"]["nombre"]
+        elif envelope.get("type") == "MedioPagoRegistrado":
+            mascaras[(envelope["aggregate_id"], envelope["data"]["token"])] = envelope["data"]["mascara"]
+    for envelope in eventos_campanias:
+        if envelope.get("type") == "CampaniaCreada":
+            campanias[envelope["aggregate_id"]] = envelope["data"]["nombre"]
+    rellenados = {"nombres de clientes": 0, "máscaras": 0, "nombres de campañas": 0}
+    for id_cliente in ClienteLocal.objects.filter(nombre="", id__in=nombres).values_list("id", flat=True):
+        rellenados["nombres de clientes"] += ClienteLocal.objects.filter(id=id_cliente, nombre="").update(
+            nombre=nombres[str(id_cliente)])
+    sin_mascara = ClienteLocal.objects.filter(mascara="").exclude(token_predeterminado="")
+    for id_cliente, token in sin_mascara.values_list("id", "token_predeterminado"):
+        if (str(id_cliente), token) in mascaras:
+            rellenados["máscaras"] += ClienteLocal.objects.filter(
+                id=id_cliente, mascara="", token_predeterminado=token).update(mascara=mascaras[(str(id_cliente), token)])
+    for id_campania in CampaniaLocal.objects.filter(nombre="", id__in=campanias).values_list("id", flat=True):
+        rellenados["nombres de campañas"] += CampaniaLocal.objects.filter(id=id_campania, nombre="").update(
+            nombre=campanias[str(id_campania)])
+    return rellenados

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
 
@@ -13,7 +13,22 @@ from alpespartners.seedwork.domain import Monto
 
 from . import repository
 from .domain import EstadoTransaccion, TipoConversion, TipoInteraccion
-from .models import CampaniaLocal, CicloPago, Click, CobroView, Payout, Transaccion
+from .models import CampaniaLocal, CicloPago, ClienteLocal, Click, CobroView, IntentoPayout, Payout, Transaccion
+
+
+def con_nombres(queryset: QuerySet, **campos: str) -> QuerySet:
+    """Rows with names beside their ids, from pagos' own copies (one subquery each, no join with
+    another context's tables): `con_nombres(payouts, nombre_socio="id_socio")`. A field named
+    id_campania takes the campaign's name, any other a client's."""
+    return queryset.annotate(**{
+        nombre: Subquery((CampaniaLocal if campo == "id_campania" else ClienteLocal).objects
+                         .filter(id=OuterRef(campo)).values("nombre")[:1])
+        for nombre, campo in campos.items()
+    })
+
+
+def intentos_de_payout(id_payout) -> QuerySet[IntentoPayout]:
+    return IntentoPayout.objects.filter(id_payout=id_payout)
 
 
 def cobros(*, id_campania=None, id_cliente=None, estado: str | None = None) -> QuerySet[CobroView]:

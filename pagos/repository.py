@@ -4,7 +4,7 @@ database errors become domain errors here."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +15,8 @@ from alpespartners.seedwork.domain import ConcurrencyConflict, DomainError, Mont
 
 from . import domain
 from .domain import CampaniaVigente, CobroDuplicado, ComisionRegistrada, EstadoTransaccion, ClienteConocido, Pago, normalizar
-from .models import CampaniaLocal, CicloPago, Click, ClienteLocal, PagoModel, Payout, SocioCampaniaLocal, Transaccion
+from .models import (CampaniaLocal, CicloPago, Click, ClienteLocal, IntentoPayout, PagoModel, Payout, SocioCampaniaLocal,
+                     Transaccion)
 
 
 def get(id_pago: uuid.UUID) -> Pago:
@@ -61,7 +62,8 @@ def cliente(id_cliente: uuid.UUID) -> ClienteConocido | None:
     row = ClienteLocal.objects.filter(id=id_cliente).first()
     if row is None:
         return None
-    return ClienteConocido(id=row.id, estado=row.estado, token_predeterminado=row.token_predeterminado)
+    return ClienteConocido(id=row.id, estado=row.estado, token_predeterminado=row.token_predeterminado,
+                           mascara=row.mascara)
 
 
 # --- conversions → commissions ---------------------------------------------------------
@@ -338,6 +340,9 @@ def guardar_payout(payout: domain.Payout) -> None:
         raise DomainError(f"El socio tiene otro payout en curso ({en_curso}); reintente cuando termine.",
                           "id_payout") from error
     payout.version += 1
+    IntentoPayout.objects.bulk_create([IntentoPayout(id_payout=payout.id, **asdict(intento))
+                                       for intento in payout.intentos_nuevos])
+    payout.intentos_nuevos = []
     transicion = payout.estados_de_sus_comisiones()
     if transicion is not None:
         _del_payout(payout, transicion.desde).update(estado=transicion.hacia.value)
@@ -351,3 +356,4 @@ def recuperar_transacciones(payout: domain.Payout) -> int:
 def _del_payout(payout: domain.Payout, estado: EstadoTransaccion) -> QuerySet:
     # Through the partner's index: id_payout has none (see Transaccion).
     return Transaccion.objects.filter(id_socio=payout.id_socio, id_payout=payout.id, estado=estado.value)
+

@@ -60,7 +60,7 @@ PAYOUT_SIN_ENVIAR_TRAS = timedelta(minutes=5)
 def procesar_payout(self, id_payout: str) -> None:
     def give_up() -> None:
         handlers.terminar_payout(commands.TerminarPayout(
-            id_payout=id_payout, confirmacion=None, motivo="La pasarela no respondió tras varios intentos."),
+            id_payout=id_payout, motivo="La pasarela no respondió tras varios intentos.", codigo=domain.SIN_RESPUESTA),
             bootstrap.unit_of_work())
 
     retrying_transient_errors(

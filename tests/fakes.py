@@ -186,6 +186,7 @@ class FilaPayout:
     confirmacion: str = ""
     motivo_fallo: str = ""
     version: int = 1
+    linea_de_tiempo: list[domain.IntentoPayout] = field(default_factory=list)
 
 
 class InMemoryPagosRepository:
@@ -215,8 +216,8 @@ class InMemoryPagosRepository:
     # --- test data: what eventos.cliente and eventos.campanias would have projected ------------
 
     def agregar_cliente(self, id_cliente: uuid.UUID, estado: str = domain.EstadoCliente.ACTIVO,
-                        token_predeterminado: str = "") -> None:
-        self.clientes[id_cliente] = ClienteConocido(id_cliente, str(estado), token_predeterminado)
+                        token_predeterminado: str = "", mascara: str = "") -> None:
+        self.clientes[id_cliente] = ClienteConocido(id_cliente, str(estado), token_predeterminado, mascara)
 
     def agregar_campania(self, campania: CampaniaVigente, presupuesto: Monto, disponible: Monto | None = None) -> None:
         self.campanias[campania.id] = FilaCampania(campania, presupuesto, disponible or presupuesto)
@@ -428,7 +429,9 @@ class InMemoryPagosRepository:
                                   "id_payout")
         fila.estado, fila.intentos, fila.version = payout.estado.value, payout.intentos, payout.version + 1
         fila.confirmacion, fila.motivo_fallo = payout.confirmacion, payout.motivo_fallo
+        fila.linea_de_tiempo += payout.intentos_nuevos
         payout.version += 1
+        payout.intentos_nuevos = []
         transicion = payout.estados_de_sus_comisiones()
         if transicion is not None:
             for comision in self._del_payout(payout, transicion.desde):

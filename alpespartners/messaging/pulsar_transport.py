@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pulsar
 from django.conf import settings
@@ -39,3 +40,18 @@ def properties(envelope: dict, position: int | None = None) -> dict[str, str]:
 def position(message: pulsar.Message) -> int | None:
     value = message.properties().get("position", "")
     return int(value) if value.isdigit() else None
+
+
+def read_from_start(topic: str) -> Iterator[dict]:
+    """Every message the broker still keeps on `topic`, oldest first, without a subscription (a
+    Reader: no consumer's position moves). Unreadable ones are skipped: the consumers dead-letter them."""
+    pulsar_client = client()
+    try:
+        reader = pulsar_client.create_reader(topic_name(topic), pulsar.MessageId.earliest)
+        while reader.has_message_available():
+            try:
+                yield decode(reader.read_next())
+            except ValueError:
+                continue
+    finally:
+        pulsar_client.close()

@@ -1,9 +1,10 @@
-"""The operational state of messaging, for the admin's home, the outbox list and /metrics."""
+"""The operational state of messaging, for the admin's home, the outbox list and /metrics, and the
+commands about a resource for its page."""
 
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 
 from .models import CommandLog, CommandStatus, DeadLetter, DeadLetterStatus, OutboxMessage
 
@@ -41,6 +42,12 @@ def recent_commands(since: datetime) -> list[dict]:
     """[{context, type, status, total}] of the commands created since then."""
     return list(CommandLog.objects.filter(created_at__gte=since).order_by()
                 .values("context", "type", "status").annotate(total=Count("id")))
+
+
+def commands_about(command_type: str, resource_id) -> QuerySet[CommandLog]:
+    """The commands of one type about one resource, oldest first (through the type's index)."""
+    return (CommandLog.objects.filter(type=command_type, resource_id=resource_id).select_related("issued_by")
+            .order_by("created_at"))
 
 
 def failed_since(since: datetime) -> int:

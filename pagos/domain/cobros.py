@@ -37,9 +37,10 @@ class PagoDeclinado(DomainError):
 
     code = "pago_declinado"
 
-    def __init__(self, motivo: str):
+    def __init__(self, motivo: str, codigo_pasarela: str = "declinado"):
         super().__init__(motivo)
         self.motivo = motivo
+        self.codigo_pasarela = codigo_pasarela  # the provider's own code, for the payout's timeline
 
 
 class ErrorTransitorioPasarela(TransientError):
@@ -87,6 +88,7 @@ class ClienteConocido:
     id: uuid.UUID
     estado: str
     token_predeterminado: str
+    mascara: str = ""  # of the default payment method, as the payout's timeline shows it
 
 
 def motivo_para_no_cobrar(id_cliente: uuid.UUID, marca: ClienteConocido | None) -> str | None:

@@ -33,6 +33,43 @@ class EstadoPayout(StrEnum):
     FALLIDO = "FALLIDO"
 
 
+class ResultadoIntento(StrEnum):
+    """What one sending of a payout came to, as its timeline shows it."""
+
+    EXITOSO = "EXITOSO"
+    RECHAZADO = "RECHAZADO"  # the gateway declined it
+    SIN_RESPUESTA = "SIN_RESPUESTA"  # the gateway did not answer: the same key is asked again
+    NO_ENVIADO = "NO_ENVIADO"  # failed before reaching the gateway
+
+
+# Our own codes for an attempt the gateway did not decide.
+SIN_MEDIO_DE_PAGO = "sin_medio_de_pago"
+COMISIONES_CAMBIARON = "comisiones_cambiaron"
+SIN_RESPUESTA = "sin_respuesta"
+
+
+@dataclass(frozen=True)
+class Envio:
+    """A sending to the gateway: when it left and which payment method it went to (its mask only)."""
+
+    enviado_en: datetime
+    mascara: str = ""
+
+
+@dataclass(frozen=True)
+class IntentoPayout:
+    """One sending of a payout and its answer, kept for its timeline (the outbox is purged)."""
+
+    intento: int
+    resultado: ResultadoIntento
+    respondido_en: datetime
+    enviado_en: datetime | None = None  # None: never reached the gateway
+    codigo: str = ""
+    mensaje: str = ""
+    mascara: str = ""
+    confirmacion: str = ""
+
+
 # A payout not answered yet. A partner has one at a time per currency (what it covers is then still
 # what it pays), so a cycle leaves out a partner with one: its rows wait for that payout's answer.
 ESTADOS_EN_CURSO = (EstadoPayout.CALCULADO, EstadoPayout.EN_PROCESO)
@@ -132,6 +169,7 @@ class Payout(Aggregate):
         self.intentos = intentos
         self.confirmacion = confirmacion
         self.motivo_fallo = motivo_fallo
+        self.intentos_nuevos: list[IntentoPayout] = []  # what this change adds to its timeline
 
     @property
     def clave(self) -> str:
@@ -148,17 +186,33 @@ class Payout(Aggregate):
         self.record(PayoutProcesado(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                     intento=self.intentos))
 
-    def registrar_exito(self, confirmacion: str) -> None:
+    def registrar_exito(self, confirmacion: str, envio: Envio | None, ahora: datetime) -> None:
         self._exigir("confirmarse", EstadoPayout.EN_PROCESO)
         self.estado, self.confirmacion = EstadoPayout.EXITOSO, confirmacion
+        self._anotar(ResultadoIntento.EXITOSO, ahora, envio, confirmacion=confirmacion)
         self.record(PayoutExitoso(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                   confirmacion=confirmacion))
 
-    def registrar_fallo(self, motivo: str) -> None:
+    def registrar_fallo(self, motivo: str, codigo: str, ahora: datetime, envio: Envio | None = None) -> None:
+        """`envio` None: it never reached the gateway."""
         self._exigir("fallar", EstadoPayout.EN_PROCESO)
         self.estado, self.motivo_fallo = EstadoPayout.FALLIDO, motivo
+        resultado = ResultadoIntento.NO_ENVIADO if envio is None else ResultadoIntento.RECHAZADO
+        if codigo == SIN_RESPUESTA:
+            resultado = ResultadoIntento.SIN_RESPUESTA
+        self._anotar(resultado, ahora, envio, codigo=codigo, mensaje=motivo)
         self.record(PayoutFallido(aggregate_id=self.id, id_socio=self.id_socio, monto_total=self.monto_total,
                                   motivo=motivo))
+
+    def anotar_sin_respuesta(self, mensaje: str, envio: Envio, ahora: datetime) -> None:
+        """The gateway did not answer; the payout stays EN_PROCESO and its key is asked again."""
+        self._exigir("esperar respuesta", EstadoPayout.EN_PROCESO)
+        self._anotar(ResultadoIntento.SIN_RESPUESTA, ahora, envio, codigo=SIN_RESPUESTA, mensaje=mensaje)
+
+    def _anotar(self, resultado: ResultadoIntento, ahora: datetime, envio: Envio | None, **detalle: str) -> None:
+        self.intentos_nuevos.append(IntentoPayout(
+            intento=self.intentos, resultado=resultado, respondido_en=ahora,
+            enviado_en=envio.enviado_en if envio else None, mascara=envio.mascara if envio else "", **detalle))
 
     def estados_de_sus_comisiones(self) -> Transicion | None:
         """How the commissions it claimed follow its answer: paid when EXITOSO, released when
@@ -174,7 +228,7 @@ class Payout(Aggregate):
         """Sent for the first time: it has yet to claim the commissions it covers."""
         return self.estado is EstadoPayout.EN_PROCESO and self.intentos == 1
 
-    def verificar_reclamo(self, transacciones: int, total: Monto) -> None:
+    def verificar_reclamo(self, transacciones: int, total: Monto, ahora: datetime) -> None:
         """What its first sending claimed must be what its cycle calculated, or it is not sent: it
         fails and the commissions wait for the next cycle. (Refunds of covered commissions are
         refused and a cycle waits for commissions being written, so only a writer outside these
@@ -182,7 +236,8 @@ class Payout(Aggregate):
         if (transacciones, total) != (self.transacciones, self.monto_total):
             self.registrar_fallo(f"Sus comisiones cambiaron desde el cálculo ({self.transacciones} por "
                                  f"{self.monto_total.valor} {self.monto_total.moneda}; ahora {transacciones} por "
-                                 f"{total.valor} {total.moneda}); el próximo ciclo las paga.")
+                                 f"{total.valor} {total.moneda}); el próximo ciclo las paga.",
+                                 COMISIONES_CAMBIARON, ahora)
 
     def reintentar(self, transacciones_recuperadas: int) -> None:
         """Only with every one of its commissions back: a later cycle may have paid some, or a refund

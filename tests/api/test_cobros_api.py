@@ -420,6 +420,24 @@ def test_events_arriving_before_the_registration_still_count():
     assert (local.estado, local.token_predeterminado) == ("SUSPENDIDO", "tok_ok")
 
 
+def test_the_copy_keeps_the_clients_latest_name_and_its_default_methods_mask():
+    # given a brand renamed twice, its registration redelivered after the renames
+    id_cliente = uuid.uuid4()
+    registro = events.cliente_registrado(id_cliente, nombre="Marca S.A.S.")
+    deliver_cliente(events.envelope("ClienteActualizado", id_cliente, {"nombre": "Marca Uno", "email": "a@correo.co"}))
+    deliver_cliente(events.envelope("ClienteActualizado", id_cliente, {"nombre": "Marca Dos", "email": "a@correo.co"}))
+    deliver_cliente(registro)  # arrived last: the name it carries is older than the renames
+
+    # and a default card, then a card that is not the default
+    deliver_cliente(medio_pago_registrado(id_cliente, "tok_ok"))
+    otra = medio_pago_registrado(id_cliente, "tok_rechazado", predeterminado=False)
+    otra["data"]["mascara"] = "**** 1111"
+    deliver_cliente(otra)
+
+    local = ClienteLocal.objects.get(id=id_cliente)
+    assert (local.nombre, local.token_predeterminado, local.mascara) == ("Marca Dos", "tok_ok", "**** 4242")
+
+
 # --- across contexts and in the admin ------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 transactions, cycles with their totals, and reintentar issued through the command log."""
 
 import csv
+import html
 import io
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -82,12 +84,68 @@ def test_payouts_are_listed_filtered_and_shown_with_their_transactions(admin_cli
     assert "<td>pedido-1</td><td>VENTA</td><td>20,00 COP</td><td>PAGADA</td>" in detail
     assert "<td>pedido-2</td><td>VENTA</td><td>10,03 COP</td><td>PAGADA</td>" in detail
     assert f'{reverse("admin:pagos_transaccion_changelist")}?id_payout={payouts["pagado"]}' in detail
-    assert f'{reverse("admin:messaging_commandlog_changelist")}?resource_id={payouts["pagado"]}' in detail
+    # its commands: the cycle's calculation (and retries, none here), found from its page
+    [comandos] = re.findall(r'href="([^"]+)">Ver el cálculo de su ciclo y sus reintentos', detail)
+    listed_commands = page(admin_client, html.unescape(comandos))
+    assert re.findall(r'<td class="field-type">(\w+)</td>', listed_commands) == ["EjecutarCiclo"]
 
     # the transactions link back to their payout, and a failed payout's are released
     transacciones = page(admin_client, reverse("admin:pagos_transaccion_changelist") + f"?id_payout={payouts['fallido']}")
     assert reverse("admin:pagos_payout_change", args=[payouts["fallido"]]) in transacciones
     assert "pedido-3" in transacciones and "pedido-1" not in transacciones
+
+
+def test_a_failed_payout_tells_its_story_and_is_retried_from_its_page(admin_client, admin_user, payouts):
+    url = reverse("admin:pagos_payout_change", args=[payouts["fallido"]])
+    detail = page(admin_client, url)
+    # the partner by name, linked to its page in cliente; the UUID only among the technical details
+    assert "<title>Payout de 50,00 COP a Socia (FALLIDO)" in detail
+    assert f'<a href="{reverse("admin:cliente_clienteview_change", args=[payouts["socio_fallido"]])}">Socia</a>' in detail
+    # the timeline: calculated, sent to the card's mask, declined with the gateway's code and message
+    pasos = timeline(detail)
+    assert [que for _, que, _ in pasos] == ["Calculado", "Intento 1: enviado a la pasarela",
+                                           "Intento 1: rechazado por la pasarela"]
+    assert pasos[1][2] == "al medio de pago **** 4242"
+    assert pasos[2][2] == "fondos_insuficientes: Fondos insuficientes."
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d UTC-0500", cuando) for cuando, _, _ in pasos)
+    assert 'id="reintentar-payout"' in detail
+    assert 'id="reintentar-payout"' not in page(admin_client, reverse("admin:pagos_payout_change",
+                                                                      args=[payouts["pagado"]]))
+
+    # when the partner fixes the card and staff presses "Reintentar" on the page
+    events.deliver("pagos", "eventos.cliente", medio_pago_registrado(payouts["socio_fallido"], "tok_ok"))
+    response = admin_client.post(reverse("admin:pagos_payout_reintentar", args=[payouts["fallido"]]), follow=True)
+
+    # then one ReintentarPayout went through the command log, and the page tells the rest of the story
+    assert response.redirect_chain == [(url, 302)]
+    (entry,) = CommandLog.objects.filter(type="ReintentarPayout")
+    assert (entry.source, entry.issued_by, entry.status) == ("admin", admin_user, CommandStatus.COMPLETADO)
+    pasos = timeline(response.content.decode())
+    assert [que for _, que, _ in pasos][3:] == ["Reintento pedido", "Intento 2: enviado a la pasarela",
+                                               "Intento 2: pagado"]
+    assert pasos[3][2] == "por admin (admin): COMPLETADO"
+    assert re.fullmatch(r"confirmación sim_po_\w+", pasos[5][2])
+    assert 'id="reintentar-payout"' not in response.content.decode()
+
+
+def test_the_reintentar_button_needs_the_permission_and_a_post(client, admin_client, django_user_model, payouts):
+    viewer = django_user_model.objects.create_user("lectora", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_payout"))
+    client.force_login(viewer)
+    boton = reverse("admin:pagos_payout_reintentar", args=[payouts["fallido"]])
+
+    assert 'id="reintentar-payout"' not in page(client, reverse("admin:pagos_payout_change", args=[payouts["fallido"]]))
+    assert client.post(boton).status_code == 403
+    assert admin_client.get(boton).status_code == 403  # a link followed by mistake issues nothing
+    assert not CommandLog.objects.filter(type="ReintentarPayout").exists()
+    assert Payout.objects.get(id=payouts["fallido"]).estado == "FALLIDO"
+
+
+def timeline(detail: str) -> list[tuple[str, str, str]]:
+    """(cuándo, qué, detalle) rows of a payout page's timeline, as text."""
+    [tabla] = re.findall(r'<table class="linea-de-tiempo">(.*?)</table>', detail, re.S)
+    return [tuple(html.unescape(re.sub(r"<[^>]+>", "", celda)).strip() for celda in fila)
+            for fila in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", tabla, re.S)]
 
 
 def test_a_cycle_shows_its_totals_per_currency_and_its_payouts_by_state(admin_client, api, payouts):

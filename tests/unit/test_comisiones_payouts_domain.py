@@ -10,7 +10,7 @@ import pytest
 
 from alpespartners.seedwork.domain import DomainError, Monto
 from pagos import domain
-from pagos.domain import CampaniaVigente, Conversion, EstadoPayout, EstadoTransaccion, Payout, Rechazo
+from pagos.domain import CampaniaVigente, Conversion, EstadoPayout, EstadoTransaccion, Payout, Rechazo, ResultadoIntento
 
 AHORA = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
 COMISIONES = {
@@ -163,6 +163,9 @@ def test_a_partner_is_paid_from_the_currency_minimum_and_never_a_net_negative(to
     assert domain.supera_minimo(Decimal(total), moneda, {"COP": Decimal("10.00")}) is paga
 
 
+ENVIO = domain.Envio(enviado_en=AHORA - timedelta(seconds=1), mascara="**** 4242")
+
+
 def calculado() -> Payout:
     return Payout(uuid.uuid4(), id_socio=uuid.uuid4(), id_ciclo=uuid.uuid4(), fecha_corte=date(2026, 11, 28),
                   monto_total=cop("30.03"), transacciones=3, estado="CALCULADO", intentos=0)
@@ -172,7 +175,7 @@ def test_a_payout_goes_calculated_in_process_paid_and_says_so():
     payout = calculado()
     payout.procesar()
     assert (payout.estado, payout.intentos, payout.clave) == (EstadoPayout.EN_PROCESO, 1, f"payout:{payout.id}")
-    payout.registrar_exito("sim_po_1")
+    payout.registrar_exito("sim_po_1", ENVIO, AHORA)
     creado, calculadas, *rest = payout.pull_events()
     # its first sending announces what its cycle calculated
     assert (creado.type, creado.id_ciclo, creado.fecha_corte, creado.moneda) == (
@@ -180,13 +183,13 @@ def test_a_payout_goes_calculated_in_process_paid_and_says_so():
     assert (calculadas.type, calculadas.monto_total, calculadas.transacciones) == ("ComisionesCalculadas", cop("30.03"), 3)
     assert [event.type for event in rest] == ["PayoutProcesado", "PayoutExitoso"]
     with pytest.raises(DomainError, match="Solo un payout EN_PROCESO puede fallar; este está EXITOSO."):
-        payout.registrar_fallo("tarde")
+        payout.registrar_fallo("tarde", "declinado", AHORA, ENVIO)
 
 
 def test_a_failed_payout_is_retried_with_a_new_key_only_with_all_its_commissions():
     payout = calculado()
     payout.procesar()
-    payout.registrar_fallo("Fondos insuficientes.")
+    payout.registrar_fallo("Fondos insuficientes.", "fondos_insuficientes", AHORA, ENVIO)
     with pytest.raises(DomainError, match="ciclo posterior"):
         payout.reintentar(transacciones_recuperadas=2)
     payout.reintentar(transacciones_recuperadas=3)
@@ -201,12 +204,12 @@ def test_a_first_sending_claims_what_its_cycle_calculated_or_fails_unsent():
     payout = calculado()
     payout.procesar()
     assert payout.primer_envio
-    payout.verificar_reclamo(3, cop("30.03"))
+    payout.verificar_reclamo(3, cop("30.03"), AHORA)
     assert payout.estado is EstadoPayout.EN_PROCESO
 
     cambiado = calculado()
     cambiado.procesar()
-    cambiado.verificar_reclamo(2, cop("20.02"))
+    cambiado.verificar_reclamo(2, cop("20.02"), AHORA)
     assert cambiado.estado is EstadoPayout.FALLIDO
     assert cambiado.motivo_fallo == ("Sus comisiones cambiaron desde el cálculo (3 por 30.03 COP; ahora 2 por "
                                      "20.02 COP); el próximo ciclo las paga.")
@@ -249,6 +252,29 @@ def reclamar(filas: dict[str, str]) -> dict[str, str]:
             for fila, estado in filas.items()}
 
 
+def test_each_sending_and_its_answer_go_on_the_payouts_timeline():
+    payout = calculado()
+    payout.procesar()
+    payout.anotar_sin_respuesta("La pasarela no respondió.", ENVIO, AHORA)
+    payout.registrar_fallo("Fondos insuficientes.", "fondos_insuficientes", AHORA, ENVIO)
+    payout.reintentar(transacciones_recuperadas=3)
+    payout.procesar()
+    payout.registrar_exito("sim_po_2", ENVIO, AHORA)
+    assert [(intento.intento, intento.resultado, intento.codigo, intento.mascara, intento.confirmacion)
+            for intento in payout.intentos_nuevos] == [
+        (1, ResultadoIntento.SIN_RESPUESTA, "sin_respuesta", "**** 4242", ""),
+        (1, ResultadoIntento.RECHAZADO, "fondos_insuficientes", "**** 4242", ""),
+        (2, ResultadoIntento.EXITOSO, "", "**** 4242", "sim_po_2"),
+    ]
+
+    sin_enviar = calculado()
+    sin_enviar.procesar()
+    sin_enviar.verificar_reclamo(2, cop("20.02"), AHORA)
+    [intento] = sin_enviar.intentos_nuevos
+    assert (intento.resultado, intento.codigo, intento.enviado_en) == (
+        ResultadoIntento.NO_ENVIADO, "comisiones_cambiaron", None)
+
+
 def test_a_paid_payout_pays_the_commissions_it_claimed():
     payout = calculado()
     filas = {"venta": EstadoTransaccion.PAGABLE, "click": EstadoTransaccion.PENDIENTE}
@@ -256,7 +282,7 @@ def test_a_paid_payout_pays_the_commissions_it_claimed():
     assert payout.estados_de_sus_comisiones() is None  # sent, not answered: they stay in the payout
     filas = reclamar(filas)
     assert set(filas.values()) == {EstadoTransaccion.EN_PAYOUT}
-    payout.registrar_exito("sim_po_1")
+    payout.registrar_exito("sim_po_1", ENVIO, AHORA)
     assert seguir(filas, payout.estados_de_sus_comisiones()) == {"venta": "PAGADA", "click": "PAGADA"}
 
 
@@ -264,7 +290,7 @@ def test_a_failed_payout_releases_its_commissions_and_a_retry_takes_them_back():
     payout = calculado()
     payout.procesar()
     filas = reclamar({"venta": EstadoTransaccion.PAGABLE})
-    payout.registrar_fallo("Fondos insuficientes.")
+    payout.registrar_fallo("Fondos insuficientes.", "fondos_insuficientes", AHORA, ENVIO)
     filas = seguir(filas, payout.estados_de_sus_comisiones())
     assert filas == {"venta": "PAGABLE"}  # payable again: a retry or a later cycle pays it
     filas = seguir(filas, domain.AL_REINTENTARSE)

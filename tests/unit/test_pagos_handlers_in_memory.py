@@ -52,7 +52,7 @@ def campania(repo, presupuesto="10.00", *, estado="APROBADA", comisiones=FIJAS, 
 
 def socio(repo, id_campania=None, *, estado=EstadoCliente.ACTIVO, token="") -> uuid.UUID:
     id_socio = uuid.uuid4()
-    repo.agregar_cliente(id_socio, estado, token)
+    repo.agregar_cliente(id_socio, estado, token, mascara="**** 4242" if token else "")
     if id_campania is not None:
         repo.inscribir(id_campania, id_socio)
     return id_socio
@@ -328,6 +328,9 @@ def test_a_payout_to_a_partner_without_a_payment_method_claims_its_commissions_t
     assert {(repo.transacciones[id].estado, repo.transacciones[id].id_payout) for id in filas} == {(PAGABLE, id_payout)}
     assert tipos(uow.committed_events) == ["PayoutCreado", "ComisionesCalculadas", "PayoutProcesado", "PayoutFallido"]
     assert uow.commits == 2  # the claim, then the answer
+    [intento] = payout.linea_de_tiempo
+    assert (intento.intento, intento.resultado, intento.codigo, intento.enviado_en) == (
+        1, "NO_ENVIADO", "sin_medio_de_pago", None)
 
 
 def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada(repo, settings):
@@ -336,6 +339,9 @@ def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada
     with pytest.raises(ErrorTransitorioPasarela):
         enviar(repo, id_payout)
     assert repo.payouts[id_payout].estado == "EN_PROCESO" and estados(repo, filas) == {EN_PAYOUT}
+    [silencio] = repo.payouts[id_payout].linea_de_tiempo  # the silence is on its timeline, the payout waits
+    assert (silencio.resultado, silencio.codigo, silencio.mascara) == ("SIN_RESPUESTA", "sin_respuesta", "**** 4242")
+    assert silencio.enviado_en <= silencio.respondido_en
 
     command = commands.TerminarPayout(id_payout=id_payout, confirmacion="conf-1", motivo=None)
     uow = run(handlers.terminar_payout, command, repo, logged=False)
@@ -343,6 +349,8 @@ def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada
     assert (repo.payouts[id_payout].estado, repo.payouts[id_payout].confirmacion) == ("EXITOSO", "conf-1")
     assert estados(repo, filas) == {PAGADA}
     assert tipos(uow.committed_events) == ["PayoutExitoso"]
+    assert [(intento.resultado, intento.confirmacion) for intento in repo.payouts[id_payout].linea_de_tiempo] == [
+        ("SIN_RESPUESTA", ""), ("EXITOSO", "conf-1")]
 
 
 def test_a_failed_payout_retried_takes_its_commissions_back_and_is_sent_again(repo, settings):
