@@ -64,6 +64,10 @@ CONSUMES = inbox.typed({
 })
 
 
+# Names and masks for rows older than those columns (manage.py fill_local_copies).
+fill_local_copies = projections.rellenar
+
+
 def _estado_de_campania(envelope: dict) -> str:
     return f"campania:{envelope['aggregate_id']}:estado"
 

@@ -5,7 +5,7 @@ keeps its own copies). Commissions need no projection: `Transaccion` is their re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import domain, integration
 from .models import CampaniaLocal, ClienteLocal, CobroView, EnlaceLocal, SocioCampaniaLocal
@@ -124,21 +124,21 @@ def enlace_creado(event: integration.EnlaceCreado) -> None:
         "id_campania": event.id_campania, "id_socio": event.id_socio, "activo": True})
 
 
-# --- what the copies started keeping late (manage.py rellenar_copias_locales) ----------------
+# --- what the copies started keeping late (manage.py fill_local_copies) ----------------------
 
 
-def rellenar(eventos_cliente: Iterable[dict], eventos_campanias: Iterable[dict]) -> dict[str, int]:
+def rellenar(events_from_start: Callable[[str], Iterable[dict]]) -> dict[str, int]:
     """Fill the names and masks the copies lack (rows from before these columns) from the events,
     oldest first: a client's last name, the mask of its current default method, a campaign's name.
     Only blank fields are filled, one conditional UPDATE each, so what a consumer applies meanwhile
     stands. Answers how many rows each fill changed."""
     nombres, mascaras, campanias = {}, {}, {}
-    for envelope in eventos_cliente:
+    for envelope in events_from_start("eventos.cliente"):
         if envelope.get("type") in ("ClienteRegistrado", "ClienteActualizado"):
             nombres[envelope["aggregate_id"]] = envelope["data"]["nombre"]
         elif envelope.get("type") == "MedioPagoRegistrado":
             mascaras[(envelope["aggregate_id"], envelope["data"]["token"])] = envelope["data"]["mascara"]
-    for envelope in eventos_campanias:
+    for envelope in events_from_start("eventos.campanias"):
         if envelope.get("type") == "CampaniaCreada":
             campanias[envelope["aggregate_id"]] = envelope["data"]["nombre"]
     rellenados = {"nombres de clientes": 0, "máscaras": 0, "nombres de campañas": 0}

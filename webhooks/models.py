@@ -18,7 +18,7 @@ class Endpoint(models.Model):
     fallos_seguidos = models.PositiveIntegerField(default=0)  # failed attempts since its last 2xx
     deshabilitado_en = models.DateTimeField(null=True, blank=True)  # by the dispatcher, after too many failures
     motivo_deshabilitado = models.CharField(max_length=500, blank=True)
-    fecha_creacion = models.DateTimeField(auto_now_add=True)
+    fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
         db_table = "webhooks_endpoint"
@@ -47,9 +47,9 @@ class Entrega(models.Model):
     cuerpo = models.TextField()  # the envelope as JSON, exactly the bytes that are signed and sent
     estado = models.CharField(max_length=10, choices=EstadoEntrega.choices, default=EstadoEntrega.PENDIENTE)
     intentos = models.PositiveIntegerField(default=0)
-    proximo_intento_en = models.DateTimeField()  # while one is under way: when its lease ends
+    proximo_intento_en = models.DateTimeField("próximo intento")  # while one is under way: when its lease ends
     plazo_hasta = models.DateTimeField()  # retried until then; a replay sets it again
-    fecha_creacion = models.DateTimeField()
+    fecha_creacion = models.DateTimeField("fecha de creación")
     entregada_en = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -66,7 +66,7 @@ class Entrega(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.tipo} {self.event_id} → {self.endpoint_id}"
+        return f"{self.tipo} {self.event_id} → {self.endpoint}"
 
     @property
     def proximo_si_pendiente(self):
@@ -78,7 +78,7 @@ class Intento(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     entrega = models.ForeignKey(Entrega, on_delete=models.CASCADE, related_name="intentos_registrados")
-    numero = models.PositiveIntegerField()
+    numero = models.PositiveIntegerField("número")
     fecha = models.DateTimeField()
     status = models.PositiveSmallIntegerField(null=True, blank=True)  # None: no HTTP answer
     latencia_ms = models.PositiveIntegerField()
@@ -95,6 +95,22 @@ class Intento(models.Model):
         return f"intento {self.numero}: {self.status or self.error}"
 
 
+class ClienteLocal(models.Model):
+    """A client's name, from ClienteRegistrado and ClienteActualizado: for the admin's pages only (the
+    routing needs no name)."""
+
+    id = models.UUIDField(primary_key=True)
+    nombre = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "webhooks_cliente_local"
+        verbose_name = "cliente (copia local)"
+        verbose_name_plural = "clientes (copia local)"
+
+    def __str__(self):
+        return self.nombre or str(self.id)
+
+
 class CampaniaLocal(models.Model):
     """Which brand owns a campaign, from CampaniaCreada."""
 
@@ -103,6 +119,8 @@ class CampaniaLocal(models.Model):
 
     class Meta:
         db_table = "webhooks_campania_local"
+        verbose_name = "campaña (copia local)"
+        verbose_name_plural = "campañas (copia local)"
 
 
 class InscripcionLocal(models.Model):
@@ -113,4 +131,6 @@ class InscripcionLocal(models.Model):
 
     class Meta:
         db_table = "webhooks_inscripcion_local"
+        verbose_name = "inscripción (copia local)"
+        verbose_name_plural = "inscripciones (copia local)"
         constraints = [models.UniqueConstraint(fields=["id_campania", "id_socio"], name="webhooks_inscripcion_unica")]

@@ -288,6 +288,22 @@ def test_staff_add_an_endpoint_in_the_admin_and_see_its_secret_once(admin_browse
     assert endpoint.secreto not in admin_browser.get(f"/admin/webhooks/endpoint/{endpoint.id}/change/").content.decode()
 
 
+def test_the_endpoint_list_names_its_client_from_webhooks_own_copy(admin_browser, clientes):
+    # given two endpoints, one of a brand whose registration and rename webhooks consumed
+    marca, sin_copia = clientes["marca"], clientes["otra_marca"]
+    factories.EndpointFactory(id_cliente=marca)
+    factories.EndpointFactory(id_cliente=sin_copia)
+    events.deliver("webhooks", "eventos.cliente", events.cliente_registrado(marca, nombre="Marca S.A.S."))
+    events.deliver("webhooks", "eventos.cliente", events.envelope(
+        "ClienteActualizado", marca, {"nombre": "Marca Renombrada", "email": "m@correo.co"}))
+
+    listed = admin_browser.get("/admin/webhooks/endpoint/").content.decode()
+
+    # then the brand reads by its latest name, linked to its page; one it has no copy of by its id
+    assert f'<a href="/admin/cliente/clienteview/{marca}/change/">Marca Renombrada</a>' in listed
+    assert f'<a href="/admin/cliente/clienteview/{sin_copia}/change/">{sin_copia}</a>' in listed
+
+
 def test_staff_replay_from_a_time_in_the_admin_within_the_retention(admin_browser, clientes, settings):
     settings.WEBHOOKS_RETENCION_DIAS = 7
     endpoint = factories.EndpointFactory(id_cliente=clientes["marca"])

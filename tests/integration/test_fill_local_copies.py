@@ -1,6 +1,6 @@
-"""pagos' copies of clients and campaigns started keeping names and masks after rows existed: the
-backfill fills them from the events the broker still keeps (the outbox in the embedded default),
-blanks only, so what the consumers applied since stands."""
+"""pagos' copies of clients and campaigns started keeping names and masks after rows existed, and
+webhooks a copy of client names: `fill_local_copies` fills them from the events the broker still
+keeps (the outbox in the embedded default), blanks only, so what the consumers applied since stands."""
 
 import uuid
 
@@ -11,6 +11,7 @@ from django.utils import timezone
 from alpespartners.messaging import pulsar_transport
 from alpespartners.messaging.models import OutboxMessage
 from pagos.models import CampaniaLocal, ClienteLocal
+from webhooks import models as webhooks_models
 from tests import events
 from tests.api.test_cobros_api import medio_pago_registrado
 from tests.factories import CampaniaLocalFactory, ClienteLocalFactory
@@ -38,6 +39,7 @@ def copias_sin_nombres(marca, socia, campania) -> None:
     ClienteLocalFactory(id=marca, token_predeterminado="tok_ok")
     ClienteLocalFactory(id=socia, nombre="Socia de ahora")  # applied by the consumer since: stays
     CampaniaLocalFactory(id=campania, id_marca=marca)
+    webhooks_models.ClienteLocal.objects.create(id=socia, nombre="Socia de ahora")
 
 
 def publicar(por_topico: dict[str, list[dict]]) -> None:
@@ -57,7 +59,10 @@ def assert_rellenadas(marca, socia, campania, salida: str) -> None:
         "Marca Nueva S.A.S.", "**** 4242")
     assert ClienteLocal.objects.get(id=socia).nombre == "Socia de ahora"
     assert CampaniaLocal.objects.get(id=campania).nombre == "Verano 2026"
-    assert "1 nombres de clientes, 1 máscaras, 1 nombres de campañas rellenados." in salida
+    assert webhooks_models.ClienteLocal.objects.get(id=marca).nombre == "Marca Nueva S.A.S."
+    assert webhooks_models.ClienteLocal.objects.get(id=socia).nombre == "Socia de ahora"
+    assert "pagos: 1 nombres de clientes, 1 máscaras, 1 nombres de campañas" in salida
+    assert "webhooks: " in salida
 
 
 def test_names_and_masks_are_filled_from_what_pulsar_keeps(capsys):
@@ -65,10 +70,10 @@ def test_names_and_masks_are_filled_from_what_pulsar_keeps(capsys):
     copias_sin_nombres(marca, socia, campania)
     publicar(historia(marca, socia, campania))
 
-    call_command("rellenar_copias_locales")
+    call_command("fill_local_copies")
 
     assert_rellenadas(marca, socia, campania, capsys.readouterr().out)
-    call_command("rellenar_copias_locales")  # again: nothing left to fill, nothing overwritten
+    call_command("fill_local_copies")  # again: nothing left to fill, nothing overwritten
     assert ClienteLocal.objects.get(id=marca).nombre == "Marca Nueva S.A.S."
 
 
@@ -82,6 +87,6 @@ def test_the_embedded_default_fills_them_from_the_outbox(settings, capsys):
                       aggregate_id=envelope["aggregate_id"], envelope=envelope, published_at=timezone.now())
         for topico, envelopes in historia(marca, socia, campania).items() for envelope in envelopes])
 
-    call_command("rellenar_copias_locales")
+    call_command("fill_local_copies")
 
     assert_rellenadas(marca, socia, campania, capsys.readouterr().out)
