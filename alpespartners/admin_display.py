@@ -63,6 +63,12 @@ def monto(valor, moneda) -> str:
     return f"{number_format(to_minor_unit(valor, moneda), force_grouping=True)} {moneda}"
 
 
+def detalles_tecnicos(fields: list[str]) -> tuple:
+    """The fieldset of a page's machinery (ids, versions, sequence numbers, fingerprints, leases):
+    after the business fields, folded."""
+    return ("Detalles técnicos", {"classes": ["collapse"], "fields": fields})
+
+
 def json_display(field: str, description: str):
     """A read-only admin field showing the JSON of `field` as a small table."""
 

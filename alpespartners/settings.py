@@ -65,7 +65,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 
 INSTALLED_APPS = [
     "alpespartners.apps.BackOfficeAdminConfig",  # django.contrib.admin, with the back office's home
-    "django.contrib.auth",
+    "alpespartners.apps.UsuariosConfig",  # django.contrib.auth, named in Spanish (alpespartners/apps.py)
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -75,11 +75,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_celery_beat",
+    "alpespartners.apps.TareasProgramadasConfig",  # django_celery_beat
     "django_prometheus",
     "alpespartners.messaging",
     "alpespartners.access",
-    "axes",
+    "alpespartners.apps.BloqueoDeAccesosConfig",  # axes
     "cliente",
     "campanias",
     "pagos",

@@ -1,34 +1,58 @@
 """Back-office view of campaigns (the read model, with each campaign's stored history) and of
-the approval sagas. Pausing, resuming and finishing issue commands through the command log."""
+the approval sagas. Pausing, resuming and finishing issue commands through the command log.
+
+Brands and partners are shown by the name campanias' own copy of cliente (ClienteLocal) holds, linked
+to the client's page in cliente's admin; by their id until that copy arrives."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from alpespartners import registry
-from alpespartners.admin_display import ReadOnlyAdmin, instante, json_display, monto, tabla
+from alpespartners.admin_display import ReadOnlyAdmin, detalles_tecnicos, instante, json_display, monto, tabla
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from . import domain, queries
 from .commands import FinalizarCampania, PausarCampania, ReanudarCampania
-from .models import CampaniaView, SagaAprobacionModel
+from .models import CampaniaView, ClienteLocal, SagaAprobacionModel
+
+
+def enlace_a_cliente(id_cliente, nombre) -> str:
+    """A brand or partner as a link to its page in cliente's admin (by URL name: no import, no join)."""
+    return format_html('<a href="{}">{}</a>', reverse("admin:cliente_clienteview_change", args=[id_cliente]),
+                       nombre or id_cliente)
 
 
 @admin.register(CampaniaView)
 class CampaniaViewAdmin(CommandActionsAdmin):
     command_context, command_id_field = "campanias", "id_campania"
-    list_display = ["nombre", "id_cliente", "estado", "presupuesto_display", "fecha_inicio", "fecha_fin", "version"]
+    list_display = ["nombre", "marca", "estado", "presupuesto_display", "fecha_inicio", "fecha_fin"]
     list_filter = ["estado", "moneda"]
-    search_fields = ["nombre", "id", "id_cliente"]
+    search_fields = ["nombre", "nombre_marca", "id", "id_cliente"]
     date_hierarchy = "fecha_creacion"
     actions = ["pausar", "reanudar", "finalizar"]
-    fields = ["id", "id_cliente", "nombre", "estado", "motivo", "presupuesto_display", "disponible_display",
-              "fecha_inicio", "fecha_fin", "comisiones_json", "dias_retencion", "socios_display", "version",
-              "fecha_creacion", "fecha_actualizacion", "saga", "comandos", "historia"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": [("nombre", "id"), ("marca", "id_cliente"), "estado", "motivo", "presupuesto_display",
+                           "disponible_display", "fecha_inicio", "fecha_fin", "comisiones_json", "dias_retencion",
+                           "socios_display", "fecha_creacion", "fecha_actualizacion", "saga", "comandos", "historia"]}),
+        detalles_tecnicos(["version"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     comisiones_json = json_display("comisiones", "comisiones")
     comandos = commands_link("Ver los comandos de esta campaña")
+
+    def get_queryset(self, request):
+        # Every row's brand name in the list's one query, not one query per row.
+        nombre = ClienteLocal.objects.filter(id=OuterRef("id_cliente")).values("nombre")[:1]
+        return super().get_queryset(request).annotate(nombre_marca=Subquery(nombre))
+
+    @admin.display(description="marca", ordering="nombre_marca")
+    def marca(self, obj):
+        return enlace_a_cliente(obj.id_cliente, obj.nombre_marca)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -50,8 +74,11 @@ class CampaniaViewAdmin(CommandActionsAdmin):
         socios = obj.socios.all()
         if not socios:
             return "-"
-        return format_html_join(format_html("<br>"), "{} (inscrito {}){}", (
-            (socio.id_socio, socio.inscrito_en.date(), " — SUSPENDIDO" if socio.suspendido else "") for socio in socios
+        nombres = dict(ClienteLocal.objects.filter(id__in=[socio.id_socio for socio in socios]).values_list("id", "nombre"))
+        return format_html_join(mark_safe("<br>"), "{}{} (inscrito {}){}", (
+            (enlace_a_cliente(socio.id_socio, nombres.get(socio.id_socio)),
+             format_html(" <small>{}</small>", socio.id_socio) if socio.id_socio in nombres else "",  # the id, once
+             socio.inscrito_en.date(), " — SUSPENDIDO" if socio.suspendido else "") for socio in socios
         ))
 
     @admin.display(description="saga de aprobación")
@@ -86,18 +113,30 @@ class CampaniaViewAdmin(CommandActionsAdmin):
 
 @admin.register(SagaAprobacionModel)
 class SagaAprobacionAdmin(ReadOnlyAdmin):
-    list_display = ["id_campania", "estado", "vence_en", "fecha_creacion", "fecha_actualizacion"]
+    list_display = ["nombre_campania_display", "estado", "vence_en", "fecha_creacion", "fecha_actualizacion"]
     list_filter = ["estado"]
-    search_fields = ["id_campania", "id_pago"]
+    search_fields = ["nombre_campania", "id_campania", "id_pago"]
     date_hierarchy = "fecha_creacion"
-    fields = ["id_campania", "campania", "estado", "id_pago", "plazo_segundos", "vence_en", "pasos_display",
-              "fecha_creacion", "fecha_actualizacion"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": [("campania", "id_campania"), "estado", "id_pago", "plazo_segundos", "vence_en",
+                           "pasos_display", "fecha_creacion", "fecha_actualizacion"]}),
+        detalles_tecnicos(["version"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    def get_queryset(self, request):
+        # Every row's campaign name in the list's one query, not one query per row.
+        nombre = CampaniaView.objects.filter(id=OuterRef("id_campania")).values("nombre")[:1]
+        return super().get_queryset(request).annotate(nombre_campania=Subquery(nombre))
+
+    @admin.display(description="campaña", ordering="nombre_campania")
+    def nombre_campania_display(self, obj):  # in the list, the link to the saga's page
+        return obj.nombre_campania or obj.id_campania
 
     @admin.display(description="campaña")
     def campania(self, obj):
         url = reverse("admin:campanias_campaniaview_change", args=[obj.id_campania])
-        return format_html('<a href="{}">{}</a>', url, obj.id_campania)
+        return format_html('<a href="{}">{}</a>', url, self.nombre_campania_display(obj))
 
     @admin.display(description="pasos")
     def pasos_display(self, obj):

@@ -39,15 +39,19 @@ class SnapshotCampania(models.Model):
     state = models.JSONField()
     fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)  # when the snapshot was last written
 
+    class Meta:
+        verbose_name = "instantánea de campaña"
+        verbose_name_plural = "instantáneas de campañas"
+
 
 class SagaAprobacionModel(models.Model):
     """A persisted approval saga (process manager) with its step history."""
 
-    id_campania = models.UUIDField("campaña", primary_key=True)
+    id_campania = models.UUIDField("id de la campaña", primary_key=True)
     estado = models.CharField(max_length=32, db_index=True)
-    id_pago = models.UUIDField(null=True, blank=True)
-    vence_en = models.DateTimeField(db_index=True)
-    plazo_segundos = models.PositiveIntegerField()
+    id_pago = models.UUIDField("id del pago", null=True, blank=True)
+    vence_en = models.DateTimeField("vence el", db_index=True)
+    plazo_segundos = models.PositiveIntegerField("plazo (segundos)")
     pasos = models.JSONField(default=list)
     version = models.PositiveIntegerField("versión", default=0)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
@@ -60,7 +64,9 @@ class SagaAprobacionModel(models.Model):
         verbose_name_plural = "sagas de aprobación"
 
     def __str__(self):
-        return f"saga {self.id_campania} ({self.estado})"
+        # The page's title and breadcrumbs: the campaign by its name (one lookup), by its id until its row exists.
+        nombre = CampaniaView.objects.filter(id=self.id_campania).values_list("nombre", flat=True).first()
+        return f"saga de {nombre or self.id_campania} ({self.estado})"
 
 
 # --- read models ----------------------------------------------------------------
@@ -70,7 +76,7 @@ class CampaniaView(models.Model):
     """Read model behind GET /campanias and the admin; rebuildable from the event store."""
 
     id = models.UUIDField(primary_key=True)
-    id_cliente = models.UUIDField("cliente", db_index=True)
+    id_cliente = models.UUIDField("id de la marca", db_index=True)
     nombre = models.CharField(max_length=200)
     estado = models.CharField(max_length=16, db_index=True)
     presupuesto = models.DecimalField(max_digits=20, decimal_places=4)

@@ -19,6 +19,8 @@ class ClienteModel(models.Model):
 
     class Meta:
         db_table = "cliente_cliente"
+        verbose_name = "cliente (agregado)"
+        verbose_name_plural = "clientes (agregado)"
 
 
 class ClienteView(models.Model):

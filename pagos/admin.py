@@ -9,14 +9,15 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import ReadOnlyAdmin, instante, json_display, monto
+from alpespartners.admin_display import ReadOnlyAdmin, detalles_tecnicos, instante, json_display, monto
 from alpespartners.messaging import queries as messaging
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
@@ -49,9 +50,12 @@ class CobroViewAdmin(ReadOnlyAdmin):
     list_filter = ["estado", "moneda"]
     search_fields = ["id_campania", "id_cliente"]
     date_hierarchy = "fecha_creacion"
-    fields = ["campania", "marca", "monto_display", "estado", "motivo", "confirmacion", "fecha_creacion",
-              "fecha_actualizacion", "comandos", "id", "id_campania", "id_cliente"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["campania", "marca", "monto_display", "estado", "motivo", "confirmacion", "fecha_creacion",
+                           "fecha_actualizacion", "comandos"]}),
+        detalles_tecnicos(["id", "id_campania", "id_cliente"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
@@ -92,10 +96,13 @@ class TransaccionAdmin(ReadOnlyAdmin):
     search_fields = ["id_externo", "id_socio", "id_campania", "id_payout"]
     date_hierarchy = "pagable_desde"
     actions = ["exportar_csv"]
-    fields = ["id_externo", "tipo", "socio", "campania", "conversion_display", "comision_display",
-              "estado_display", "ocurrida_en", "pagable_desde", "payout", "id_transaccion_original",
-              "motivo_reversion", "fecha_creacion", "comandos", "id", "id_socio", "id_campania"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["id_externo", "tipo", "socio", "campania", "conversion_display", "comision_display",
+                           "estado_display", "ocurrida_en", "pagable_desde", "payout", "id_transaccion_original",
+                           "motivo_reversion", "fecha_creacion", "comandos"]}),
+        detalles_tecnicos(["id", "id_socio", "id_campania"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     comandos = commands_link("Ver los comandos de esta transacción")
 
@@ -137,9 +144,9 @@ class TransaccionAdmin(ReadOnlyAdmin):
 def linea_de_tiempo(payout: Payout) -> list[tuple]:
     """(when, what, detail) of a payout, oldest first: its calculation, each sending with the gateway's
     answer (pagos' own IntentoPayout rows), and each retry asked for (the command log)."""
-    pasos = [(payout.fecha_creacion, "Calculado",
-              format_html("Ciclo del {}: {} transacciones, {}", payout.fecha_corte, payout.transacciones,
-                          monto(payout.monto_total, payout.moneda)))]
+    pasos = [(payout.fecha_creacion, "Calculado", format_html(
+        "Ciclo del {}: {} transacciones, {}", formats.localize(payout.fecha_corte), payout.transacciones,
+        monto(payout.monto_total, payout.moneda)))]
     for intento in queries.intentos_de_payout(payout.id):
         if intento.enviado_en is not None:
             pasos.append((intento.enviado_en, f"Intento {intento.intento}: enviado a la pasarela",
@@ -179,11 +186,9 @@ class PayoutAdmin(CommandActionsAdmin):
                            "transacciones", "fecha_creacion", "fecha_actualizacion"]}),
         ("Línea de tiempo", {"fields": ["linea_de_tiempo", "comandos"]}),
         ("Sus transacciones", {"fields": ["detalle_transacciones"]}),
-        ("Detalles técnicos", {"classes": ["collapse"],
-                               "fields": ["id", "id_socio", "id_ciclo", "pagable_antes_de", "hasta_secuencia",
-                                          "version"]}),
+        detalles_tecnicos(["id", "id_socio", "id_ciclo", "pagable_antes_de", "hasta_secuencia", "version"]),
     ]
-    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         return queries.con_nombres(super().get_queryset(request), nombre_del_socio="id_socio")
@@ -230,7 +235,7 @@ class PayoutAdmin(CommandActionsAdmin):
 
     @admin.display(description="ciclo")
     def ciclo(self, obj):
-        return enlace(reverse("admin:pagos_ciclopago_change", args=[obj.id_ciclo]), obj.fecha_corte)
+        return enlace(reverse("admin:pagos_ciclopago_change", args=[obj.id_ciclo]), formats.localize(obj.fecha_corte))
 
     @admin.display(description="sus transacciones")
     def detalle_transacciones(self, obj):
@@ -297,13 +302,17 @@ class CicloPagoAdmin(ReadOnlyAdmin):
 
 @admin.register(CampaniaLocal)
 class CampaniaLocalAdmin(ReadOnlyAdmin):
+    interno = True
     list_display = ["nombre", "marca", "estado", "presupuesto_display", "disponible_display", "agotado_publicado",
                     "fecha_inicio", "fecha_fin"]
     list_filter = ["estado", "moneda"]
     search_fields = ["nombre", "id", "id_marca"]
-    fields = ["nombre", "marca", "estado", "fecha_inicio", "fecha_fin", "presupuesto_display", "disponible_display",
-              "agotado_publicado", "comisiones_json", "dias_retencion", "fecha_actualizacion", "id", "id_marca"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["nombre", "marca", "estado", "fecha_inicio", "fecha_fin", "presupuesto_display",
+                           "disponible_display", "comisiones_json", "dias_retencion", "fecha_actualizacion"]}),
+        detalles_tecnicos(["id", "id_marca", "agotado_publicado"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         return queries.con_nombres(super().get_queryset(request), nombre_marca="id_marca")
@@ -325,6 +334,7 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
 
 @admin.register(EnlaceLocal)
 class EnlaceLocalAdmin(ReadOnlyAdmin):
+    interno = True
     list_display = ["codigo", "campania", "socio", "activo"]
     list_filter = ["activo"]
     search_fields = ["codigo", "id_campania", "id_socio"]

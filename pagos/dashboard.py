@@ -56,7 +56,7 @@ def graficos(filas: list[dict]) -> list[dict]:
         if fila["dia"] in conversiones:
             conversiones[fila["dia"]] += fila["conversiones"]
             comisiones.setdefault(fila["moneda"], {dia: Decimal(0) for dia in dias})[fila["dia"]] += fila["comisiones"]
-    return [backoffice.barras("Conversiones por día", conversiones, str), *barras_de_comisiones(comisiones)]
+    return [backoffice.barras("Conversiones por día", conversiones), *barras_de_comisiones(comisiones)]
 
 
 def barras_de_comisiones(comisiones: dict[str, dict], html_id: str = "") -> list[dict]:
@@ -82,8 +82,8 @@ def rendimiento_de_campania(id_campania) -> list[dict]:
         conversiones[fila["dia"]] += fila["conversiones"]
         for comision in fila["comisiones"]:
             comisiones.setdefault(comision.moneda, dict.fromkeys(dias, Decimal(0)))[fila["dia"]] += comision.valor
-    return [backoffice.barras("Clicks por día", clicks, str, html_id="grafico-clicks"),
-            backoffice.barras("Conversiones por día", conversiones, str, html_id="grafico-conversiones"),
+    return [backoffice.barras("Clics por día", clicks, html_id="grafico-clicks"),
+            backoffice.barras("Conversiones por día", conversiones, html_id="grafico-conversiones"),
             *barras_de_comisiones(comisiones, html_id="grafico-comisiones")]
 
 

@@ -19,13 +19,15 @@ class PagoModel(models.Model):
     moneda = models.CharField(max_length=3)
     estado = models.CharField(max_length=16)
     motivo = models.TextField(null=True)
-    confirmacion = models.CharField(max_length=128, null=True)
-    confirmacion_reembolso = models.CharField(max_length=128, null=True)
+    confirmacion = models.CharField("confirmación", max_length=128, null=True)
+    confirmacion_reembolso = models.CharField("confirmación del reembolso", max_length=128, null=True)
     version = models.PositiveIntegerField("versión", default=0)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
         db_table = "pagos_pago"
+        verbose_name = "pago (agregado)"
+        verbose_name_plural = "pagos (agregado)"
 
 
 class CobroView(models.Model):
@@ -38,7 +40,7 @@ class CobroView(models.Model):
     moneda = models.CharField(max_length=3, db_index=True)
     estado = models.CharField(max_length=16, db_index=True)
     motivo = models.TextField(null=True, blank=True)
-    confirmacion = models.CharField(max_length=128, null=True, blank=True)
+    confirmacion = models.CharField("confirmación", max_length=128, null=True, blank=True)
     fecha_creacion = models.DateTimeField("fecha de creación")
     fecha_actualizacion = models.DateTimeField("fecha de actualización")
 
@@ -55,7 +57,7 @@ class ClienteLocal(models.Model):
 
     id = models.UUIDField(primary_key=True)
     estado = models.CharField(max_length=16, blank=True)  # blank until ClienteRegistrado arrives
-    # Blank until ClienteRegistrado arrives (or `rellenar_copias_locales`, for clients older than this column).
+    # Blank until ClienteRegistrado arrives (or `fill_local_copies`, for clients older than this column).
     nombre = models.CharField(max_length=200, blank=True)
     token_predeterminado = models.CharField(max_length=128, blank=True)
     mascara = models.CharField("máscara del medio predeterminado", max_length=64, blank=True)
@@ -80,7 +82,7 @@ class OperacionSimulada(models.Model):
     valor = models.DecimalField(**VALOR)
     moneda = models.CharField(max_length=3)
     intentos = models.PositiveIntegerField(default=0)
-    confirmacion = models.CharField(max_length=64, null=True)
+    confirmacion = models.CharField("confirmación", max_length=64, null=True)
     motivo_declinacion = models.CharField("motivo de declinación", max_length=200, blank=True)
     codigo_declinacion = models.CharField("código de declinación", max_length=64, blank=True)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
@@ -134,13 +136,15 @@ class SocioCampaniaLocal(models.Model):
 
     class Meta:
         db_table = "pagos_socio_campania_local"
+        verbose_name = "inscripción (copia local)"
+        verbose_name_plural = "inscripciones (copia local)"
         constraints = [models.UniqueConstraint(fields=["id_campania", "id_socio"], name="pagos_socio_campania_unico")]
 
 
 class EnlaceLocal(models.Model):
     """A partner's tracking link as campanias' events tell it (EnlaceCreado; SocioRetirado retires it)."""
 
-    codigo = models.CharField(max_length=64, unique=True)
+    codigo = models.CharField("código", max_length=64, unique=True)
     id_campania = models.UUIDField("campaña")
     id_socio = models.UUIDField("socio")
     activo = models.BooleanField(default=True)
@@ -163,10 +167,10 @@ class Click(models.Model):
 
     id = models.UUIDField(primary_key=True)  # the click_id the landing page receives
     tipo = models.CharField(max_length=16)  # CLICK | IMPRESION
-    codigo = models.CharField(max_length=64)
+    codigo = models.CharField("código", max_length=64)
     id_campania = models.UUIDField("campaña")
     id_socio = models.UUIDField("socio")
-    ocurrido_en = models.DateTimeField()
+    ocurrido_en = models.DateTimeField("ocurrido el")
     ip = models.CharField(max_length=45, blank=True)  # truncated: IPv4 /24, IPv6 /48
     user_agent = models.CharField(max_length=512, blank=True)
     referrer = models.CharField(max_length=1024, blank=True)
@@ -174,12 +178,14 @@ class Click(models.Model):
     motivo = models.CharField(max_length=32, null=True, blank=True)  # why not billable
     # Set when a billable row is billed (pagos.facturar_interacciones): its commission, or the code of
     # why it earned none (presupuesto_agotado, campania_no_aprobada, ...).
-    facturado_en = models.DateTimeField(null=True, blank=True)
-    id_transaccion = models.UUIDField(null=True, blank=True)
+    facturado_en = models.DateTimeField("facturado el", null=True, blank=True)
+    id_transaccion = models.UUIDField("comisión", null=True, blank=True)
     rechazo = models.CharField(max_length=32, null=True, blank=True)
 
     class Meta:
         db_table = "pagos_click"
+        verbose_name = "clic"
+        verbose_name_plural = "clics"
         indexes = [
             models.Index(fields=["id_campania", "ocurrido_en"], name="pagos_click_campania_fecha"),
             # What billing claims, oldest first: only the billable rows not billed yet, so the index
@@ -202,7 +208,7 @@ class CredencialPostback(models.Model):
     secreto = models.CharField(max_length=64, editable=False)
     huella = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256: how a token is found
     fecha_creacion = models.DateTimeField("fecha de creación")
-    vence_en = models.DateTimeField(null=True, blank=True)
+    vence_en = models.DateTimeField("vence el", null=True, blank=True)
 
     class Meta:
         db_table = "pagos_credencial_postback"
@@ -230,19 +236,19 @@ class Transaccion(models.Model):
     id_socio = models.UUIDField("socio", db_index=True)
     id_externo = models.CharField(max_length=200)
     tipo = models.CharField(max_length=16)
-    monto_conversion = models.DecimalField(null=True, blank=True, **VALOR)
-    comision = models.DecimalField(**VALOR)  # negative for an AJUSTE
+    monto_conversion = models.DecimalField("monto de la conversión", null=True, blank=True, **VALOR)
+    comision = models.DecimalField("comisión", **VALOR)  # negative for an AJUSTE
     moneda = models.CharField(max_length=3)
     estado = models.CharField(max_length=16)
-    ocurrida_en = models.DateTimeField()
+    ocurrida_en = models.DateTimeField("ocurrida el")
     pagable_desde = models.DateTimeField("pagable desde")
     id_payout = models.UUIDField(null=True, blank=True)  # set when its payout is sent, not when calculated
     # Numbered by the database at insert (migration 0006), in commit order as far as a payout cycle
     # can tell: the cycle locks the table while it reads, so every row it did not see gets a higher
     # number. A payout covers its partner's rows up to the highest number it saw.
     secuencia = models.BigIntegerField(null=True, editable=False)
-    id_transaccion_original = models.UUIDField(null=True, blank=True)  # an AJUSTE's commission
-    motivo_reversion = models.TextField(blank=True)
+    id_transaccion_original = models.UUIDField("comisión ajustada", null=True, blank=True)  # an AJUSTE's commission
+    motivo_reversion = models.TextField("motivo de la reversión", blank=True)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
@@ -271,14 +277,14 @@ class CicloPago(models.Model):
     same cut-off twice (a rerun, two schedulers) is one cycle."""
 
     id = models.UUIDField(primary_key=True)
-    fecha_corte = models.DateField(unique=True)
+    fecha_corte = models.DateField("fecha de corte", unique=True)
     estado = models.CharField(max_length=16)  # domain.EstadoCiclo: EN_CURSO while calculating, then CALCULADO
     origen = models.CharField(max_length=16)  # programador | api | consola
     payouts = models.PositiveIntegerField(default=0)
     transacciones = models.PositiveIntegerField(default=0)
     totales = models.JSONField(default=list)  # [Monto], one per currency
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)  # when the cycle started (API: iniciado_en)
-    calculado_en = models.DateTimeField(null=True, blank=True)
+    calculado_en = models.DateTimeField("calculado el", null=True, blank=True)
 
     class Meta:
         db_table = "pagos_ciclo"
@@ -294,8 +300,8 @@ class Payout(models.Model):
     """What one partner is paid in one currency by one cycle."""
 
     id = models.UUIDField(primary_key=True)
-    id_ciclo = models.UUIDField(db_index=True)
-    fecha_corte = models.DateField()
+    id_ciclo = models.UUIDField("ciclo", db_index=True)
+    fecha_corte = models.DateField("fecha de corte")
     id_socio = models.UUIDField("socio", db_index=True)
     moneda = models.CharField(max_length=3)
     monto_total = models.DecimalField(**VALOR)
@@ -303,11 +309,11 @@ class Payout(models.Model):
     estado = models.CharField(max_length=16, db_index=True)
     # What it covers, until it claims its rows when first sent: its partner's payable rows in its
     # currency payable before `pagable_antes_de` and numbered up to `hasta_secuencia`.
-    pagable_antes_de = models.DateTimeField()
-    hasta_secuencia = models.BigIntegerField()
+    pagable_antes_de = models.DateTimeField("pagable antes de")
+    hasta_secuencia = models.BigIntegerField("hasta la secuencia")
     intentos = models.PositiveIntegerField(default=0)  # sendings to the gateway (a retry after FALLIDO adds one)
-    confirmacion = models.CharField(max_length=128, blank=True)
-    motivo_fallo = models.TextField(blank=True)
+    confirmacion = models.CharField("confirmación", max_length=128, blank=True)
+    motivo_fallo = models.TextField("motivo del fallo", blank=True)
     version = models.PositiveIntegerField("versión", default=1)
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
     fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)

@@ -142,6 +142,21 @@ class PayoutFactory(factory.django.DjangoModelFactory):
     intentos = 1
 
 
+class IntentoPayoutFactory(factory.django.DjangoModelFactory):
+    """A sending of a payout the gateway declined, as pagos' handler records it."""
+
+    class Meta:
+        model = "pagos.IntentoPayout"
+
+    intento = 1
+    resultado = "RECHAZADO"
+    enviado_en = factory.LazyFunction(_now)
+    respondido_en = factory.LazyFunction(_now)
+    codigo = "fondos_insuficientes"
+    mensaje = "Fondos insuficientes."
+    mascara = "**** 4242"
+
+
 class ClickFactory(factory.django.DjangoModelFactory):
     """A visitor's click as the web process writes it (pagos/clicks.py)."""
 

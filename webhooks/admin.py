@@ -3,15 +3,19 @@ dispatcher disabled one; replay from a time), and every delivery with its attemp
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.db.models import OuterRef, Subquery
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from alpespartners.admin_display import detalles_tecnicos
+
 from . import domain, endpoints
-from .models import Endpoint, Entrega, Intento
+from .models import ClienteLocal, Endpoint, Entrega, Intento
 
 
 class EndpointForm(forms.ModelForm):
@@ -52,14 +56,24 @@ class ReenvioForm(forms.Form):
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
-    list_display = ["url", "id_cliente", "activo", "fallos_seguidos", "deshabilitado_en", "fecha_creacion"]
+    list_display = ["url", "cliente", "activo", "fallos_seguidos", "deshabilitado_en", "fecha_creacion"]
     list_filter = ["activo", DeshabilitadoFilter]
     search_fields = ["url", "id_cliente"]
     readonly_fields = ["fallos_seguidos", "deshabilitado_en", "motivo_deshabilitado", "fecha_creacion"]
     actions = ["activar"]
 
+    def get_queryset(self, request):
+        # The client's name from webhooks' own copy: one subquery, for the page's rows only.
+        return super().get_queryset(request).annotate(nombre_cliente=Subquery(
+            ClienteLocal.objects.filter(id=OuterRef("id_cliente")).values("nombre")[:1]))
+
+    @admin.display(description="cliente", ordering="nombre_cliente")
+    def cliente(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:cliente_clienteview_change", args=[obj.id_cliente]),
+                           obj.nombre_cliente or obj.id_cliente)
+
     def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "id_cliente", "entregas"] if obj else self.readonly_fields
+        return [*self.readonly_fields, "cliente", "id_cliente", "entregas"] if obj else self.readonly_fields
 
     @admin.display(description="entregas")
     def entregas(self, obj):
@@ -128,8 +142,12 @@ class EntregaAdmin(admin.ModelAdmin):
     list_filter = ["estado", "tipo", "endpoint"]
     search_fields = ["event_id"]
     date_hierarchy = "fecha_creacion"
-    readonly_fields = ["endpoint", "event_id", "tipo", "estado", "intentos", "proximo_intento_en", "plazo_hasta",
-                       "fecha_creacion", "entregada_en", "cuerpo"]
+    fieldsets = [
+        (None, {"fields": ["endpoint", "event_id", "tipo", "estado", "intentos", "plazo_hasta", "fecha_creacion",
+                           "entregada_en", "cuerpo"]}),
+        detalles_tecnicos(["proximo_intento_en"]),  # the dispatcher's lease
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
     inlines = [IntentoInline]
     actions = ["reenviar"]
     show_full_result_count = False

@@ -5,11 +5,12 @@ is for looking, never for fixing rows by hand.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from alpespartners.admin_display import ReadOnlyAdmin, json_display, tabla
+from alpespartners.admin_display import ReadOnlyAdmin, detalles_tecnicos, json_display, tabla
 
 from . import command_log, dead_letters, queries
 from .models import CommandLog, DeadLetter, InboxMessage, OutboxMessage
@@ -31,10 +32,13 @@ class CommandLogAdmin(RedriveAdmin):
     search_fields = ["id", "resource_id", "correlation_id", "type", "idempotency_key"]
     list_select_related = ["issued_by"]
     date_hierarchy = "created_at"
-    fields = ["id", "context", "type", "status", "resource_id", "source", "issued_by", "idempotency_key",
-              "request_fingerprint", "correlation_id", "redrive_of", "redriven_as", "attempts", "created_at",
-              "completed_at", "payload_json", "error_json", "result_json"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["id", "context", "type", "status", "resource_id", "source", "issued_by", "redrive_of",
+                           "redriven_as", "attempts", "created_at", "completed_at", "payload_json", "error_json",
+                           "result_json"]}),
+        detalles_tecnicos(["idempotency_key", "request_fingerprint", "correlation_id", "outbox_horizon", "swept_at"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     payload_json = json_display("payload", "payload")
     error_json = json_display("error", "error")
@@ -78,6 +82,7 @@ class PublicadoFilter(admin.SimpleListFilter):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
+    interno = True  # the relay's queue: operators read its backlog on the home
     change_list_template = "admin/messaging/outboxmessage/change_list.html"
     list_display = ["id", "type", "version", "topic", "aggregate_id", "publicado", "sequence_id", "created_at",
                     "published_at"]
@@ -85,9 +90,12 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ["event_id", "aggregate_id", "type"]
     date_hierarchy = "created_at"
     ordering = ["-id"]
-    fields = ["id", "event_id", "topic", "type", "version", "aggregate_id", "sequence_id", "created_at",
-              "published_at", "envelope_json"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["id", "event_id", "topic", "type", "aggregate_id", "created_at", "published_at",
+                           "envelope_json"]}),
+        detalles_tecnicos(["version", "sequence_id"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     @admin.display(description="publicado", boolean=True, ordering="published_at")
     def publicado(self, obj):
@@ -110,6 +118,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(InboxMessage)
 class InboxMessageAdmin(ReadOnlyAdmin):
+    interno = True
     list_display = ["received_at", "consumer", "type", "topic", "event_id"]
     list_filter = ["consumer", "type", "topic", "received_at"]
     search_fields = ["event_id", "type", "consumer"]
@@ -126,9 +135,12 @@ class DeadLetterAdmin(RedriveAdmin):
     list_select_related = ["resolved_by"]
     date_hierarchy = "received_at"
     actions = ["redrive", "discard"]
-    fields = ["id", "consumer", "topic", "origin_message_id", "event_id", "type", "status", "received_at",
-              "resolved_by", "resolved_at", "correlation", "payload_display", "properties_json"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["id", "consumer", "topic", "event_id", "type", "status", "received_at", "resolved_by",
+                           "resolved_at", "payload_display"]}),
+        detalles_tecnicos(["origin_message_id", "correlation", "properties_json"]),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
     properties_json = json_display("properties", "propiedades")
 
     @admin.display(description="contenido")

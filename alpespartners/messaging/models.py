@@ -109,6 +109,10 @@ class DrainRequest(models.Model):
     key = models.CharField("clave", max_length=100, primary_key=True)  # "<contexto>.<CommandType>"
     requested_at = models.DateTimeField("pedido el")
 
+    class Meta:
+        verbose_name = "solicitud de drenaje"
+        verbose_name_plural = "solicitudes de drenaje"
+
 
 class AppliedPosition(models.Model):
     """The outbox position of the last event a consumer applied to one piece of another context's

@@ -1,5 +1,6 @@
 """The back-office admin: read-only views of the messaging tables, and client actions that issue commands."""
 
+import re
 import uuid
 from datetime import date
 
@@ -99,3 +100,46 @@ def test_suspender_action_issues_a_command(admin_client, admin_user, eager_comma
     assert entry.status == CommandStatus.COMPLETADO
     assert ClienteView.objects.get(id=id_cliente).estado == "SUSPENDIDO"
     assert "registro de comandos" in " ".join(str(message) for message in response.context["messages"])
+
+
+def grupos(html: str) -> dict[str, str]:
+    """The app list's groups as rendered, in order: each caption with the table under it."""
+    return dict(re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>\s*</caption>(.*?)</table>', html, re.S))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_and_the_sidebar_list_internal_tables_after_every_business_app(admin_client):
+    # when staff opens the home, and a list (its sidebar)
+    for url in (reverse("admin:index"), reverse("admin:messaging_commandlog_changelist")):
+        listado = grupos(admin_client.get(url).content.decode())
+
+        # then the internal tables are in groups of their own, after every business app
+        nombres = list(listado)
+        internos = [nombre for nombre in nombres if nombre.startswith("Interno · ")]
+        assert internos and nombres[-len(internos):] == internos, nombres
+        assert "Inbox" in listado["Interno · Mensajería"] and "Outbox" in listado["Interno · Mensajería"]
+        assert "Inbox" not in listado["Mensajería"] and "Comandos" in listado["Mensajería"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_app_on_the_index_is_named_in_spanish(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    nombres = set(grupos(html))
+
+    assert {"Usuarios y permisos", "Token de autenticación", "Tareas programadas", "Bloqueo de accesos"} <= nombres
+    assert not nombres & {"Authentication and Authorization", "Periodic Tasks", "Auth Token", "Axes"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_page_keeps_technical_fields_in_a_collapsed_fieldset(admin_client, eager_commands):
+    registrar_cliente()
+    entry = CommandLog.objects.get()
+
+    html = admin_client.get(reverse("admin:messaging_commandlog_change", args=[entry.id])).content.decode()
+
+    tecnicos = html[html.index('<fieldset class="module aligned collapse"'):]
+    tecnicos = tecnicos[:tecnicos.index("</fieldset>")]
+    assert re.search(r"<details><summary>\s*<h2[^>]*>Detalles técnicos</h2>", tecnicos)  # closed until clicked
+    assert "Idempotency-Key" in tecnicos and str(entry.correlation_id) in tecnicos
+    assert html.index("Payload") < html.index("Detalles técnicos")  # after the business fields

@@ -4,6 +4,7 @@ re-driven from the admin, through the command log, recording who did it."""
 import json
 import re
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from alpespartners import backoffice
 from alpespartners.messaging import command_log, dead_letters, outbox
 from alpespartners.messaging.models import CommandLog, CommandStatus, DeadLetter, OutboxMessage
 from cliente.commands import ReactivarCliente, SuspenderCliente
@@ -24,6 +26,16 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def section(html: str, element_id: str) -> str:
     start = html.index(f'id="{element_id}"')
     return html[start:html.index("</t", start)]
+
+
+def chart_texts(html: str, titulo: str) -> dict[str, list[str]]:
+    """What the chart labelled `titulo` writes, by kind: its dates (eje-x), its scale (eje-y), the values
+    over its bars (valor) and "sin datos"."""
+    svg = re.search(rf'<svg[^>]*aria-label="{re.escape(titulo)}".*?</svg>', html, re.S).group(0)
+    texts: dict[str, list[str]] = {}
+    for kind, text in re.findall(r'<text class="([^"]+)"[^>]*>([^<]*)</text>', svg):
+        texts.setdefault(kind, []).append(text)
+    return texts
 
 
 def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
@@ -51,6 +63,39 @@ def test_the_admin_home_shows_the_operator_s_numbers(admin_client):
     assert "Conversiones por día · últimos 30 días · total 3" in html
     assert "Comisiones por día (COP) · últimos 30 días · total 3\xa0000,00 COP" in html
     assert f"{timezone.localdate():%Y-%m-%d}: 3</title>" in html
+    # and each chart reads without hovering: the first and last day under it, its scale, today's value
+    hoy = timezone.localdate()
+    conversiones = chart_texts(html, "Conversiones por día")
+    assert conversiones["eje-x"][0] == f"{hoy - timedelta(days=29):%d/%m}" and conversiones["eje-x"][-1] == f"{hoy:%d/%m}"
+    assert conversiones["eje-y"] == ["0", "3"] and conversiones["valor"] == ["3"]
+    comisiones = chart_texts(html, "Comisiones por día (COP)")
+    assert comisiones["eje-x"] == conversiones["eje-x"]
+    assert comisiones["eje-y"] == ["0,00 COP", "3\xa0000,00 COP"] and comisiones["valor"] == ["3\xa0000,00 COP"]
+
+
+def test_a_chart_without_data_still_draws_its_axes_and_says_so(admin_client):
+    cache.clear()
+
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    conversiones = chart_texts(html, "Conversiones por día")
+    assert conversiones["eje-x"][-1] == f"{timezone.localdate():%d/%m}" and conversiones["eje-y"] == ["0"]
+    assert conversiones["sin-datos"] == ["sin datos"] and "valor" not in conversiones
+
+
+def test_a_chart_groups_thousands_and_writes_only_the_values_it_has_room_for():
+    dias = backoffice.dias_del_grafico()
+    grafico = backoffice.barras("Clics por día", {dia: 15_500 if indice % 2 else 1_000 for indice, dia in enumerate(dias)})
+
+    assert grafico["total"] == "247\xa0500" and [marca["texto"] for marca in grafico["escala"]] == ["0", "15\xa0500"]
+    # "15 500" is wider than a bar: written over every other day's (the peaks, today's first), not over the
+    # 1 000s between them, which it would cross
+    assert [etiqueta["texto"] for etiqueta in grafico["etiquetas"]] == ["15\xa0500"] * 15
+    assert grafico["etiquetas"][0]["x"] == grafico["barras"][-1]["centro"]
+    spans = sorted((etiqueta["x"] - ancho / 2, etiqueta["x"] + ancho / 2) for etiqueta in grafico["etiquetas"]
+                   for ancho in [backoffice.ancho_de_texto(etiqueta["texto"], backoffice.CHART_VALUE_FONT)])
+    assert all(anterior[1] <= siguiente[0] for anterior, siguiente in zip(spans, spans[1:]))
+    assert spans[0][0] >= grafico["izquierda"] and spans[-1][1] <= grafico["ancho"]
 
 
 def listed_rows(admin_client, url: str) -> int:
@@ -62,12 +107,20 @@ def listed_rows(admin_client, url: str) -> int:
 
 def what_needs_attention():
     """Two failed payouts (and a paid one), three commissions, a failed command, a dead letter and a
-    disabled webhook endpoint: the home's "Requiere atención" counts 2, 1, 1, 1. Returns a failed payout."""
+    disabled webhook endpoint: the home's "Requiere atención" counts 2, 1, 1, 1. Returns a failed payout,
+    with its story: its partner (whose card works now), its three commissions released by its failure,
+    the gateway's refusal."""
     cache.clear()  # the home's commission numbers are cached for a minute
     fallido, _ = factories.PayoutFactory.create_batch(2, monto_total=Decimal("12500.50"), estado="FALLIDO",
-                                                      intentos=1, motivo_fallo="Fondos insuficientes.")
+                                                      intentos=1, transacciones=3, motivo_fallo="Fondos insuficientes.")
     factories.PayoutFactory(monto_total=Decimal("700"), moneda="USD", estado="PAGADO")
-    factories.TransaccionFactory.create_batch(3, id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), comision=Decimal("1000"))
+    factories.ClienteLocalFactory(id=fallido.id_socio, nombre="Ana Pérez", token_predeterminado="tok_ok",
+                                  mascara="**** 4242")
+    id_campania = uuid.uuid4()
+    for comision in ("4000", "4000", "4500.50"):
+        factories.TransaccionFactory(id_campania=id_campania, id_socio=fallido.id_socio, id_payout=fallido.id,
+                                     comision=Decimal(comision))
+    factories.IntentoPayoutFactory(id_payout=fallido.id)
     entry, _ = command_log.submit("cliente", ReactivarCliente(id_cliente=uuid.uuid4()))
     command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
     dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",

@@ -1,13 +1,21 @@
 """The campaigns back office: the read model with its stored history, sagas with their steps,
 and actions that issue commands through the command log."""
 
+import re
+import uuid
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from alpespartners.messaging.models import CommandLog, CommandStatus
-from campanias.models import CampaniaView, EventoCampania, SagaAprobacionModel
-from tests.api.test_campanias_api import aprobada, crear
+from campanias.models import CampaniaView, ClienteLocal, EventoCampania, SagaAprobacionModel
+from tests import events, factories
+from tests.api.test_back_office import chart_texts
+from tests.api.test_campanias_api import WAIT, aprobada, crear
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services", "eager_commands")]
 
@@ -48,6 +56,28 @@ def test_campaign_detail_shows_its_event_history_and_saga(admin_client, api, mar
     assert "CobrarCampania enviado a pagos" in saga_page and "PagoConfirmado: campaña aprobada" in saga_page
 
 
+def test_campaign_charts_show_their_dates_scale_and_values(admin_client, api, marca):
+    # given an approved campaign with a click on the chart's first day, 3 today and today's 1234.50 COP commission
+    id_campania, id_socio = aprobada(api, marca), uuid.uuid4()
+    hoy = timezone.localdate()
+    primer_dia = hoy - timedelta(days=29)
+    factories.ClickFactory(id_campania=id_campania, id_socio=id_socio,
+                           ocurrido_en=timezone.make_aware(datetime.combine(primer_dia, time(12))))
+    factories.ClickFactory.create_batch(3, id_campania=id_campania, id_socio=id_socio)
+    factories.TransaccionFactory(id_campania=id_campania, id_socio=id_socio, comision=Decimal("1234.50"))
+
+    page = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[id_campania])).content.decode()
+
+    # then each chart names its first and last day, its scale from 0 to its maximum, and its bars' values
+    clicks = chart_texts(page, "Clics por día")
+    assert clicks["eje-x"][0] == f"{primer_dia:%d/%m}" and clicks["eje-x"][-1] == f"{hoy:%d/%m}"
+    assert clicks["eje-y"] == ["0", "3"] and clicks["valor"] == ["3", "1"]
+    comisiones = chart_texts(page, "Comisiones por día (COP)")
+    assert comisiones["eje-x"] == clicks["eje-x"]
+    assert comisiones["eje-y"] == ["0,00 COP", "1\xa0234,50 COP"] and comisiones["valor"] == ["1\xa0234,50 COP"]
+    assert "Comisiones por día (COP) · últimos 30 días · total 1\xa0234,50 COP" in page
+
+
 @pytest.mark.parametrize("model", ["campaniaview", "sagaaprobacionmodel"])
 def test_campaign_admin_is_read_only(admin_client, api, marca, model):
     aprobada(api, marca)
@@ -64,3 +94,59 @@ def test_a_user_without_change_permission_cannot_issue_commands(client, django_u
                            {"action": "pausar", "_selected_action": [str(id_campania)], "index": 0})
     assert not CommandLog.objects.filter(type="PausarCampania").exists()
     assert response.status_code in (200, 302)
+
+
+def test_campaign_list_and_page_name_the_brand_and_the_partners_and_link_to_them(admin_client, api, marca):
+    id_campania = aprobada(api, marca)
+    id_socia = uuid.uuid4()
+    events.deliver("campanias", "eventos.cliente", events.cliente_registrado(id_socia, tipo="NATURAL", nombre="Socia Ana"))
+    assert api.post(f"/api/v1/campanias/{id_campania}/socios", {"id_socio": str(id_socia)}, format="json",
+                    **WAIT).status_code == 200
+    enlace_marca = f'<a href="{reverse("admin:cliente_clienteview_change", args=[marca])}">Marca S.A.S.</a>'
+
+    lista = admin_client.get(reverse("admin:campanias_campaniaview_changelist")).content.decode()
+    assert enlace_marca in lista and f">{marca}<" not in lista  # the id only in the link's address
+
+    pagina = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[id_campania])).content.decode()
+    assert enlace_marca in pagina and str(marca) in pagina  # the id stays, beside the name
+    assert f'<a href="{reverse("admin:cliente_clienteview_change", args=[id_socia])}">Socia Ana</a>' in pagina
+    assert re.search(r'<fieldset class="module aligned collapse"[^>]*>\s*<details><summary>\s*<h2[^>]*>Detalles técnicos'
+                     r'.*?Versión', pagina, re.S)
+
+
+def test_the_saga_list_and_title_name_the_campaign(admin_client, api, marca):
+    id_campania = aprobada(api, marca)
+    nombre = CampaniaView.objects.get(id=id_campania).nombre
+
+    lista = admin_client.get(reverse("admin:campanias_sagaaprobacionmodel_changelist")).content.decode()
+    enlace_a_la_saga = f'<a href="{reverse("admin:campanias_sagaaprobacionmodel_change", args=[id_campania])}">{nombre}</a>'
+    assert enlace_a_la_saga in lista and f">{id_campania}<" not in lista
+    assert admin_client.get(reverse("admin:campanias_sagaaprobacionmodel_changelist"),
+                            {"q": nombre}).context["cl"].result_count == 1
+
+    pagina = admin_client.get(reverse("admin:campanias_sagaaprobacionmodel_change", args=[id_campania])).content.decode()
+    assert f"saga de {nombre} (APROBADA)" in pagina and str(id_campania) in pagina
+    assert f'<a href="{reverse("admin:campanias_campaniaview_change", args=[id_campania])}">{nombre}</a>' in pagina
+
+
+def test_a_brand_whose_copy_has_not_arrived_shows_its_id_and_is_found_by_it(admin_client):
+    sin_copia = factories.CampaniaViewFactory(id_cliente=uuid.uuid4())
+    url = reverse("admin:campanias_campaniaview_changelist")
+
+    lista = admin_client.get(url, {"q": str(sin_copia.id_cliente)})
+
+    assert lista.context["cl"].result_count == 1
+    assert f'">{sin_copia.id_cliente}</a>' in lista.content.decode()
+
+
+@pytest.mark.parametrize("filas", [1, 30])
+def test_the_campaign_list_runs_the_same_queries_whatever_its_rows(admin_client, django_assert_max_num_queries, filas):
+    for _ in range(filas):
+        marca = ClienteLocal.objects.create(id=uuid.uuid4(), tipo="EMPRESA", nombre="Marca", estado="ACTIVO")
+        factories.CampaniaViewFactory(id_cliente=marca.id)
+    admin_client.get(reverse("admin:campanias_campaniaview_changelist"))  # the session and user, read once
+
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(reverse("admin:campanias_campaniaview_changelist"))
+
+    assert response.context["cl"].result_count == filas

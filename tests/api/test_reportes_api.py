@@ -232,8 +232,8 @@ def test_the_campaign_page_charts_the_report_s_figures(admin_client, api):
 
     html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
 
-    assert 'id="grafico-clicks"' in html and 'aria-label="Clicks por día"' in html
-    assert "Clicks por día · últimos 30 días · total 4" in html
+    assert 'id="grafico-clicks"' in html and 'aria-label="Clics por día"' in html
+    assert "Clics por día · últimos 30 días · total 4" in html
     assert f"{hoy:%Y-%m-%d}: 3</title>" in html and f"{ayer:%Y-%m-%d}: 1</title>" in html
     assert 'id="grafico-conversiones"' in html and "Conversiones por día · últimos 30 días · total 4" in html
     assert 'id="grafico-comisiones-COP"' in html
@@ -252,7 +252,7 @@ def test_a_campaign_without_activity_charts_zeros(admin_client):
 
     html = admin_client.get(reverse("admin:campanias_campaniaview_change", args=[campania.id])).content.decode()
 
-    assert "Clicks por día · últimos 30 días · total 0" in html
+    assert "Clics por día · últimos 30 días · total 0" in html
     assert "Conversiones por día · últimos 30 días · total 0" in html
     assert "grafico-comisiones" not in html  # no currency yet
     assert html.count("<rect ") == 2 * 30

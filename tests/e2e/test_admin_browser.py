@@ -6,11 +6,12 @@ docs/screenshots/ (the README shows them). A missing browser fails the test, nev
 
 import json
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -18,11 +19,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from campanias import models as campanias_models
 from tests import factories
 from tests.api.test_back_office import what_needs_attention
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.real_services, pytest.mark.usefixtures("real_services")]
+# Commands run in-process (no worker here): the page's "Reintentar" is decided before its answer.
+pytestmark = [pytest.mark.real_services, pytest.mark.usefixtures("real_services", "eager_commands")]
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PASSWORD = "una-clave-de-prueba"
@@ -98,6 +101,16 @@ def test_an_operator_follows_the_home_s_counts_and_opens_a_failed_payout(live_se
     assert problems(browser) == []
     browser.set_window_size(1280, 1100)
     screenshot(browser, "admin-inicio")
+    # and its charts read without hovering: dates under the bars and the scale beside them, inside the chart
+    grafico = browser.find_element(By.CSS_SELECTOR, 'svg[aria-label="Conversiones por día"]')
+    textos = grafico.find_elements(By.TAG_NAME, "text")
+    assert textos and all(texto.is_displayed() and texto.size["width"] > 0 for texto in textos)
+    izquierda, derecha = grafico.rect["x"], grafico.rect["x"] + grafico.rect["width"]
+    assert all(izquierda <= texto.rect["x"] and texto.rect["x"] + texto.rect["width"] <= derecha for texto in textos)
+    hoy = timezone.localdate()
+    fechas = [texto.text for texto in grafico.find_elements(By.CSS_SELECTOR, "text.eje-x")]
+    assert fechas[0] == f"{hoy - timedelta(days=29):%d/%m}" and fechas[-1] == f"{hoy:%d/%m}"
+    assert [texto.text for texto in grafico.find_elements(By.CSS_SELECTOR, "text.eje-y")] == ["0", "3"]
     enlaces = [(link.get_attribute("href"), int(link.text)) for link in panel.find_elements(By.CSS_SELECTOR, "a")]
     enlaces += [(link.get_attribute("href"), int(link.text))
                 for table in ("payouts", "comisiones") for link in browser.find_elements(By.CSS_SELECTOR, f"#{table} a")]
@@ -108,18 +121,50 @@ def test_an_operator_follows_the_home_s_counts_and_opens_a_failed_payout(live_se
         assert len(rows) == count, url
         assert problems(browser) == [], url
 
-    # and a failed payout's page tells why it failed
+    # and the lists' amounts are right-aligned, their digits in columns
+    browser.get(f"{live_server.url}/admin/pagos/payout/")
+    alineados = browser.execute_script(
+        "return [...document.querySelectorAll('#result_list td.field-monto_display')]"
+        ".map(cell => getComputedStyle(cell).textAlign)")
+    assert alineados == ["right"] * 3
+
+    # and a failed payout's page tells its story: its partner by name, the gateway's refusal on its timeline
     browser.get(f"{live_server.url}/admin/pagos/payout/{fallido.id}/change/")
-    assert "Fondos insuficientes." in browser.page_source and "FALLIDO" in browser.page_source
+    assert browser.title.startswith("Payout de 12\u00a0500,50 COP a Ana Pérez (FALLIDO)")  # a no-break space
+    assert browser.find_element(By.LINK_TEXT, "Ana Pérez").get_attribute("href").endswith(
+        f"/admin/cliente/clienteview/{fallido.id_socio}/change/")
+    assert pasos(browser) == [("Calculado", f"Ciclo del {formats.localize(fallido.fecha_corte)}: 3 transacciones, "
+                                            "12 500,50 COP"),  # the text as read: a plain space
+                              ("Intento 1: enviado a la pasarela", "al medio de pago **** 4242"),
+                              ("Intento 1: rechazado por la pasarela", "fondos_insuficientes: Fondos insuficientes.")]
     assert problems(browser) == []
     screenshot(browser, "admin-payout-fallido")
+
+    # when the operator presses "Reintentar" on the page, then it is paid and the timeline says so
+    browser.find_element(By.ID, "reintentar-payout").click()
+    WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".messagelist")))
+    assert "Se emitió 1 comando ReintentarPayout" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert [que for que, _ in pasos(browser)][3:] == ["Reintento pedido", "Intento 2: enviado a la pasarela",
+                                                      "Intento 2: pagado"]
+    assert browser.find_elements(By.ID, "reintentar-payout") == []
+    assert problems(browser) == []
+
+
+def pasos(driver) -> list[tuple[str, str]]:
+    """(qué, detalle) of each row of a payout page's timeline, as the operator reads them."""
+    filas = driver.find_elements(By.CSS_SELECTOR, "table.linea-de-tiempo tr")[1:]
+    return [tuple(celda.text for celda in fila.find_elements(By.TAG_NAME, "td")[1:]) for fila in filas]
 
 
 def test_the_campaign_page_draws_its_charts(live_server, browser, django_user_model):
     # given a campaign with today's 3 clicks, 1 sale and its 1000 COP commission
     django_user_model.objects.create_user("operadora", password=PASSWORD, is_staff=True, is_superuser=True)
-    campania = factories.CampaniaViewFactory(id_cliente=uuid.uuid4())
-    id_socio = uuid.uuid4()
+    # of a brand and with a partner campanias knows by name
+    marca, id_socio = uuid.uuid4(), uuid.uuid4()
+    for id_cliente, tipo, nombre in ((marca, "EMPRESA", "Marca Ejemplo S.A.S."), (id_socio, "NATURAL", "Ana Pérez")):
+        campanias_models.ClienteLocal.objects.create(id=id_cliente, tipo=tipo, nombre=nombre, estado="ACTIVO")
+    campania = factories.CampaniaViewFactory(id_cliente=marca, nombre="Verano 2026")
+    campania.socios.create(id_socio=id_socio, inscrito_en=timezone.now())
     factories.ClickFactory.create_batch(3, id_campania=campania.id, id_socio=id_socio)
     factories.TransaccionFactory(id_campania=campania.id, id_socio=id_socio, comision=Decimal("1000"))
     hoy = timezone.localdate()
@@ -131,20 +176,26 @@ def test_the_campaign_page_draws_its_charts(live_server, browser, django_user_mo
 
     # then the page is the campaign's, and each chart is drawn: 30 bars, today's the tallest, titled with its value
     assert browser.current_url == f"{live_server.url}{page}"
-    assert campania.nombre in browser.page_source
-    for svg_id, titulo, hoy_dice in [("grafico-clicks", "Clicks por día", "3"),
+    assert browser.title.startswith("Verano 2026")
+    # with its brand and partner by name, each linked to the client's page
+    for nombre, id_cliente in (("Marca Ejemplo S.A.S.", marca), ("Ana Pérez", id_socio)):
+        assert browser.find_element(By.LINK_TEXT, nombre).get_attribute("href").endswith(
+            f"/admin/cliente/clienteview/{id_cliente}/change/")
+    for svg_id, titulo, hoy_dice in [("grafico-clicks", "Clics por día", "3"),
                                      ("grafico-conversiones", "Conversiones por día", "1"),
                                      ("grafico-comisiones-COP", "Comisiones por día (COP)", "1\xa0000,00 COP")]:
         svg = browser.find_element(By.ID, svg_id)
         assert svg.get_attribute("aria-label") == titulo
-        assert svg.is_displayed() and svg.size["width"] == 360 and svg.size["height"] == 120
+        modulo = svg.find_element(By.XPATH, "..")  # the chart takes its module's width, less its padding
+        assert svg.is_displayed() and abs(svg.size["width"] - (modulo.size["width"] - 24)) <= 1
         bars = svg.find_elements(By.TAG_NAME, "rect")
         assert len(bars) == 30
         titles = [bar.find_element(By.TAG_NAME, "title").get_attribute("textContent") for bar in bars]
         assert titles[-1] == f"{hoy:%Y-%m-%d}: {hoy_dice}" and titles[0].endswith(": 0" if svg_id != "grafico-comisiones-COP"
                                                                                  else ": 0,00 COP")
-        assert bars[-1].size["height"] == 120 and bars[0].size["height"] == 0  # as rendered by the browser
+        # as rendered by the browser
+        assert bars[-1].size["height"] == max(bar.size["height"] for bar in bars) > 0 and bars[0].size["height"] == 0
     heading = clicks.find_element(By.XPATH, "preceding-sibling::h2").text
-    assert heading == "Clicks por día · últimos 30 días · total 3"
+    assert heading == "Clics por día · últimos 30 días · total 3"
     assert problems(browser) == []
     screenshot(browser, "admin-campania")
