@@ -144,8 +144,9 @@ class TransaccionAdmin(ReadOnlyAdmin):
 def linea_de_tiempo(payout: Payout) -> list[tuple]:
     """(when, what, detail) of a payout, oldest first: its calculation, each sending with the gateway's
     answer (pagos' own IntentoPayout rows), and each retry asked for (the command log)."""
+    transacciones = "1 transacción" if payout.transacciones == 1 else f"{payout.transacciones} transacciones"
     pasos = [(payout.fecha_creacion, "Calculado", format_html(
-        "Ciclo del {}: {} transacciones, {}", formats.localize(payout.fecha_corte), payout.transacciones,
+        "Ciclo del {}: {}, {}", formats.localize(payout.fecha_corte), transacciones,
         monto(payout.monto_total, payout.moneda)))]
     for intento in queries.intentos_de_payout(payout.id):
         if intento.enviado_en is not None:

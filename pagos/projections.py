@@ -129,17 +129,19 @@ def enlace_creado(event: integration.EnlaceCreado) -> None:
 
 def rellenar(events_from_start: Callable[[str], Iterable[dict]]) -> dict[str, int]:
     """Fill the names and masks the copies lack (rows from before these columns) from the events,
-    oldest first: a client's last name, the mask of its current default method, a campaign's name.
+    oldest first: a client's last name, the mask of its current default method, a campaign's name
+    (an event without them, not of the contract, is passed over).
     Only blank fields are filled, one conditional UPDATE each, so what a consumer applies meanwhile
     stands. Answers how many rows each fill changed."""
     nombres, mascaras, campanias = {}, {}, {}
     for envelope in events_from_start("eventos.cliente"):
-        if envelope.get("type") in ("ClienteRegistrado", "ClienteActualizado"):
-            nombres[envelope["aggregate_id"]] = envelope["data"]["nombre"]
-        elif envelope.get("type") == "MedioPagoRegistrado":
-            mascaras[(envelope["aggregate_id"], envelope["data"]["token"])] = envelope["data"]["mascara"]
+        data = envelope["data"]
+        if envelope["type"] in ("ClienteRegistrado", "ClienteActualizado") and isinstance(data.get("nombre"), str):
+            nombres[envelope["aggregate_id"]] = data["nombre"]
+        elif envelope["type"] == "MedioPagoRegistrado" and isinstance(data.get("mascara"), str):
+            mascaras[(envelope["aggregate_id"], data.get("token"))] = data["mascara"]
     for envelope in events_from_start("eventos.campanias"):
-        if envelope.get("type") == "CampaniaCreada":
+        if envelope["type"] == "CampaniaCreada" and isinstance(envelope["data"].get("nombre"), str):
             campanias[envelope["aggregate_id"]] = envelope["data"]["nombre"]
     rellenados = {"nombres de clientes": 0, "máscaras": 0, "nombres de campañas": 0}
     for id_cliente in ClienteLocal.objects.filter(nombre="", id__in=nombres).values_list("id", flat=True):

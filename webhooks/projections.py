@@ -60,7 +60,8 @@ def rellenar(events_from_start: Callable[[str], Iterable[dict]]) -> dict[str, in
     """Names for the endpoints' clients registered before this copy existed (manage.py
     fill_local_copies): each client's last name in the events still kept, where it has none."""
     nombres = {envelope["aggregate_id"]: envelope["data"]["nombre"] for envelope in events_from_start("eventos.cliente")
-               if envelope.get("type") in ("ClienteRegistrado", "ClienteActualizado")}
+               if envelope["type"] in ("ClienteRegistrado", "ClienteActualizado")
+               and isinstance(envelope["data"].get("nombre"), str)}
     conocidos = set(ClienteLocal.objects.filter(id__in=nombres).values_list("id", flat=True))
     nuevos = [ClienteLocal(id=uuid.UUID(id_cliente), nombre=nombre) for id_cliente, nombre in nombres.items()
               if uuid.UUID(id_cliente) not in conocidos]

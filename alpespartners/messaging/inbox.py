@@ -159,11 +159,15 @@ def _save_positions(context: str, advanced: dict[str, int]) -> None:
 
 
 def _readable(delivery: Delivery) -> bool:
-    envelope = delivery.envelope
+    return is_envelope(delivery.envelope)
+
+
+def is_envelope(envelope) -> bool:
+    """An event of the contract's envelope, whatever its type: a poison message is not one."""
     if not (isinstance(envelope, dict) and isinstance(envelope.get("type"), str) and envelope.get("aggregate_id")):
         return False
     try:
-        delivery.event_id
+        uuid.UUID(str(envelope["id"]))
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
     return True

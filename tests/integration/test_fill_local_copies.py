@@ -12,7 +12,7 @@ from alpespartners.messaging import pulsar_transport
 from alpespartners.messaging.models import OutboxMessage
 from pagos.models import CampaniaLocal, ClienteLocal
 from webhooks import models as webhooks_models
-from tests import events
+from tests import events, tracking
 from tests.api.test_cobros_api import medio_pago_registrado
 from tests.factories import CampaniaLocalFactory, ClienteLocalFactory
 
@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 def historia(marca, socia, campania) -> dict[str, list[dict]]:
     """What cliente and campanias published before pagos kept names: a renamed brand with two
-    cards (the second its default), a partner renamed since, a campaign."""
+    cards (the second its default), a partner renamed since, a campaign. Whole events, as their
+    contexts write them: the topics are the real ones, which other subscriptions read too."""
     tarjeta_vieja = medio_pago_registrado(marca, "tok_rechazado")
     tarjeta_vieja["data"]["mascara"] = "**** 1111"
     return {
@@ -31,7 +32,9 @@ def historia(marca, socia, campania) -> dict[str, list[dict]]:
             tarjeta_vieja, medio_pago_registrado(marca, "tok_ok"),
             events.cliente_registrado(socia, tipo="NATURAL", nombre="Socia de antes"),
         ],
-        "eventos.campanias": [events.envelope("CampaniaCreada", campania, {"nombre": "Verano 2026"})],
+        "eventos.campanias": [tracking.campania_creada(campania, url_destino=None) | {"data": {
+            **tracking.campania_creada(campania, url_destino=None)["data"], "id_cliente": str(marca),
+            "nombre": "Verano 2026"}}],
     }
 
 
@@ -81,11 +84,15 @@ def test_the_embedded_default_fills_them_from_the_outbox(settings, capsys):
     settings.PULSAR_URL = ""
     marca, socia, campania = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     copias_sin_nombres(marca, socia, campania)
-    # as the embedded transport leaves them: delivered, published
+    # as the embedded transport leaves them: delivered, published; among them two that are not of the
+    # contract (no data, an aggregate that is no UUID), passed over
+    raras = {"eventos.cliente": [{**events.cliente_registrado(marca), "data": None},
+                                 {**events.cliente_registrado(marca, nombre="Otra"), "aggregate_id": "marca-1"}]}
     OutboxMessage.objects.bulk_create([
         OutboxMessage(event_id=envelope["id"], topic=topico, type=envelope["type"], version=envelope["version"],
-                      aggregate_id=envelope["aggregate_id"], envelope=envelope, published_at=timezone.now())
-        for topico, envelopes in historia(marca, socia, campania).items() for envelope in envelopes])
+                      aggregate_id=marca, envelope=envelope, published_at=timezone.now())
+        for por_topico in (raras, historia(marca, socia, campania))
+        for topico, envelopes in por_topico.items() for envelope in envelopes])
 
     call_command("fill_local_copies")
 
