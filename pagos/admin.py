@@ -34,19 +34,38 @@ def enlace(url: str, texto) -> str:
     return format_html('<a href="{}">{}</a>', url, texto)
 
 
-# Names come from pagos' own copies (queries.con_nombres); they link to the owning context's page,
-# a URL and nothing more. Until a copy has the name (or the backfill), the id stands in.
-def cliente_enlazado(nombre: str | None, id_cliente) -> str:
-    return enlace(reverse("admin:cliente_clienteview_change", args=[id_cliente]), nombre or id_cliente)
+def nombre_enlazado(descripcion: str, campo: str):
+    """A column of the name of the client or campaign whose id is in `campo` ("id_campania" names a
+    campaign, any other a client), linked to its page in the owning context's admin (a URL, nothing
+    more). The name comes from pagos' own copies, annotated by ConNombres; until the copy has it, the
+    id stands in."""
+    pagina = "admin:campanias_campaniaview_change" if campo == "id_campania" else "admin:cliente_clienteview_change"
+    nombre = queries.anotacion_de_nombre(campo)
+
+    @admin.display(description=descripcion, ordering=nombre)
+    def display(self, obj):
+        return enlace(reverse(pagina, args=[getattr(obj, campo)]), getattr(obj, nombre) or getattr(obj, campo))
+
+    display.campo_con_nombre = campo
+    return display
 
 
-def campania_enlazada(nombre: str | None, id_campania) -> str:
-    return enlace(reverse("admin:campanias_campaniaview_change", args=[id_campania]), nombre or id_campania)
+class ConNombres:
+    """Rows carrying the names the admin's `nombre_enlazado` columns show: one subquery per field, run
+    for the page's rows only, never a join with another context's tables."""
+
+    def get_queryset(self, request):
+        return self.con_nombres(super().get_queryset(request))
+
+    def con_nombres(self, queryset):
+        return queries.con_nombres(queryset, *{columna.campo_con_nombre for columna in vars(type(self)).values()
+                                               if hasattr(columna, "campo_con_nombre")})
 
 
 @admin.register(CobroView)
-class CobroViewAdmin(ReadOnlyAdmin):
+class CobroViewAdmin(ConNombres, ReadOnlyAdmin):
     list_display = ["campania", "marca", "monto_display", "estado", "fecha_creacion", "fecha_actualizacion"]
+    list_display_links = ["monto_display"]  # the names link to their own pages
     list_filter = ["estado", "moneda"]
     search_fields = ["id_campania", "id_cliente"]
     date_hierarchy = "fecha_creacion"
@@ -57,17 +76,8 @@ class CobroViewAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    def get_queryset(self, request):
-        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
-                                   nombre_marca="id_cliente")
-
-    @admin.display(description="campaña", ordering="nombre_campania")
-    def campania(self, obj):
-        return campania_enlazada(obj.nombre_campania, obj.id_campania)
-
-    @admin.display(description="marca", ordering="nombre_marca")
-    def marca(self, obj):
-        return cliente_enlazado(obj.nombre_marca, obj.id_cliente)
+    campania = nombre_enlazado("campaña", "id_campania")
+    marca = nombre_enlazado("marca", "id_cliente")
 
     @admin.display(description="monto", ordering="valor")
     def monto_display(self, obj):
@@ -89,7 +99,7 @@ class EstadoActualFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transaccion)
-class TransaccionAdmin(ReadOnlyAdmin):
+class TransaccionAdmin(ConNombres, ReadOnlyAdmin):
     list_display = ["id_externo", "tipo", "socio", "campania", "comision_display", "estado_display",
                     "pagable_desde", "payout"]
     list_filter = [EstadoActualFilter, "tipo", "moneda"]
@@ -105,18 +115,12 @@ class TransaccionAdmin(ReadOnlyAdmin):
     readonly_fields = flatten_fieldsets(fieldsets)
 
     comandos = commands_link("Ver los comandos de esta transacción")
+    socio = nombre_enlazado("socio", "id_socio")
+    campania = nombre_enlazado("campaña", "id_campania")
 
     def get_queryset(self, request):
         # The API's view of the rows: the state is read against the clock (estado_actual).
-        return queries.con_nombres(queries.transacciones(), nombre_socio="id_socio", nombre_campania="id_campania")
-
-    @admin.display(description="socio", ordering="nombre_socio")
-    def socio(self, obj):
-        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
-
-    @admin.display(description="campaña", ordering="nombre_campania")
-    def campania(self, obj):
-        return campania_enlazada(obj.nombre_campania, obj.id_campania)
+        return self.con_nombres(queries.transacciones())
 
     @admin.display(description="comisión", ordering="comision")
     def comision_display(self, obj):
@@ -172,13 +176,14 @@ RESULTADOS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(CommandActionsAdmin):
+class PayoutAdmin(ConNombres, CommandActionsAdmin):
     """A payout's page tells its story (the timeline: calculated, each sending and the gateway's answer,
     each retry asked for) and retries it from the page itself when it failed."""
 
     command_context, command_id_field = "pagos", "id_payout"
     change_form_template = "admin/pagos/payout/change_form.html"
     list_display = ["socio", "fecha_corte", "monto_display", "estado", "intentos", "transacciones", "confirmacion"]
+    list_display_links = ["monto_display"]  # the partner's name links to its own page
     list_filter = ["estado", "moneda", "fecha_corte"]
     search_fields = ["id_socio", "id", "id_ciclo"]
     actions = ["reintentar", "exportar_csv"]
@@ -191,8 +196,7 @@ class PayoutAdmin(CommandActionsAdmin):
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    def get_queryset(self, request):
-        return queries.con_nombres(super().get_queryset(request), nombre_del_socio="id_socio")
+    socio = nombre_enlazado("socio", "id_socio")
 
     def get_urls(self):
         return [path("<uuid:id_payout>/reintentar/", self.admin_site.admin_view(self.reintentar_uno),
@@ -209,10 +213,6 @@ class PayoutAdmin(CommandActionsAdmin):
             raise PermissionDenied
         self.reintentar(request, Payout.objects.filter(pk=id_payout))
         return redirect(reverse("admin:pagos_payout_change", args=[id_payout]))
-
-    @admin.display(description="socio", ordering="nombre_del_socio")
-    def socio(self, obj):
-        return cliente_enlazado(obj.nombre_del_socio, obj.id_socio)
 
     @admin.display(description="comandos")
     def comandos(self, obj):
@@ -302,7 +302,7 @@ class CicloPagoAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CampaniaLocal)
-class CampaniaLocalAdmin(ReadOnlyAdmin):
+class CampaniaLocalAdmin(ConNombres, ReadOnlyAdmin):
     interno = True
     list_display = ["nombre", "marca", "estado", "presupuesto_display", "disponible_display", "agotado_publicado",
                     "fecha_inicio", "fecha_fin"]
@@ -315,12 +315,7 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    def get_queryset(self, request):
-        return queries.con_nombres(super().get_queryset(request), nombre_marca="id_marca")
-
-    @admin.display(description="marca", ordering="nombre_marca")
-    def marca(self, obj):
-        return cliente_enlazado(obj.nombre_marca, obj.id_marca)
+    marca = nombre_enlazado("marca", "id_marca")
 
     comisiones_json = json_display("comisiones", "comisiones")
 
@@ -334,27 +329,17 @@ class CampaniaLocalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EnlaceLocal)
-class EnlaceLocalAdmin(ReadOnlyAdmin):
+class EnlaceLocalAdmin(ConNombres, ReadOnlyAdmin):
     interno = True
     list_display = ["codigo", "campania", "socio", "activo"]
     list_filter = ["activo"]
     search_fields = ["codigo", "id_campania", "id_socio"]
-
-    def get_queryset(self, request):
-        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
-                                   nombre_socio="id_socio")
-
-    @admin.display(description="campaña", ordering="nombre_campania")
-    def campania(self, obj):
-        return campania_enlazada(obj.nombre_campania, obj.id_campania)
-
-    @admin.display(description="socio", ordering="nombre_socio")
-    def socio(self, obj):
-        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
+    campania = nombre_enlazado("campaña", "id_campania")
+    socio = nombre_enlazado("socio", "id_socio")
 
 
 @admin.register(Click)
-class ClickAdmin(ReadOnlyAdmin):
+class ClickAdmin(ConNombres, ReadOnlyAdmin):
     """Clicks and impressions as the web processes wrote them, with why one is not billable and
     what billing made of it. Ordered by id (indexed): the table is the platform's largest."""
 
@@ -364,18 +349,9 @@ class ClickAdmin(ReadOnlyAdmin):
     search_fields = ["=id", "=codigo", "=id_campania", "=id_socio"]
     ordering = ["-id"]
 
-    def get_queryset(self, request):
-        # Subqueries run for the page's rows only (ordered by the primary key, then limited).
-        return queries.con_nombres(super().get_queryset(request), nombre_campania="id_campania",
-                                   nombre_socio="id_socio")
-
-    @admin.display(description="campaña")
-    def campania(self, obj):
-        return campania_enlazada(obj.nombre_campania, obj.id_campania)
-
-    @admin.display(description="socio")
-    def socio(self, obj):
-        return cliente_enlazado(obj.nombre_socio, obj.id_socio)
+    # Ordered by the primary key, then limited: the names' subqueries run for the page's rows only.
+    campania = nombre_enlazado("campaña", "id_campania")
+    socio = nombre_enlazado("socio", "id_socio")
 
     @admin.display(description="comisión")
     def comision(self, obj):
@@ -401,7 +377,7 @@ class RotarSecretoPostbackForm(forms.ModelForm):
 
 
 @admin.register(CredencialPostback)
-class CredencialPostbackAdmin(admin.ModelAdmin):
+class CredencialPostbackAdmin(ConNombres, admin.ModelAdmin):
     """The secrets are never shown again: the list shows the start of each one's SHA-256. "Add"
     rotates the client's secret and answers with the new one, once."""
 
@@ -410,12 +386,7 @@ class CredencialPostbackAdmin(admin.ModelAdmin):
     form = RotarSecretoPostbackForm
     show_full_result_count = False
 
-    def get_queryset(self, request):
-        return queries.con_nombres(super().get_queryset(request), nombre_marca="id_cliente")
-
-    @admin.display(description="marca", ordering="nombre_marca")
-    def marca(self, obj):
-        return cliente_enlazado(obj.nombre_marca, obj.id_cliente)
+    marca = nombre_enlazado("marca", "id_cliente")
 
     def has_change_permission(self, request, obj=None):
         return False

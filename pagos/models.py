@@ -1,7 +1,6 @@
 import uuid
 
 from django.db import models
-from django.utils.functional import cached_property
 
 from alpespartners.admin_display import monto
 
@@ -329,11 +328,7 @@ class Payout(models.Model):
         ]
 
     def __str__(self):
-        return f"Payout de {monto(self.monto_total, self.moneda)} a {self.nombre_socio} ({self.estado})"
-
-    @cached_property
-    def nombre_socio(self) -> str:
-        return nombre_de_cliente(self.id_socio)
+        return f"Payout de {monto(self.monto_total, self.moneda)} a {nombre_de_cliente(self.id_socio)} ({self.estado})"
 
     @property
     def sin_enviar(self) -> bool:

@@ -16,15 +16,19 @@ from .domain import EstadoTransaccion, TipoConversion, TipoInteraccion
 from .models import CampaniaLocal, CicloPago, ClienteLocal, Click, CobroView, IntentoPayout, Payout, Transaccion
 
 
-def con_nombres(queryset: QuerySet, **campos: str) -> QuerySet:
-    """Rows with names beside their ids, from pagos' own copies (one subquery each, no join with
-    another context's tables): `con_nombres(payouts, nombre_socio="id_socio")`. A field named
-    id_campania takes the campaign's name, any other a client's."""
+def con_nombres(queryset: QuerySet, *campos: str) -> QuerySet:
+    """Rows with the names of the clients and campaigns whose ids they hold, from pagos' own copies
+    (one subquery each, no join with another context's tables): `con_nombres(payouts, "id_socio")`
+    annotates `nombre_socio`. A field named id_campania takes the campaign's name, any other a client's."""
     return queryset.annotate(**{
-        nombre: Subquery((CampaniaLocal if campo == "id_campania" else ClienteLocal).objects
-                         .filter(id=OuterRef(campo)).values("nombre")[:1])
-        for nombre, campo in campos.items()
+        anotacion_de_nombre(campo): Subquery((CampaniaLocal if campo == "id_campania" else ClienteLocal).objects
+                                             .filter(id=OuterRef(campo)).values("nombre")[:1])
+        for campo in campos
     })
+
+
+def anotacion_de_nombre(campo: str) -> str:
+    return "nombre_" + campo.removeprefix("id_")
 
 
 def intentos_de_payout(id_payout) -> QuerySet[IntentoPayout]:

@@ -5,6 +5,7 @@ import uuid
 from datetime import date
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from alpespartners.messaging import command_log
@@ -143,3 +144,19 @@ def test_the_command_page_keeps_technical_fields_in_a_collapsed_fieldset(admin_c
     assert re.search(r"<details><summary>\s*<h2[^>]*>Detalles técnicos</h2>", tecnicos)  # closed until clicked
     assert "Idempotency-Key" in tecnicos and str(entry.correlation_id) in tecnicos
     assert html.index("Payload") < html.index("Detalles técnicos")  # after the business fields
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_list_and_page_of_the_admin_renders_with_rows_and_never_a_link_inside_a_link(admin_client):
+    from tests.api.test_back_office import what_needs_attention  # here: that module imports this one
+
+    # given rows in the tables the home counts (payouts, commissions, a failed command, a dead letter...)
+    fallido = what_needs_attention()
+    # then every list answers 200, and a name linking to its page is never inside the row's own link
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert "</a></a>" not in response.content.decode(), url
+    detail = admin_client.get(reverse("admin:pagos_payout_change", args=[fallido.id]))
+    assert detail.status_code == 200 and "</a></a>" not in detail.content.decode()

@@ -148,6 +148,23 @@ def timeline(detail: str) -> list[tuple[str, str, str]]:
             for fila in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", tabla, re.S)]
 
 
+def test_lists_name_partners_and_campaigns_from_pagos_own_copies_in_a_bounded_number_of_queries(
+        admin_client, payouts, django_assert_max_num_queries):
+    # given a commission of a partner and a campaign pagos has no copy of (their events never arrived)
+    desconocida = TransaccionFactory(id_campania=uuid.uuid4(), id_socio=uuid.uuid4(), id_externo="huerfana")
+    ficha = reverse("admin:cliente_clienteview_change", args=[payouts["socio_fallido"]])
+    transacciones = reverse("admin:pagos_transaccion_changelist")
+
+    # then the list reads names, each linked to its own context's page, and ids where there is no name
+    with django_assert_max_num_queries(12):  # whatever the rows: one subquery per name column
+        listed = page(admin_client, transacciones)
+    assert f'<a href="{ficha}">Socia</a>' in listed and ">Campaña</a>" in listed
+    assert f'>{desconocida.id_socio}</a>' in listed and f">{desconocida.id_campania}</a>" in listed
+    payouts_listed = page(admin_client, reverse("admin:pagos_payout_changelist"))
+    assert f'<a href="{ficha}">Socia</a>' in payouts_listed and f'>{payouts["socio_fallido"]}<' not in payouts_listed
+    assert "</a></a>" not in listed + payouts_listed  # a name's link is never inside the row's link
+
+
 def test_a_cycle_shows_its_totals_per_currency_and_its_payouts_by_state(admin_client, api, payouts):
     ciclo_pagado = CicloPago.objects.get().id
     assert "80,03 COP, 10,00 USD" in page(admin_client, reverse("admin:pagos_ciclopago_changelist"))
