@@ -194,7 +194,8 @@ class Payout(Aggregate):
                                   confirmacion=confirmacion))
 
     def registrar_fallo(self, motivo: str, codigo: str, ahora: datetime, envio: Envio | None = None) -> None:
-        """`envio` None: it never reached the gateway."""
+        """`envio` None: it never reached the gateway, or (`codigo` SIN_RESPUESTA) the sending task gave
+        up on a gateway that never answered."""
         self._exigir("fallar", EstadoPayout.EN_PROCESO)
         self.estado, self.motivo_fallo = EstadoPayout.FALLIDO, motivo
         resultado = ResultadoIntento.NO_ENVIADO if envio is None else ResultadoIntento.RECHAZADO
