@@ -38,6 +38,6 @@ class Command(DemoCommand):
         hoy = timezone.localdate()
         command_log.submit("pagos", EjecutarCiclo(fecha_corte=hoy, origen="consola"), user=user, source="admin",
                            resource_id=domain.id_ciclo(hoy))
-        for payout in queries.payouts():
-            self.stdout.write(f"  Payout:     {payout.monto_total:.2f} {payout.moneda} to {payout.id_socio} — "
+        for payout in queries.con_nombres(queries.payouts(), "id_socio"):
+            self.stdout.write(f"  Payout:     {payout.monto_total:.2f} {payout.moneda} to {payout.nombre_socio} — "
                               f"{payout.estado} {payout.motivo_fallo}".rstrip())
