@@ -57,9 +57,11 @@ class ClienteLocal(models.Model):
     id = models.UUIDField(primary_key=True)
     estado = models.CharField(max_length=16, blank=True)  # blank until ClienteRegistrado arrives
     # Blank until ClienteRegistrado arrives (or `fill_local_copies`, for clients older than this column).
-    nombre = models.CharField(max_length=200, blank=True)
+    # The columns added after the table have a default in the database too: a process of the previous
+    # release, inserting without them during a deploy, still writes its row.
+    nombre = models.CharField(max_length=200, blank=True, db_default="")
     token_predeterminado = models.CharField(max_length=128, blank=True)
-    mascara = models.CharField("máscara del medio predeterminado", max_length=64, blank=True)
+    mascara = models.CharField("máscara del medio predeterminado", max_length=64, blank=True, db_default="")
     fecha_actualizacion = models.DateTimeField("fecha de actualización", auto_now=True)
 
     class Meta:
@@ -83,7 +85,7 @@ class OperacionSimulada(models.Model):
     intentos = models.PositiveIntegerField(default=0)
     confirmacion = models.CharField("confirmación", max_length=64, null=True)
     motivo_declinacion = models.CharField("motivo de declinación", max_length=200, blank=True)
-    codigo_declinacion = models.CharField("código de declinación", max_length=64, blank=True)
+    codigo_declinacion = models.CharField("código de declinación", max_length=64, blank=True, db_default="")
     fecha_creacion = models.DateTimeField("fecha de creación", auto_now_add=True)
 
     class Meta:
@@ -102,7 +104,8 @@ class CampaniaLocal(models.Model):
 
     id = models.UUIDField(primary_key=True)
     id_marca = models.UUIDField("marca", db_index=True)
-    nombre = models.CharField(max_length=200, blank=True)  # blank for campaigns older than this column, until backfilled
+    # Blank for campaigns older than this column, until backfilled.
+    nombre = models.CharField(max_length=200, blank=True, db_default="")
     estado = models.CharField(max_length=16)
     fecha_inicio = models.DateField("fecha de inicio")
     fecha_fin = models.DateField("fecha de fin")
