@@ -33,10 +33,11 @@ class CommandLogAdmin(RedriveAdmin):
     list_select_related = ["issued_by"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["id", "context", "type", "status", "resource_id", "source", "issued_by", "redrive_of",
-                           "redriven_as", "attempts", "created_at", "completed_at", "payload_json", "error_json",
-                           "result_json"]}),
-        detalles_tecnicos(["idempotency_key", "request_fingerprint", "correlation_id", "outbox_horizon", "swept_at"]),
+        # The correlation id stays in sight: it is how an operator finds the command's request in the logs.
+        (None, {"fields": ["id", "context", "type", "status", "resource_id", "source", "issued_by", "correlation_id",
+                           "redrive_of", "redriven_as", "attempts", "created_at", "completed_at", "payload_json",
+                           "error_json", "result_json"]}),
+        detalles_tecnicos(["idempotency_key", "request_fingerprint", "outbox_horizon", "swept_at"]),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
 
@@ -137,8 +138,8 @@ class DeadLetterAdmin(RedriveAdmin):
     actions = ["redrive", "discard"]
     fieldsets = [
         (None, {"fields": ["id", "consumer", "topic", "event_id", "type", "status", "received_at", "resolved_by",
-                           "resolved_at", "payload_display"]}),
-        detalles_tecnicos(["origin_message_id", "correlation", "properties_json"]),
+                           "resolved_at", "correlation", "payload_display"]}),
+        detalles_tecnicos(["origin_message_id", "properties_json"]),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
     properties_json = json_display("properties", "propiedades")

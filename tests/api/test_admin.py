@@ -142,8 +142,10 @@ def test_the_command_page_keeps_technical_fields_in_a_collapsed_fieldset(admin_c
     tecnicos = html[html.index('<fieldset class="module aligned collapse"'):]
     tecnicos = tecnicos[:tecnicos.index("</fieldset>")]
     assert re.search(r"<details><summary>\s*<h2[^>]*>Detalles técnicos</h2>", tecnicos)  # closed until clicked
-    assert "Idempotency-Key" in tecnicos and str(entry.correlation_id) in tecnicos
+    assert "Idempotency-Key" in tecnicos and "huella de la petición" in tecnicos.lower()
     assert html.index("Payload") < html.index("Detalles técnicos")  # after the business fields
+    # the correlation id stays in sight: the way to the request in the logs
+    assert str(entry.correlation_id) in html and str(entry.correlation_id) not in tecnicos
 
 
 @pytest.mark.django_db(transaction=True)
