@@ -353,6 +353,23 @@ def test_a_payout_confirmed_by_the_gateway_is_exitoso_and_its_commissions_pagada
         ("SIN_RESPUESTA", ""), ("EXITOSO", "conf-1")]
 
 
+def test_a_gateway_that_never_answers_fails_the_payout_with_its_silences_on_the_timeline(repo, settings):
+    settings.PASARELA_PAGOS = "tests.fakes.PasarelaSinRespuesta"
+    id_payout, filas = calculado(repo, token="tok_ok")
+    with pytest.raises(ErrorTransitorioPasarela):
+        enviar(repo, id_payout)
+
+    # the task's last retry gives up (pagos.tasks.procesar_payout)
+    run(handlers.terminar_payout, commands.TerminarPayout(
+        id_payout=id_payout, motivo="La pasarela no respondió tras varios intentos.", codigo=domain.SIN_RESPUESTA),
+        repo, logged=False)
+
+    payout = repo.payouts[id_payout]
+    assert payout.estado == "FALLIDO" and estados(repo, filas) == {PAGABLE}
+    assert [(intento.resultado, intento.codigo) for intento in payout.linea_de_tiempo] == [
+        ("SIN_RESPUESTA", "sin_respuesta"), ("SIN_RESPUESTA", "sin_respuesta")]
+
+
 def test_a_failed_payout_retried_takes_its_commissions_back_and_is_sent_again(repo, settings):
     id_payout, filas = fallido(repo, settings)
 
