@@ -124,7 +124,7 @@ def test_an_operator_follows_the_home_s_counts_and_opens_a_failed_payout(live_se
     # and the lists' amounts are right-aligned, their digits in columns
     browser.get(f"{live_server.url}/admin/pagos/payout/")
     alineados = browser.execute_script(
-        "return [...document.querySelectorAll('#result_list td.field-monto_display')]"
+        "return [...document.querySelectorAll('#result_list .field-monto_display')]"  # a row's link is a th
         ".map(cell => getComputedStyle(cell).textAlign)")
     assert alineados == ["right"] * 3
 

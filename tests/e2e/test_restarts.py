@@ -219,7 +219,9 @@ def test_beat_stops_on_sigterm_even_in_the_middle_of_a_query(processes):
                            "AND query LIKE %s", ["%django_celery_beat_periodictasks%"])
             return cursor.fetchone()[0] > 0
 
-        wait_until(beat_waits_on_the_lock, 30, "beat to wait inside its query")
+        # Up to a minute: this runs right after the Pulsar restart above, whose broker may still be
+        # booting on both cores (a clean-clone run timed out at 30 s while it did).
+        wait_until(beat_waits_on_the_lock, 60, "beat to wait inside its query", diagnose=lambda: beat.log()[-3000:])
         beat.popen.terminate()
         time.sleep(1)
     assert beat.popen.wait(timeout=20) is not None  # raises TimeoutExpired if it hangs
