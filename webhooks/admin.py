@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,8 +13,8 @@ from django.utils.html import format_html
 
 from alpespartners.admin_display import detalles_tecnicos
 
-from . import domain, endpoints
-from .models import ClienteLocal, Endpoint, Entrega, Intento
+from . import domain, endpoints, queries
+from .models import Endpoint, Entrega, Intento
 
 
 class EndpointForm(forms.ModelForm):
@@ -63,9 +62,7 @@ class EndpointAdmin(admin.ModelAdmin):
     actions = ["activar"]
 
     def get_queryset(self, request):
-        # The client's name from webhooks' own copy: one subquery, for the page's rows only.
-        return super().get_queryset(request).annotate(nombre_cliente=Subquery(
-            ClienteLocal.objects.filter(id=OuterRef("id_cliente")).values("nombre")[:1]))
+        return queries.con_nombre_de_cliente(super().get_queryset(request))
 
     @admin.display(description="cliente", ordering="nombre_cliente")
     def cliente(self, obj):

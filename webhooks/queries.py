@@ -1,11 +1,11 @@
 """What the API and the back office read of webhooks."""
 
-from django.db.models import Count, Min, Prefetch, Q
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from .models import Endpoint, Entrega, EstadoEntrega, Intento
+from .models import ClienteLocal, Endpoint, Entrega, EstadoEntrega, Intento
 
 
 def endpoints():
@@ -24,12 +24,19 @@ def entregas(endpoint, *, estado: str | None = None, tipo: str | None = None, de
     return filas.order_by("-fecha_creacion", "-id")
 
 
+def con_nombre_de_cliente(endpoints_):
+    """Endpoints with their client's name (`nombre_cliente`, None until webhooks' copy has it): one
+    subquery, run for the rows fetched only."""
+    return endpoints_.annotate(nombre_cliente=Subquery(
+        ClienteLocal.objects.filter(id=OuterRef("id_cliente")).values("nombre")[:1]))
+
+
 def tablero() -> dict:
     """The back office home's flag: the endpoints the dispatcher disabled, with why."""
     deshabilitados = Endpoint.objects.filter(activo=False, deshabilitado_en__isnull=False).order_by("-deshabilitado_en")
     return {
-        "webhooks_deshabilitados": list(deshabilitados.values("id", "id_cliente", "url", "deshabilitado_en",
-                                                              "motivo_deshabilitado")[:20]),
+        "webhooks_deshabilitados": list(con_nombre_de_cliente(deshabilitados).values(
+            "id", "id_cliente", "nombre_cliente", "url", "deshabilitado_en", "motivo_deshabilitado")[:20]),
         "webhooks_deshabilitados_total": deshabilitados.count(),
         "webhooks_deshabilitados_url": reverse("admin:webhooks_endpoint_changelist") + "?deshabilitado=si",
         "webhooks_pendientes": Entrega.objects.filter(estado=EstadoEntrega.PENDIENTE).count(),

@@ -18,6 +18,7 @@ from alpespartners.messaging.models import CommandLog, CommandStatus, DeadLetter
 from cliente.commands import ReactivarCliente, SuspenderCliente
 from cliente.models import ClienteView
 from tests import factories
+from webhooks import models as webhooks_models
 from tests.api.test_admin import registrar_cliente
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_services")]
@@ -125,7 +126,9 @@ def what_needs_attention():
     command_log.fail(entry.id, {"code": "no_encontrado", "message": "No existe el cliente.", "field": None})
     dead_letters.record("pagos", "persistent://public/default/eventos.cliente", "(1,2,-1,-1)", b"{roto",
                         {"type": "ClienteRegistrado"})
-    factories.EndpointFactory(activo=False, deshabilitado_en=timezone.now(), motivo_deshabilitado="50 intentos fallidos")
+    tienda = webhooks_models.ClienteLocal.objects.create(id=uuid.uuid4(), nombre="Tienda Sur S.A.S.")
+    factories.EndpointFactory(id_cliente=tienda.id, activo=False, deshabilitado_en=timezone.now(),
+                              motivo_deshabilitado="50 intentos fallidos")
     return fallido
 
 
@@ -134,7 +137,9 @@ def test_every_count_on_the_home_equals_the_rows_of_the_list_it_links_to(admin_c
 
     html = admin_client.get(reverse("admin:index")).content.decode()
 
-    # then the panel that needs attention comes first, and each count is what its link lists
+    # then the disabled endpoint reads by its client's name, from webhooks' own copy
+    assert re.search(r'de <a href="/admin/cliente/clienteview/[0-9a-f-]+/change/">Tienda Sur S\.A\.S\.</a>', html)
+    # and the panel that needs attention comes first, and each count is what its link lists
     assert html.index('id="atencion"') < html.index('id="payouts"')
     enlaces = re.findall(r'<a href="([^"]+)">(\d+)</a>', html[html.index('id="atencion"'):html.index("</table>",
                                                                                                  html.index('id="atencion"'))])
