@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.db.models import OuterRef, Subquery
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -119,8 +120,10 @@ class TransaccionAdmin(ConNombres, ReadOnlyAdmin):
     campania = nombre_enlazado("campaña", "id_campania")
 
     def get_queryset(self, request):
-        # The API's view of the rows: the state is read against the clock (estado_actual).
-        return self.con_nombres(queries.transacciones())
+        # The API's view of the rows: the state is read against the clock (estado_actual); its payout
+        # named by its cut-off date.
+        return self.con_nombres(queries.transacciones()).annotate(corte_del_payout=Subquery(
+            Payout.objects.filter(id=OuterRef("id_payout")).values("fecha_corte")[:1]))
 
     @admin.display(description="comisión", ordering="comision")
     def comision_display(self, obj):
@@ -138,7 +141,8 @@ class TransaccionAdmin(ConNombres, ReadOnlyAdmin):
     def payout(self, obj):
         if obj.id_payout is None:
             return None
-        return enlace(reverse("admin:pagos_payout_change", args=[obj.id_payout]), obj.id_payout)
+        return enlace(reverse("admin:pagos_payout_change", args=[obj.id_payout]),
+                      f"del corte {formats.localize(obj.corte_del_payout)}")
 
     @admin.action(description="Exportar a CSV")
     def exportar_csv(self, request, queryset):

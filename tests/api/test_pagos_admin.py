@@ -13,7 +13,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from alpespartners.messaging.models import CommandLog, CommandStatus
 from pagos import exports
@@ -91,7 +91,8 @@ def test_payouts_are_listed_filtered_and_shown_with_their_transactions(admin_cli
 
     # the transactions link back to their payout, and a failed payout's are released
     transacciones = page(admin_client, reverse("admin:pagos_transaccion_changelist") + f"?id_payout={payouts['fallido']}")
-    assert reverse("admin:pagos_payout_change", args=[payouts["fallido"]]) in transacciones
+    hoy = formats.localize(timezone.localdate())
+    assert f'<a href="{reverse("admin:pagos_payout_change", args=[payouts["fallido"]])}">del corte {hoy}</a>' in transacciones
     assert "pedido-3" in transacciones and "pedido-1" not in transacciones
 
 
