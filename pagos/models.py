@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils import formats
 
 from alpespartners.admin_display import monto
 
@@ -295,7 +296,7 @@ class CicloPago(models.Model):
         verbose_name_plural = "ciclos de pagos"
 
     def __str__(self):
-        return f"Ciclo {self.fecha_corte} ({self.estado})"
+        return f"Ciclo del {formats.localize(self.fecha_corte)} ({self.estado})"
 
 
 class Payout(models.Model):
