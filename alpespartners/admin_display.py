@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import number_format
@@ -61,6 +62,21 @@ def monto(valor, moneda) -> str:
     """A stored amount as staff read it, the same on every page: to the currency's minor unit, with the
     back office's separators (LANGUAGE_CODE es: "25.001,00 COP", "1.500 CLP")."""
     return f"{number_format(to_minor_unit(valor, moneda), force_grouping=True)} {moneda}"
+
+
+# A client or a campaign by its name, linked to its page in the owning context's admin: a URL name,
+# no import of that context and no join with its tables. Until the showing context's copy has the
+# name, the id stands in.
+def enlace_a_cliente(id_cliente, nombre: str | None) -> str:
+    return _enlace_a("admin:cliente_clienteview_change", id_cliente, nombre)
+
+
+def enlace_a_campania(id_campania, nombre: str | None) -> str:
+    return _enlace_a("admin:campanias_campaniaview_change", id_campania, nombre)
+
+
+def _enlace_a(pagina: str, id_, nombre: str | None) -> str:
+    return format_html('<a href="{}">{}</a>', reverse(pagina, args=[id_]), nombre or id_)
 
 
 def detalles_tecnicos(fields: list[str]) -> tuple:

@@ -80,8 +80,8 @@ from bench.common import (COMMISSION_EVENT, HOST, POLL_SECONDS, PROJECT_PROCESSE
                           BrokerDatabase, Child, CpuColumn, CpuMeter, Progress, PulsarNamespace, Stack, beat_command,
                           broker_version, consuming_contexts, cpu_cell, cpu_table, cpu_total, free_port, heading,
                           load_average, load_note, measure_table, percentile, phase_progress, platform_facts,
-                          refuse_unless_stack_ready, report_log_lines, run_with_stack, scratch_database_url,
-                          server_settings, start_stack, verdict, web_command, worker_command)
+                          refuse_unless_stack_ready, report_log_lines, run_with_stack, server_settings, stack_env,
+                          start_stack, verdict, web_command, worker_command)
 from pagos.domain import EstadoCampania, EstadoCliente  # noqa: E402
 from pagos.models import CampaniaLocal, ClienteLocal, Click, EnlaceLocal, SocioCampaniaLocal  # noqa: E402
 
@@ -433,17 +433,7 @@ def summary(args, env_info: dict, consuming: list[str], bare: Phase, clicks: Pha
 
 def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
         namespace: PulsarNamespace, consuming: list[str]) -> tuple[str, int]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database_url(DATABASE),
-        "CELERY_BROKER_URL": broker.url,
-        "CACHE_URL": broker.url,  # the repeat check's keys: this run's database, not the shared cache
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PULSAR_NAMESPACE": namespace.name,
-        "RELAY_PRODUCER_NAME": RELAY_PRODUCER_NAME,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf makes its own
+    env = stack_env(DATABASE, broker, namespace, RELAY_PRODUCER_NAME)
     env_info["postgres"] = server_settings("synchronous_commit")
     env_info["redis"] = broker.version()
     (warm_campaign, warm_codigos), (id_campania, codigos) = seed(args.links), seed(args.links)

@@ -272,6 +272,26 @@ class Child:
         return [line for line in text.splitlines() if NOTABLE_LOG_LINE.search(line)]
 
 
+def stack_env(database: str, broker: BrokerDatabase, namespace: PulsarNamespace, relay_producer_name: str,
+              **settings_: str) -> dict[str, str]:
+    """The environment of every process a bench starts: its scratch database, its Redis database as
+    broker and cache (the throttling counters and the repeat check's keys stay out of the shared
+    cache), its Pulsar namespace, a relay producer name of its own; `settings_` adds more."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_database_url(database),
+        "CELERY_BROKER_URL": broker.url,
+        "CACHE_URL": broker.url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PULSAR_NAMESPACE": namespace.name,
+        "RELAY_PRODUCER_NAME": relay_producer_name,
+        "PYTHONUNBUFFERED": "1",
+        **settings_,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf makes its own
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))

@@ -87,8 +87,8 @@ from bench.common import (COMMISSION_EVENT as EVENT, POLL_SECONDS, PROJECT_PROCE
                           PulsarNamespace, Stack, broker_version, command_ids, consuming_contexts, cpu_cell, cpu_table,
                           cpu_total, free_port, heading, inbox_table, load_average, load_note, measure_table,
                           outbox_table, percentile, phase_progress, platform_facts, refuse_unless_stack_ready,
-                          report_log_lines, run_clients, run_with_stack, scratch_database_url, server_settings,
-                          settle, start_stack, verdict, web_command, work_left, worker_command)
+                          report_log_lines, run_clients, run_with_stack, server_settings,
+                          settle, stack_env, start_stack, verdict, web_command, work_left, worker_command)
 from pagos.models import Transaccion  # noqa: E402
 
 BENCH_DATABASE = "alpespartners_bench_pipeline"  # not conversiones.py's nor event_store.py's
@@ -714,18 +714,7 @@ def has_outbox_horizon() -> bool:
 
 def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
         namespace: PulsarNamespace, consuming: list[str]) -> tuple[str, int]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database_url(BENCH_DATABASE),
-        "CELERY_BROKER_URL": broker.url,
-        "CACHE_URL": broker.url,  # throttling counters: this run's database, not the shared cache
-        "API_THROTTLE_USER": "100000000/minute",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PULSAR_NAMESPACE": namespace.name,
-        "RELAY_PRODUCER_NAME": RELAY_PRODUCER_NAME,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf makes its own
+    env = stack_env(BENCH_DATABASE, broker, namespace, RELAY_PRODUCER_NAME, API_THROTTLE_USER="100000000/minute")
     migrate(args, env, log_dir, started)
     env_info["postgres"] = server_settings("synchronous_commit", "fsync", "shared_buffers")
     env_info["redis"] = broker.version()

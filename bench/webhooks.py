@@ -100,7 +100,7 @@ from bench.common import (COMMISSION_EVENT as EVENT, HOST, POLL_SECONDS, START_S
                           beat_command, broker_version, consuming_contexts, cpu_cell, cpu_table, cpu_total, free_port,
                           heading, inbox_table, load_average, load_note, measure_table, outbox_table, percentile,
                           platform_facts, refuse_unless_stack_ready, report_log_lines, run_clients, run_with_stack,
-                          scratch_database_url, server_settings, settle, start_stack, verdict, web_command, work_left,
+                          server_settings, settle, stack_env, start_stack, verdict, web_command, work_left,
                           worker_command)
 from cliente.models import ClienteView  # noqa: E402
 from tests import events  # noqa: E402
@@ -839,23 +839,12 @@ def wait_for_warm_up(stack: Stack, setup: Setup, receivers: dict[str, Receiver],
 
 def run(args, log_dir: Path, started: list[Child], env_info: dict, broker: BrokerDatabase,
         namespace: PulsarNamespace, consuming: list[str]) -> tuple[str, int]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database_url(DATABASE),
-        "CELERY_BROKER_URL": broker.url,
-        "CACHE_URL": broker.url,  # throttling counters: this run's database, not the shared cache
-        "API_THROTTLE_USER": "100000000/minute",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PULSAR_NAMESPACE": namespace.name,
-        "RELAY_PRODUCER_NAME": RELAY_PRODUCER_NAME,
-        "PYTHONUNBUFFERED": "1",
-        "WEBHOOKS_PERMITIR_LOOPBACK": "true",  # the receivers are on 127.0.0.1, over plain http
-        "WEBHOOKS_TIMEOUT_SEGUNDOS": f"{args.timeout_seconds:g}",
-        "WEBHOOKS_FALLOS_PARA_DESHABILITAR": str(args.disable_after),
-    }
+    env = stack_env(DATABASE, broker, namespace, RELAY_PRODUCER_NAME, API_THROTTLE_USER="100000000/minute",
+                    WEBHOOKS_PERMITIR_LOOPBACK="true",  # the receivers are on 127.0.0.1, over plain http
+                    WEBHOOKS_TIMEOUT_SEGUNDOS=f"{args.timeout_seconds:g}",
+                    WEBHOOKS_FALLOS_PARA_DESHABILITAR=str(args.disable_after))
     if args.per_endpoint:
         env["WEBHOOKS_POR_ENDPOINT"] = str(args.per_endpoint)
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf makes its own
     env_info.update(postgres=server_settings("synchronous_commit"), redis=broker.version(),
                     hilos=env.get("WEBHOOKS_HILOS", settings.WEBHOOKS_HILOS),
                     por_endpoint=env.get("WEBHOOKS_POR_ENDPOINT", settings.WEBHOOKS_POR_ENDPOINT),

@@ -8,22 +8,18 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from alpespartners import registry
-from alpespartners.admin_display import ReadOnlyAdmin, detalles_tecnicos, instante, json_display, monto, tabla
+from alpespartners.admin_display import (ReadOnlyAdmin, detalles_tecnicos, enlace_a_campania, enlace_a_cliente,
+                                         instante, json_display, monto, tabla)
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
 from . import domain, queries
 from .commands import FinalizarCampania, PausarCampania, ReanudarCampania
 from .models import CampaniaView, ClienteLocal, SagaAprobacionModel
-
-
-def enlace_a_cliente(id_cliente, nombre) -> str:
-    """A brand or partner as a link to its page in cliente's admin (by URL name: no import, no join)."""
-    return format_html('<a href="{}">{}</a>', reverse("admin:cliente_clienteview_change", args=[id_cliente]),
-                       nombre or id_cliente)
 
 
 @admin.register(CampaniaView)
@@ -78,7 +74,8 @@ class CampaniaViewAdmin(CommandActionsAdmin):
         return format_html_join(mark_safe("<br>"), "{}{} (inscrito {}){}", (
             (enlace_a_cliente(socio.id_socio, nombres.get(socio.id_socio)),
              format_html(" <small>{}</small>", socio.id_socio) if socio.id_socio in nombres else "",  # the id, once
-             socio.inscrito_en.date(), " — SUSPENDIDO" if socio.suspendido else "") for socio in socios
+             formats.localize(timezone.localdate(socio.inscrito_en)), " — SUSPENDIDO" if socio.suspendido else "")
+            for socio in socios
         ))
 
     @admin.display(description="saga de aprobación")
@@ -135,8 +132,7 @@ class SagaAprobacionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="campaña")
     def campania(self, obj):
-        url = reverse("admin:campanias_campaniaview_change", args=[obj.id_campania])
-        return format_html('<a href="{}">{}</a>', url, self.nombre_campania_display(obj))
+        return enlace_a_campania(obj.id_campania, obj.nombre_campania)
 
     @admin.display(description="pasos")
     def pasos_display(self, obj):

@@ -18,7 +18,8 @@ from django.utils import formats, timezone
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from alpespartners.admin_display import ReadOnlyAdmin, detalles_tecnicos, instante, json_display, monto
+from alpespartners.admin_display import (ReadOnlyAdmin, detalles_tecnicos, enlace_a_campania, enlace_a_cliente,
+                                         instante, json_display, monto)
 from alpespartners.messaging import queries as messaging
 from alpespartners.messaging.admin_actions import CommandActionsAdmin, commands_link
 
@@ -37,15 +38,14 @@ def enlace(url: str, texto) -> str:
 
 def nombre_enlazado(descripcion: str, campo: str):
     """A column of the name of the client or campaign whose id is in `campo` ("id_campania" names a
-    campaign, any other a client), linked to its page in the owning context's admin (a URL, nothing
-    more). The name comes from pagos' own copies, annotated by ConNombres; until the copy has it, the
-    id stands in."""
-    pagina = "admin:campanias_campaniaview_change" if campo == "id_campania" else "admin:cliente_clienteview_change"
+    campaign, any other a client), linked to its page. The name comes from pagos' own copies,
+    annotated by ConNombres."""
+    enlazar = enlace_a_campania if campo == "id_campania" else enlace_a_cliente
     nombre = queries.anotacion_de_nombre(campo)
 
     @admin.display(description=descripcion, ordering=nombre)
     def display(self, obj):
-        return enlace(reverse(pagina, args=[getattr(obj, campo)]), getattr(obj, nombre) or getattr(obj, campo))
+        return enlazar(getattr(obj, campo), getattr(obj, nombre))
 
     display.campo_con_nombre = campo
     return display

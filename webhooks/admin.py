@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from alpespartners.admin_display import detalles_tecnicos
+from alpespartners.admin_display import detalles_tecnicos, enlace_a_cliente
 
 from . import domain, endpoints, queries
 from .models import Endpoint, Entrega, Intento
@@ -66,8 +66,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description="cliente", ordering="nombre_cliente")
     def cliente(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:cliente_clienteview_change", args=[obj.id_cliente]),
-                           obj.nombre_cliente or obj.id_cliente)
+        return enlace_a_cliente(obj.id_cliente, obj.nombre_cliente)
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "cliente", "id_cliente", "entregas"] if obj else self.readonly_fields

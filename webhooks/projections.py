@@ -8,9 +8,10 @@ from .models import CampaniaLocal, ClienteLocal, InscripcionLocal
 
 
 def cliente_registrado(envelope: dict) -> None:
-    # A rename that arrived first stays.
-    cliente, _ = ClienteLocal.objects.get_or_create(id=uuid.UUID(str(envelope["aggregate_id"])))
-    if not cliente.nombre:
+    # A rename that arrived first stays: the registration's name only fills a row without one.
+    cliente, creado = ClienteLocal.objects.get_or_create(id=uuid.UUID(str(envelope["aggregate_id"])),
+                                                         defaults={"nombre": envelope["data"]["nombre"]})
+    if not creado and not cliente.nombre:
         ClienteLocal.objects.filter(id=cliente.id, nombre="").update(nombre=envelope["data"]["nombre"])
 
 
