@@ -84,6 +84,7 @@ from bench.common import (COMMISSION_EVENT, HOST, POLL_SECONDS, PROJECT_PROCESSE
                           start_stack, verdict, web_command, worker_command)
 from pagos.domain import EstadoCampania, EstadoCliente  # noqa: E402
 from pagos.models import CampaniaLocal, ClienteLocal, Click, EnlaceLocal, SocioCampaniaLocal  # noqa: E402
+from webhooks import models as webhooks_models  # noqa: E402
 
 DATABASE = "alpespartners_bench_clicks"
 REDIS_MARKER = "alpespartners:bench-clicks"  # set in --redis-db while a run owns it
@@ -116,14 +117,17 @@ def parse_args() -> argparse.Namespace:
 
 def seed(links: int) -> tuple[uuid.UUID, list[str]]:
     """A campaign paying CLICK commissions and `links` links of as many partners, each registered
-    ACTIVO and enrolled (what billing checks); returns the campaign and the links' codes."""
+    ACTIVO and enrolled (what billing checks), written straight into the consumers' copies; returns the
+    campaign and the links' codes."""
     hoy = timezone.localdate()
-    id_campania = uuid.uuid4()
+    id_campania, id_marca = uuid.uuid4(), uuid.uuid4()
     CampaniaLocal.objects.create(
-        id=id_campania, id_marca=uuid.uuid4(), estado=EstadoCampania.APROBADA.value,
+        id=id_campania, id_marca=id_marca, estado=EstadoCampania.APROBADA.value,
         fecha_inicio=hoy - timedelta(days=10), fecha_fin=hoy + timedelta(days=30), moneda="COP",
         presupuesto=PRESUPUESTO, presupuesto_disponible=PRESUPUESTO, comisiones=COMISIONES, dias_retencion=30,
         url_destino="https://tienda.co/zapatos?utm_source=alpes")
+    # webhooks routes the commissions by the campaign's brand: its copy too, as CampaniaCreada leaves it
+    webhooks_models.CampaniaLocal.objects.create(id=id_campania, id_marca=id_marca)
     socios = [uuid.uuid4() for _ in range(links)]
     ClienteLocal.objects.bulk_create([ClienteLocal(id=id_socio, estado=EstadoCliente.ACTIVO.value)
                                       for id_socio in socios])

@@ -61,6 +61,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from alpespartners.access.models import Rol, UsuarioCliente  # noqa: E402
+from alpespartners.messaging import contexts  # noqa: E402
 from alpespartners.messaging.models import CommandLog, OutboxMessage  # noqa: E402
 from pagos import postbacks  # noqa: E402
 from pagos.models import Click, Transaccion  # noqa: E402
@@ -119,6 +120,14 @@ class Given:
     secreto_postback: str  # the brand's
 
 
+def deliver(topic: str, envelope: dict) -> None:
+    """To every context that keeps a copy from it (pagos, and webhooks, which routes commissions by the
+    campaign's brand), through its real consumer path, as if the events had been published."""
+    for context in contexts.all_contexts():
+        if envelope["type"] in contexts.consumed_types(context, topic):
+            events.deliver(context, topic, envelope)
+
+
 def set_up(partners: int) -> Given:
     # The brand's integration reports conversions: a marca user of the brand of every campaign.
     id_marca = uuid.uuid4()
@@ -129,25 +138,23 @@ def set_up(partners: int) -> Given:
     campaigns = {name: uuid.uuid4() for name in ("warm-up", "bulk", "single", "postbacks")}
     ids_socios = [uuid.uuid4() for _ in range(partners)]
     total = len(campaigns) * (2 + partners) + partners
-    with tqdm(total=total, desc="set-up: events delivered to pagos", unit="ev", file=sys.stderr) as bar:
+    with tqdm(total=total, desc="set-up: events delivered to their consumers", unit="ev", file=sys.stderr) as bar:
         for id_campania in campaigns.values():
-            events.deliver("pagos", "eventos.campanias", events.envelope("CampaniaCreada", id_campania, {
+            deliver("eventos.campanias", events.envelope("CampaniaCreada", id_campania, {
                 "id_cliente": str(id_marca), "nombre": "Campaña de prueba",
                 "presupuesto": {"valor": "100000000.00", "moneda": "COP"},
                 "fecha_inicio": str(hoy - timedelta(days=10)), "fecha_fin": str(hoy + timedelta(days=30)),
                 "comisiones": COMISIONES, "dias_retencion": 30,
             }))
-            events.deliver("pagos", "eventos.campanias",
-                           events.envelope("CampaniaAprobada", id_campania, {"id_pago": str(uuid.uuid4())}))
+            deliver("eventos.campanias", events.envelope("CampaniaAprobada", id_campania, {"id_pago": str(uuid.uuid4())}))
             bar.update(2)
         for id_socio in ids_socios:
-            events.deliver("pagos", "eventos.cliente", events.cliente_registrado(id_socio, tipo="NATURAL", nombre="Socia"))
+            deliver("eventos.cliente", events.cliente_registrado(id_socio, tipo="NATURAL", nombre="Socia"))
             bar.update(1)
             for id_campania in campaigns.values():
-                events.deliver("pagos", "eventos.campanias",
-                               events.envelope("SocioInscrito", id_campania, {"id_socio": str(id_socio)}))
+                deliver("eventos.campanias", events.envelope("SocioInscrito", id_campania, {"id_socio": str(id_socio)}))
                 bar.update(1)
-    events.deliver("pagos", "eventos.cliente", events.cliente_registrado(id_marca))
+    deliver("eventos.cliente", events.cliente_registrado(id_marca))
     clicked_at = timezone.now() - timedelta(minutes=2)
     clicks = Click.objects.bulk_create(
         Click(id=uuid.uuid4(), tipo="CLICK", codigo=f"bench{n:05d}", id_campania=campaigns["postbacks"], id_socio=id_socio,
